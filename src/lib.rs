@@ -1,8 +1,18 @@
 //! `ipam`: IP address management as code.
 //!
-//! The pipeline, one stage per module:
+//! The pipeline, one stage per module, each a function of the one before:
 //!
-//! 1. [`addr`]: prefix arithmetic, the first-fit [`addr::Allocator`] and the overlap sweep
-//!    that every later stage places and checks addresses with.
+//! 1. [`config::load`]: plan files → [`config::RawPlan`], spanned TOML.
+//! 2. [`model::build`]: `RawPlan` → [`model::Model`]: names resolved, layouts expanded,
+//!    every rule of SPEC §3 that needs no placement checked, all problems collected as
+//!    located [`diag::Diag`]s.
+//!
+//! Underneath: [`addr`], prefix arithmetic, the first-fit [`addr::Allocator`] and the overlap
+//! sweep; [`diag`], diagnostics and their rendering.
 
 pub mod addr;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod model;
+pub mod schema;

@@ -1,0 +1,1664 @@
+//! RawPlan → Model. Collects every problem before giving up (SPEC §3: all violations at
+//! once), so each step continues with what it could make sense of; the model is returned only
+//! when no error was found.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::layout::expand_layouts;
+use super::{
+    Address, Block, Ipam, Model, Moved, Origin, Pool, PoolId, Profile, Provision, Request,
+    Reservation, Rules, Scope, ScopeId, Subnet, Vpc,
+};
+use crate::addr::{AllocError, Allocator, Family, Prefix, overlaps};
+use crate::config::RawPlan;
+use crate::config::raw::{Named, PoolAttrs, RawBlock, RawPool, Sp, Tags};
+use crate::diag::{Diag, FileId, Loc, suggest};
+
+/// Builds the model, or returns every problem found.
+pub fn build(raw: &RawPlan) -> Result<Model, Vec<Diag>> {
+    let mut cx = Cx::default();
+    let ipam = cx.ipam(raw);
+    let accounts = cx.accounts(raw);
+    let scopes = cx.scopes(raw, &ipam.profile);
+    let mut drafts = cx.declared_pools(raw);
+    expand_layouts(&mut cx, raw, &mut drafts);
+    let pools = cx.resolve_pools(drafts, &ipam, &accounts, &scopes);
+    let mut model = Model {
+        pool_index: pools
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.clone(), PoolId(i)))
+            .collect(),
+        ipam,
+        accounts,
+        scopes,
+        pools,
+        vpcs: Vec::new(),
+        reservations: Vec::new(),
+        moved: Vec::new(),
+        audit_ignore: BTreeSet::new(),
+    };
+    cx.check_limits(&model);
+    model.vpcs = cx.vpcs(raw, &model);
+    model.reservations = cx.reservations(raw, &model);
+    cx.check_explicit_blocks(&model);
+    model.moved = cx.moved(raw, &model);
+    model.audit_ignore = raw
+        .files
+        .iter()
+        .flat_map(|(_, f)| f.audit.iter().flat_map(|a| &a.value.ignore))
+        .map(|id| id.value.clone())
+        .collect();
+    if cx.diags.is_empty() {
+        Ok(model)
+    } else {
+        Err(cx.diags)
+    }
+}
+
+/// The entries of one kind of table across all files, in declaration order.
+pub(super) fn entries<'a, T>(
+    raw: &'a RawPlan,
+    table: impl Fn(&'a crate::config::RawFile) -> &'a Named<T>,
+) -> Vec<(FileId, &'a Sp<String>, &'a Sp<T>)> {
+    let mut out: Vec<_> = raw
+        .files
+        .iter()
+        .flat_map(|(file, f)| table(f).iter().map(move |(k, v)| (*file, k, v)))
+        .collect();
+    out.sort_by_key(|(file, key, _)| (*file, key.span.start));
+    out
+}
+
+/// A pool before its references are resolved: declared in `[pools.*]` or generated.
+#[derive(Debug)]
+pub(super) struct Draft {
+    pub name: String,
+    pub loc: Loc,
+    pub origin: Origin,
+    /// Declared `scope`, for top-level pools.
+    pub scope: Option<(String, Loc)>,
+    pub parent: Option<(String, Loc)>,
+    pub provision: Option<Provision>,
+    pub region: Option<(String, Loc)>,
+    pub attrs: Attrs,
+    pub held: Vec<Prefix>,
+}
+
+/// Pool attributes, checked where they can be without knowing the pool's family.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Attrs {
+    pub rules: [Option<(i64, Loc)>; 3],
+    pub required_tags: BTreeMap<String, String>,
+    pub auto_import: Option<(bool, Loc)>,
+    pub shared_with: Vec<(String, Loc)>,
+    pub alert_at: Option<(i64, Loc)>,
+    pub protect: bool,
+    pub description: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Attrs {
+    /// Reads raw attributes; `over` wins where both set a value (a layout leaf over its
+    /// level).
+    pub fn read(file: FileId, base: PoolAttrs<'_>, over: Option<PoolAttrs<'_>>) -> Attrs {
+        let pick = |f: &dyn Fn(&PoolAttrs<'_>) -> bool| over.filter(|o| f(o)).unwrap_or(base);
+        let loc = |span: &std::ops::Range<usize>| Loc::new(file, span.clone());
+        let rules_of = pick(&|a| a.allocation.is_some());
+        let rule = |get: fn(&crate::config::raw::RawRules) -> &Option<Sp<i64>>| {
+            rules_of
+                .allocation
+                .and_then(|r| get(&r.value).as_ref())
+                .map(|v| (v.value, loc(&v.span)))
+        };
+        let tags_of = |t: &Tags| -> BTreeMap<String, String> {
+            t.iter()
+                .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                .collect()
+        };
+        Attrs {
+            rules: [
+                rule(|r| &r.min_netmask),
+                rule(|r| &r.default_netmask),
+                rule(|r| &r.max_netmask),
+            ],
+            required_tags: tags_of(pick(&|a| !a.required_tags.is_empty()).required_tags),
+            auto_import: pick(&|a| a.auto_import.is_some())
+                .auto_import
+                .map(|v| (v.value, loc(&v.span))),
+            shared_with: pick(&|a| a.shared_with.is_some())
+                .shared_with
+                .map(|v| {
+                    v.value
+                        .iter()
+                        .map(|a| (a.value.clone(), loc(&a.span)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            alert_at: pick(&|a| a.alert_at.is_some())
+                .alert_at
+                .map(|v| (v.value, loc(&v.span))),
+            protect: pick(&|a| a.protect.is_some())
+                .protect
+                .is_some_and(|v| v.value),
+            description: pick(&|a| a.description.is_some())
+                .description
+                .map(|v| v.value.clone()),
+            tags: tags_of(pick(&|a| !a.tags.is_empty()).tags),
+        }
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Cx {
+    pub diags: Vec<Diag>,
+}
+
+impl Cx {
+    pub fn push(&mut self, d: Diag) {
+        self.diags.push(d);
+    }
+
+    /// Parses a CIDR, reporting a non-canonical or invalid one at its span.
+    pub fn cidr(&mut self, text: &str, loc: &Loc) -> Option<Prefix> {
+        match text.parse::<Prefix>() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.push(
+                    Diag::error("ipam::cidr::invalid", e.to_string())
+                        .at(loc, "not a canonical CIDR block")
+                        .help(e.help()),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks a prefix length against a family (SPEC §3 rule 6: ≤ 32 / ≤ 128).
+    pub fn netmask(&mut self, value: i64, loc: &Loc, family: Family) -> Option<u8> {
+        match u8::try_from(value) {
+            Ok(n) if n <= family.bits() => Some(n),
+            _ => {
+                self.push(
+                    Diag::error(
+                        "ipam::netmask::range",
+                        format!("netmask {value} is out of range for {family}"),
+                    )
+                    .at(loc, "not a prefix length")
+                    .help(format!(
+                        "an {family} netmask is between 0 and {}",
+                        family.bits()
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    fn unresolved(
+        &mut self,
+        kind: &str,
+        name: &str,
+        loc: &Loc,
+        candidates: impl IntoIterator<Item = impl AsRef<str>>,
+    ) {
+        let candidates: Vec<String> = candidates
+            .into_iter()
+            .map(|c| c.as_ref().to_owned())
+            .collect();
+        let mut d = Diag::error("ipam::ref::unresolved", format!("no {kind} named `{name}`"))
+            .at(loc, format!("unknown {kind}"));
+        d = match suggest(name, candidates.iter().map(String::as_str)) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None if candidates.is_empty() => d.help(format!("declare the {kind} first")),
+            None => d.help(format!("the {kind}s are: {}", list(&candidates))),
+        };
+        self.push(d);
+    }
+
+    fn duplicate(&mut self, kind: &str, name: &str, loc: &Loc, first: &Loc) {
+        self.push(
+            Diag::error(
+                "ipam::name::duplicate",
+                format!("{kind} `{name}` is defined twice"),
+            )
+            .at(loc, "defined again here")
+            .note(first, "first defined here")
+            .help(format!(
+                "{kind} names are global across the plan's files; rename one of them"
+            )),
+        );
+    }
+
+    fn ipam(&mut self, raw: &RawPlan) -> Ipam {
+        let mut found: Vec<(FileId, &Sp<crate::config::raw::RawIpam>)> = raw
+            .files
+            .iter()
+            .filter_map(|(file, f)| f.ipam.as_ref().map(|i| (*file, i)))
+            .collect();
+        let Some((file, first)) = found.first().copied() else {
+            self.push(
+                Diag::error("ipam::ipam::missing", "the plan has no [ipam] table")
+                    .help("add `[ipam]` with `name` and `regions` to one of the plan's files"),
+            );
+            return Ipam {
+                name: String::new(),
+                regions: Vec::new(),
+                owner: None,
+                profile: Profile::NONE,
+                description: None,
+            };
+        };
+        for (other_file, other) in found.drain(1..) {
+            self.duplicate(
+                "table",
+                "ipam",
+                &Loc::new(other_file, other.span.clone()),
+                &Loc::new(file, first.span.clone()),
+            );
+        }
+        let raw_ipam = &first.value;
+        let mut regions: Vec<String> = Vec::new();
+        let mut seen: BTreeMap<&str, Loc> = BTreeMap::new();
+        for r in &raw_ipam.regions.value {
+            let loc = Loc::new(file, r.span.clone());
+            if let Some(prev) = seen.get(r.value.as_str()) {
+                let prev = prev.clone();
+                self.duplicate("region", &r.value, &loc, &prev);
+            } else {
+                seen.insert(&r.value, loc);
+                regions.push(r.value.clone());
+            }
+        }
+        if regions.is_empty() {
+            self.push(
+                Diag::error("ipam::ipam::regions", "the IPAM has no regions")
+                    .at(&Loc::new(file, raw_ipam.regions.span.clone()), "empty list")
+                    .help("list the operating regions; the first is the managed region"),
+            );
+        }
+        Ipam {
+            name: raw_ipam.name.value.clone(),
+            regions,
+            owner: raw_ipam.owner.as_ref().map(|o| o.value.clone()),
+            profile: raw_ipam
+                .profile
+                .as_ref()
+                .map_or(Profile::NONE, |p| Profile::of(p.value)),
+            description: raw_ipam.description.as_ref().map(|d| d.value.clone()),
+        }
+    }
+
+    fn accounts(&mut self, raw: &RawPlan) -> BTreeMap<String, String> {
+        let mut accounts = BTreeMap::new();
+        let mut locs: BTreeMap<String, Loc> = BTreeMap::new();
+        let mut all: Vec<(FileId, &Sp<String>, &Sp<String>)> = raw
+            .files
+            .iter()
+            .flat_map(|(file, f)| f.accounts.iter().map(move |(k, v)| (*file, k, v)))
+            .collect();
+        all.sort_by_key(|(file, k, _)| (*file, k.span.start));
+        for (file, name, id) in all {
+            let loc = Loc::new(file, name.span.clone());
+            if let Some(first) = locs.get(&name.value) {
+                let first = first.clone();
+                self.duplicate("account", &name.value, &loc, &first);
+                continue;
+            }
+            locs.insert(name.value.clone(), loc);
+            accounts.insert(name.value.clone(), id.value.clone());
+        }
+        // The owner names an account.
+        if let Some((file, owner)) = raw.files.iter().find_map(|(file, f)| {
+            f.ipam
+                .as_ref()
+                .and_then(|i| i.value.owner.as_ref())
+                .map(|o| (*file, o))
+        }) && !accounts.contains_key(&owner.value)
+        {
+            self.unresolved(
+                "account",
+                &owner.value,
+                &Loc::new(file, owner.span.clone()),
+                accounts.keys(),
+            );
+        }
+        accounts
+    }
+
+    fn scopes(&mut self, raw: &RawPlan, profile: &Profile) -> Vec<Scope> {
+        let mut scopes = vec![
+            Scope {
+                name: "private".into(),
+                description: Some("Built-in private scope".into()),
+                loc: None,
+            },
+            Scope {
+                name: "public".into(),
+                description: Some("Built-in public scope".into()),
+                loc: None,
+            },
+        ];
+        for (file, name, scope) in entries(raw, |f| &f.scopes) {
+            let loc = Loc::new(file, name.span.clone());
+            if let Some(existing) = scopes.iter().find(|s| s.name == name.value) {
+                match &existing.loc {
+                    Some(first) => {
+                        let first = first.clone();
+                        self.duplicate("scope", &name.value, &loc, &first);
+                    }
+                    None => self.push(
+                        Diag::error(
+                            "ipam::name::builtin",
+                            format!("scope `{}` is built in", name.value),
+                        )
+                        .at(&loc, "cannot be declared")
+                        .help(
+                            "`private` and `public` always exist; give a custom scope another name",
+                        ),
+                    ),
+                }
+                continue;
+            }
+            scopes.push(Scope {
+                name: name.value.clone(),
+                description: scope.value.description.as_ref().map(|d| d.value.clone()),
+                loc: Some(loc),
+            });
+        }
+        if let Some(max) = profile.max_scopes
+            && scopes.len() > max
+            && let Some(loc) = scopes[max].loc.clone()
+        {
+            self.push(
+                Diag::error(
+                    "ipam::profile::scopes",
+                    format!(
+                        "{} scopes, but the `{}` profile allows {max} per IPAM",
+                        scopes.len(),
+                        profile.name
+                    ),
+                )
+                .at(&loc, "one scope too many")
+                .help(format!(
+                    "the count includes the built-in `private` and `public`; merge custom scopes or use profile \"none\"",
+                )),
+            );
+        }
+        scopes
+    }
+
+    fn declared_pools(&mut self, raw: &RawPlan) -> Vec<Draft> {
+        let mut drafts: Vec<Draft> = Vec::new();
+        let mut seen: BTreeMap<String, Loc> = BTreeMap::new();
+        for (file, name, pool) in entries(raw, |f| &f.pools) {
+            let loc = Loc::new(file, name.span.clone());
+            if let Some(first) = seen.get(&name.value) {
+                let first = first.clone();
+                self.duplicate("pool", &name.value, &loc, &first);
+                continue;
+            }
+            seen.insert(name.value.clone(), loc.clone());
+            let p: &RawPool = &pool.value;
+            let at = |s: &Sp<String>| (s.value.clone(), Loc::new(file, s.span.clone()));
+            let provision = self.provision(file, p, &loc);
+            drafts.push(Draft {
+                name: name.value.clone(),
+                loc,
+                origin: Origin::Declared,
+                scope: p.scope.as_ref().map(at),
+                parent: p.parent.as_ref().map(at),
+                provision,
+                region: p.region.as_ref().map(at),
+                attrs: Attrs::read(file, p.attrs(), None),
+                held: Vec::new(),
+            });
+        }
+        drafts
+    }
+
+    /// `cidrs` xor `netmask`; `cidrs` only for a top-level pool.
+    fn provision(&mut self, file: FileId, p: &RawPool, loc: &Loc) -> Option<Provision> {
+        match (&p.cidrs, &p.netmask) {
+            (Some(cidrs), None) => {
+                if cidrs.value.is_empty() {
+                    self.push(
+                        Diag::error("ipam::pool::provision", "`cidrs` is empty")
+                            .at(&Loc::new(file, cidrs.span.clone()), "no CIDR")
+                            .help("list at least one CIDR block"),
+                    );
+                    return None;
+                }
+                let parsed: Vec<(Prefix, Loc)> = cidrs
+                    .value
+                    .iter()
+                    .filter_map(|c| {
+                        let l = Loc::new(file, c.span.clone());
+                        self.cidr(&c.value, &l).map(|p| (p, l))
+                    })
+                    .collect();
+                (parsed.len() == cidrs.value.len()).then_some(Provision::Cidrs(parsed))
+            }
+            (None, Some(netmask)) => {
+                let l = Loc::new(file, netmask.span.clone());
+                if p.parent.is_none() {
+                    self.push(
+                        Diag::error(
+                            "ipam::pool::provision",
+                            "a top-level pool cannot be provisioned by netmask",
+                        )
+                        .at(&l, "nothing to carve it from")
+                        .help("give the pool explicit `cidrs`, or a `parent` to carve it from"),
+                    );
+                    return None;
+                }
+                // Range-checked against the family once the parent is known.
+                Some(Provision::Netmask(
+                    u8::try_from(netmask.value).unwrap_or(u8::MAX),
+                    l,
+                ))
+            }
+            (Some(c), Some(_)) => {
+                self.push(
+                    Diag::error(
+                        "ipam::pool::provision",
+                        "a pool takes `cidrs` or `netmask`, not both",
+                    )
+                    .at(&Loc::new(file, c.span.clone()), "explicit blocks")
+                    .help("keep `cidrs` to fix the blocks, or `netmask` to let first fit choose"),
+                );
+                None
+            }
+            (None, None) => {
+                let help = if p.parent.is_some() {
+                    "give `netmask = N` to carve a block from the parent, or `cidrs` inside it"
+                } else {
+                    "give the pool's blocks, e.g. `cidrs = [\"10.0.0.0/8\"]`"
+                };
+                self.push(
+                    Diag::error("ipam::pool::provision", "the pool has no address space")
+                        .at(loc, "neither `cidrs` nor `netmask`")
+                        .help(help),
+                );
+                None
+            }
+        }
+    }
+
+    /// Links parents, breaks cycles, orders parents first and applies inheritance and the
+    /// per-pool rules.
+    fn resolve_pools(
+        &mut self,
+        drafts: Vec<Draft>,
+        ipam: &Ipam,
+        accounts: &BTreeMap<String, String>,
+        scopes: &[Scope],
+    ) -> Vec<Pool> {
+        let index: BTreeMap<&str, usize> = drafts
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.as_str(), i))
+            .collect();
+        let mut parent: Vec<Option<usize>> = vec![None; drafts.len()];
+        let mut broken = vec![false; drafts.len()];
+        for (i, d) in drafts.iter().enumerate() {
+            if let Some((name, loc)) = &d.parent {
+                match index.get(name.as_str()) {
+                    Some(&p) => parent[i] = Some(p),
+                    None => {
+                        self.unresolved("pool", name, loc, index.keys());
+                        broken[i] = true;
+                    }
+                }
+            }
+        }
+        // Cycles (SPEC §3 rule 2): each pool has one parent, so walk up from each.
+        let mut state = vec![0u8; drafts.len()]; // 0 new, 1 on the current walk, 2 done
+        for start in 0..drafts.len() {
+            let mut path = Vec::new();
+            let mut at = Some(start);
+            while let Some(i) = at {
+                match state[i] {
+                    2 => break,
+                    1 => {
+                        let cycle_start = path.iter().position(|&p| p == i).unwrap_or(0);
+                        let cycle = &path[cycle_start..];
+                        for &c in cycle {
+                            broken[c] = true;
+                        }
+                        let names: Vec<&str> = cycle
+                            .iter()
+                            .chain(std::iter::once(&i))
+                            .map(|&c| drafts[c].name.as_str())
+                            .collect();
+                        let first = cycle.iter().copied().min().unwrap_or(i);
+                        let at_loc = drafts[first]
+                            .parent
+                            .as_ref()
+                            .map_or(&drafts[first].loc, |(_, l)| l);
+                        self.push(
+                            Diag::error(
+                                "ipam::pool::cycle",
+                                format!("pools form a cycle: {}", names.join(" → ")),
+                            )
+                            .at(at_loc, "this parent closes the cycle")
+                            .help("a pool cannot be its own ancestor; make one of them top-level"),
+                        );
+                        break;
+                    }
+                    _ => {
+                        state[i] = 1;
+                        path.push(i);
+                        at = parent[i];
+                    }
+                }
+            }
+            for p in path {
+                state[p] = 2;
+            }
+        }
+        // Parents first, declaration order otherwise.
+        let mut order: Vec<usize> = Vec::with_capacity(drafts.len());
+        let mut placed = vec![false; drafts.len()];
+        for i in 0..drafts.len() {
+            let mut chain = Vec::new();
+            let mut at = Some(i);
+            while let Some(c) = at {
+                if placed[c] || chain.contains(&c) {
+                    break;
+                }
+                chain.push(c);
+                at = parent[c];
+            }
+            for &c in chain.iter().rev() {
+                placed[c] = true;
+                order.push(c);
+            }
+        }
+        // A pool below a broken one is dropped too, with no further message.
+        for &i in &order {
+            if let Some(p) = parent[i]
+                && broken[p]
+            {
+                broken[i] = true;
+            }
+        }
+        let mut ids: Vec<Option<PoolId>> = vec![None; drafts.len()];
+        let mut pools: Vec<Pool> = Vec::new();
+        let mut drafts: Vec<Option<Draft>> = drafts.into_iter().map(Some).collect();
+        for i in order {
+            let Some(d) = drafts[i].take() else { continue };
+            if broken[i] {
+                continue;
+            }
+            let parent_id = parent[i].and_then(|p| ids[p]);
+            if parent[i].is_some() && parent_id.is_none() {
+                continue;
+            }
+            if let Some(pool) = self.pool(
+                d,
+                parent_id.map(|p| &pools[p.0]),
+                parent_id,
+                ipam,
+                accounts,
+                scopes,
+            ) {
+                ids[i] = Some(PoolId(pools.len()));
+                pools.push(pool);
+            }
+        }
+        pools
+    }
+
+    /// One pool, with its parent already built.
+    fn pool(
+        &mut self,
+        d: Draft,
+        parent: Option<&Pool>,
+        parent_id: Option<PoolId>,
+        ipam: &Ipam,
+        accounts: &BTreeMap<String, String>,
+        scopes: &[Scope],
+    ) -> Option<Pool> {
+        // Scope: declared on a top-level pool, inherited below.
+        let scope = match (parent, &d.scope) {
+            (Some(p), None) => p.scope,
+            (Some(p), Some((name, loc))) => {
+                if scopes[p.scope.0].name != *name {
+                    self.push(
+                        Diag::error(
+                            "ipam::pool::scope",
+                            format!(
+                                "sub-pool `{}` names scope `{name}`, but its parent is in `{}`",
+                                d.name, scopes[p.scope.0].name
+                            ),
+                        )
+                        .at(loc, "differs from the parent's scope")
+                        .help("a sub-pool is always in its parent's scope; remove `scope`"),
+                    );
+                }
+                p.scope
+            }
+            (None, None) => ScopeId(0),
+            (None, Some((name, loc))) => match scopes.iter().position(|s| s.name == *name) {
+                Some(s) => ScopeId(s),
+                None => {
+                    self.unresolved("scope", name, loc, scopes.iter().map(|s| &s.name));
+                    ScopeId(0)
+                }
+            },
+        };
+        let provision = d.provision?;
+        // Family: from the pool's own blocks, else the parent's.
+        let family = match &provision {
+            Provision::Cidrs(cidrs) => {
+                let family = cidrs[0].0.family();
+                for (c, loc) in &cidrs[1..] {
+                    if c.family() != family {
+                        self.push(
+                            Diag::error(
+                                "ipam::pool::family",
+                                format!(
+                                    "pool `{}` mixes {family} and {} blocks",
+                                    d.name,
+                                    c.family()
+                                ),
+                            )
+                            .at(loc, format!("{} block", c.family()))
+                            .help(
+                                "a pool holds one IP version; put the other family in its own pool",
+                            ),
+                        );
+                    }
+                }
+                if let Some(p) = parent
+                    && p.family != family
+                {
+                    self.push(
+                        Diag::error(
+                            "ipam::pool::family",
+                            format!(
+                                "sub-pool `{}` is {family}, but its parent `{}` is {}",
+                                d.name, p.name, p.family
+                            ),
+                        )
+                        .at(&cidrs[0].1, format!("{family} block"))
+                        .help("a sub-pool has its parent's IP version (SPEC §3 rule 5)"),
+                    );
+                }
+                family
+            }
+            Provision::Netmask(_, _) => parent.map_or(Family::V4, |p| p.family),
+        };
+        if let Provision::Netmask(n, loc) = &provision
+            && let Some(p) = parent
+        {
+            let n = *n;
+            if n > family.bits() {
+                self.push(
+                    Diag::error(
+                        "ipam::netmask::range",
+                        format!("netmask {n} is out of range for {family}"),
+                    )
+                    .at(loc, "not a prefix length")
+                    .help(format!(
+                        "an {family} netmask is between 0 and {}",
+                        family.bits()
+                    )),
+                );
+            } else if n <= p.widest_len() {
+                self.push(
+                    Diag::error(
+                        "ipam::netmask::too_wide",
+                        format!(
+                            "a /{n} cannot be carved from `{}`, whose largest block is a /{}",
+                            p.name,
+                            p.widest_len()
+                        ),
+                    )
+                    .at(loc, "not longer than the parent block")
+                    .help(format!(
+                        "a sub-pool's netmask must be longer than its parent's: /{} or more",
+                        p.widest_len() + 1
+                    )),
+                );
+            }
+        }
+        // Region: own (one of the IPAM's), equal to the parent's if it has one.
+        let region = match (&d.region, parent.and_then(|p| p.region.clone())) {
+            (Some((own, loc)), inherited) => {
+                self.check_region(own, loc, ipam);
+                if let Some(inherited) = inherited
+                    && inherited != *own
+                {
+                    self.push(
+                        Diag::error(
+                            "ipam::pool::region",
+                            format!(
+                                "pool `{}` is in region `{own}`, but its parent is in `{inherited}`",
+                                d.name
+                            ),
+                        )
+                        .at(loc, "differs from the parent's region")
+                        .help("a sub-pool inherits its parent's region; remove `region` or make it match"),
+                    );
+                }
+                Some(own.clone())
+            }
+            (None, inherited) => inherited,
+        };
+        let rules = self.rules(&d.attrs, family);
+        if let Some((true, loc)) = &d.attrs.auto_import
+            && region.is_none()
+        {
+            self.push(
+                Diag::error(
+                    "ipam::pool::auto_import",
+                    format!("pool `{}` has `auto_import` but no region", d.name),
+                )
+                .at(loc, "needs a region")
+                .help("set the pool's `region` (or its parent's): import only adopts resources of the pool's region (seed 001)"),
+            );
+        }
+        let mut shared_with = BTreeSet::new();
+        for (account, loc) in &d.attrs.shared_with {
+            if accounts.contains_key(account) {
+                shared_with.insert(account.clone());
+            } else {
+                self.unresolved("account", account, loc, accounts.keys());
+            }
+        }
+        let alert_at = d.attrs.alert_at.as_ref().and_then(|(v, loc)| {
+            let ok = u8::try_from(*v).ok().filter(|v| *v <= 100);
+            if ok.is_none() {
+                self.push(
+                    Diag::error(
+                        "ipam::pool::alert_at",
+                        format!("alert_at {v} is not a percentage"),
+                    )
+                    .at(loc, "out of range")
+                    .help("give a utilization threshold from 0 to 100"),
+                );
+            }
+            ok
+        });
+        if let Some(want) = ipam.profile.scope_family(&scopes[scope.0].name)
+            && want != family
+        {
+            let loc = match &provision {
+                Provision::Cidrs(c) => &c[0].1,
+                Provision::Netmask(_, l) => l,
+            };
+            self.push(
+                Diag::error(
+                    "ipam::profile::family",
+                    format!(
+                        "pool `{}` is {family}, but the `{}` profile allows only {want} in scope `{}`",
+                        d.name, ipam.profile.name, scopes[scope.0].name
+                    ),
+                )
+                .at(loc, format!("{family} block"))
+                .help("on Alibaba Cloud the public scope holds IPv6 only and private scopes IPv4 only"),
+            );
+        }
+        Some(Pool {
+            name: d.name,
+            loc: d.loc,
+            origin: d.origin,
+            scope,
+            parent: parent_id,
+            provision,
+            family,
+            region,
+            rules,
+            required_tags: d.attrs.required_tags,
+            auto_import: d.attrs.auto_import.is_some_and(|(v, _)| v),
+            shared_with,
+            alert_at,
+            protect: d.attrs.protect,
+            description: d.attrs.description,
+            tags: d.attrs.tags,
+            held: d.held,
+            depth: parent.map_or(1, |p| p.depth + 1),
+        })
+    }
+
+    pub fn check_region(&mut self, region: &str, loc: &Loc, ipam: &Ipam) {
+        if !ipam.regions.iter().any(|r| r == region) {
+            let mut d = Diag::error(
+                "ipam::region::unknown",
+                format!("`{region}` is not one of the IPAM's regions"),
+            )
+            .at(loc, "not an operating region");
+            d = match suggest(region, ipam.regions.iter().map(String::as_str)) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!(
+                    "add it to `[ipam] regions` ({})",
+                    list(&ipam.regions)
+                )),
+            };
+            self.push(d);
+        }
+    }
+
+    /// SPEC §3 rule 7: `0 ≤ min ≤ default ≤ max ≤ 32/128`.
+    fn rules(&mut self, attrs: &Attrs, family: Family) -> Rules {
+        let [min, default, max] = attrs
+            .rules
+            .clone()
+            .map(|r| r.and_then(|(v, loc)| self.netmask(v, &loc, family).map(|n| (n, loc))));
+        let pairs = [
+            (&min, "min_netmask", &default, "default_netmask"),
+            (&default, "default_netmask", &max, "max_netmask"),
+            (&min, "min_netmask", &max, "max_netmask"),
+        ];
+        for (lo, lo_name, hi, hi_name) in pairs {
+            if let (Some((a, _)), Some((b, loc))) = (lo, hi)
+                && a > b
+            {
+                self.push(
+                    Diag::error(
+                        "ipam::rules::order",
+                        format!("{hi_name} {b} is below {lo_name} {a}"),
+                    )
+                    .at(loc, "out of order")
+                    .help("allocation rules need min_netmask ≤ default_netmask ≤ max_netmask"),
+                );
+                break;
+            }
+        }
+        Rules {
+            min: min.map(|(n, _)| n),
+            default: default.map(|(n, _)| n),
+            max: max.map(|(n, _)| n),
+        }
+    }
+
+    /// Profile limits that count pools (SPEC §9).
+    fn check_limits(&mut self, model: &Model) {
+        let profile = model.ipam.profile;
+        let mut children: BTreeMap<PoolId, Vec<PoolId>> = BTreeMap::new();
+        let mut per_scope: BTreeMap<ScopeId, Vec<PoolId>> = BTreeMap::new();
+        for (i, pool) in model.pools.iter().enumerate() {
+            if let Some(p) = pool.parent {
+                children.entry(p).or_default().push(PoolId(i));
+            }
+            per_scope.entry(pool.scope).or_default().push(PoolId(i));
+            if let Some(max) = profile.max_depth
+                && pool.depth == max + 1
+            {
+                self.push(
+                    Diag::error(
+                        "ipam::profile::depth",
+                        format!(
+                            "pool `{}` is {} levels deep; the `{}` profile allows {max}",
+                            pool.name, pool.depth, profile.name
+                        ),
+                    )
+                    .at(&pool.loc, "too deep")
+                    .help("flatten the hierarchy (seed 001: the depth cannot exceed 10 levels)"),
+                );
+            }
+            if let (Some(max), Provision::Cidrs(cidrs)) =
+                (profile.max_cidrs_per_pool, &pool.provision)
+                && cidrs.len() > max
+            {
+                self.push(
+                    Diag::error(
+                        "ipam::profile::cidrs",
+                        format!(
+                            "pool `{}` has {} CIDRs; the `{}` profile allows {max} per pool",
+                            pool.name,
+                            cidrs.len(),
+                            profile.name
+                        ),
+                    )
+                    .at(&cidrs[max].1, "one too many")
+                    .help("aggregate adjacent blocks, or split the pool"),
+                );
+            }
+        }
+        if let Some(max) = profile.max_children_per_pool {
+            for (parent, kids) in &children {
+                if kids.len() > max {
+                    self.push(
+                        Diag::error(
+                            "ipam::profile::children",
+                            format!(
+                                "pool `{}` has {} sub-pools; the `{}` profile allows {max}",
+                                model.pool(*parent).name,
+                                kids.len(),
+                                profile.name
+                            ),
+                        )
+                        .at(&model.pool(kids[max]).loc, "one too many")
+                        .help("add a level to the hierarchy"),
+                    );
+                }
+            }
+        }
+        if let Some(max) = profile.max_pools_per_scope {
+            for (scope, pools) in &per_scope {
+                if pools.len() > max {
+                    self.push(
+                        Diag::error(
+                            "ipam::profile::pools",
+                            format!(
+                                "scope `{}` has {} pools; the `{}` profile allows {max}",
+                                model.scopes[scope.0].name,
+                                pools.len(),
+                                profile.name
+                            ),
+                        )
+                        .at(&model.pool(pools[max]).loc, "one too many")
+                        .help("move pools to another scope or use profile \"none\""),
+                    );
+                }
+            }
+        }
+    }
+
+    /// A block request (`cidr` | `netmask` | the pool's default) from `pool`, checked
+    /// against the pool's family and rules (SPEC §3 rules 6, 7).
+    fn block(
+        &mut self,
+        file: FileId,
+        raw: &RawBlock,
+        what: &str,
+        model: &Model,
+        want: Option<Family>,
+    ) -> Option<Block> {
+        let pool_loc = Loc::new(file, raw.pool.span.clone());
+        let Some(pool_id) = model.pool_id(&raw.pool.value) else {
+            self.unresolved(
+                "pool",
+                &raw.pool.value,
+                &pool_loc,
+                model.pools.iter().map(|p| &p.name),
+            );
+            return None;
+        };
+        let pool = model.pool(pool_id);
+        if let Some(want) = want
+            && pool.family != want
+        {
+            self.push(
+                Diag::error(
+                    "ipam::block::family",
+                    format!(
+                        "{what} must be {want}, but pool `{}` is {}",
+                        pool.name, pool.family
+                    ),
+                )
+                .at(&pool_loc, format!("{} pool", pool.family))
+                .help(format!("take the {what} from an {want} pool")),
+            );
+            return None;
+        }
+        let (request, loc) = match (&raw.cidr, &raw.netmask) {
+            (Some(_), Some(n)) => {
+                self.push(
+                    Diag::error(
+                        "ipam::block::request",
+                        format!("{what} gives both `cidr` and `netmask`"),
+                    )
+                    .at(&Loc::new(file, n.span.clone()), "remove one")
+                    .help("give `cidr` for an exact block or `netmask` for first fit"),
+                );
+                return None;
+            }
+            (Some(c), None) => {
+                let loc = Loc::new(file, c.span.clone());
+                let cidr = self.cidr(&c.value, &loc)?;
+                if cidr.family() != pool.family {
+                    self.push(
+                        Diag::error(
+                            "ipam::block::family",
+                            format!(
+                                "{cidr} is {}, but pool `{}` is {}",
+                                cidr.family(),
+                                pool.name,
+                                pool.family
+                            ),
+                        )
+                        .at(&loc, "wrong IP version")
+                        .help("give a block of the pool's IP version"),
+                    );
+                    return None;
+                }
+                (Request::Cidr(cidr), loc)
+            }
+            (None, Some(n)) => {
+                let loc = Loc::new(file, n.span.clone());
+                (
+                    Request::Netmask(self.netmask(n.value, &loc, pool.family)?),
+                    loc,
+                )
+            }
+            (None, None) => match pool.rules.default {
+                Some(d) => (Request::Netmask(d), pool_loc.clone()),
+                None => {
+                    self.push(
+                        Diag::error(
+                            "ipam::rules::no_default",
+                            format!("{what} gives no netmask and pool `{}` has no default_netmask", pool.name),
+                        )
+                        .at(&pool_loc, "size unknown")
+                        .help("give `netmask = N` or `cidr = \"…\"`, or set `allocation.default_netmask` on the pool"),
+                    );
+                    return None;
+                }
+            },
+        };
+        let len = request.prefix_len();
+        let rules = pool.rules;
+        let below = rules.min.filter(|&m| len < m);
+        let above = rules.max.filter(|&m| len > m);
+        if below.is_some() || above.is_some() {
+            self.push(
+                Diag::error(
+                    "ipam::rules::netmask",
+                    format!(
+                        "/{len} is outside pool `{}`'s allocation rules ({})",
+                        pool.name,
+                        describe_rules(&rules)
+                    ),
+                )
+                .at(
+                    &loc,
+                    if below.is_some() {
+                        "too large a block"
+                    } else {
+                        "too small a block"
+                    },
+                )
+                .help(format!(
+                    "ask for a netmask between /{} and /{}",
+                    rules.min.unwrap_or(0),
+                    rules.max.unwrap_or(pool.family.bits())
+                )),
+            );
+        } else if len < pool.widest_len() {
+            self.push(
+                Diag::error(
+                    "ipam::netmask::too_wide",
+                    format!(
+                        "a /{len} does not fit in pool `{}`, whose largest block is a /{}",
+                        pool.name,
+                        pool.widest_len()
+                    ),
+                )
+                .at(&loc, "larger than the pool")
+                .help(format!("ask for /{} or longer", pool.widest_len())),
+            );
+        }
+        Some(Block {
+            pool: pool_id,
+            request,
+            loc,
+        })
+    }
+
+    fn vpcs(&mut self, raw: &RawPlan, model: &Model) -> Vec<Vpc> {
+        let mut vpcs: Vec<Vpc> = Vec::new();
+        let mut seen: BTreeMap<String, Loc> = BTreeMap::new();
+        let mut resource_ids: BTreeMap<String, Loc> = BTreeMap::new();
+        for (file, name, vpc) in entries(raw, |f| &f.vpcs) {
+            let loc = Loc::new(file, name.span.clone());
+            if let Some(first) = seen.get(&name.value) {
+                let first = first.clone();
+                self.duplicate("VPC", &name.value, &loc, &first);
+                continue;
+            }
+            seen.insert(name.value.clone(), loc.clone());
+            let v = &vpc.value;
+            let primary_raw = RawBlock {
+                pool: v.pool.clone(),
+                netmask: v.netmask.clone(),
+                cidr: v.cidr.clone(),
+            };
+            let primary = self.block(file, &primary_raw, "the primary CIDR", model, None);
+            let family = primary.as_ref().map(|b| model.pool(b.pool).family);
+            let secondary: Vec<Block> = v
+                .secondary
+                .iter()
+                .filter_map(|s| self.block(file, &s.value, "a secondary CIDR", model, family))
+                .collect();
+            let ipv6 = v.ipv6.as_ref().and_then(|b| {
+                self.block(file, &b.value, "the ipv6 block", model, Some(Family::V6))
+            });
+            let owner = v
+                .owner
+                .as_ref()
+                .map(|o| o.value.clone())
+                .or_else(|| model.ipam.owner.clone());
+            let owner_loc = v
+                .owner
+                .as_ref()
+                .map_or(loc.clone(), |o| Loc::new(file, o.span.clone()));
+            if let Some(o) = &v.owner
+                && !model.accounts.contains_key(&o.value)
+            {
+                self.unresolved("account", &o.value, &owner_loc, model.accounts.keys());
+            }
+            let Some(primary) = primary else { continue };
+            let pool = model.pool(primary.pool);
+            let tags: BTreeMap<String, String> = v
+                .tags
+                .iter()
+                .map(|(k, t)| (k.value.clone(), t.value.clone()))
+                .collect();
+            // Region (rule 9): the VPC's, equal to each pool's that has one.
+            let region = match &v.region {
+                Some(r) => {
+                    let rloc = Loc::new(file, r.span.clone());
+                    self.check_region(&r.value, &rloc, &model.ipam);
+                    Some(r.value.clone())
+                }
+                None => pool.region.clone(),
+            };
+            let blocks: Vec<&Block> = std::iter::once(&primary)
+                .chain(&secondary)
+                .chain(&ipv6)
+                .collect();
+            let mut checked: BTreeSet<PoolId> = BTreeSet::new();
+            for block in blocks {
+                if !checked.insert(block.pool) {
+                    continue;
+                }
+                let bp = model.pool(block.pool);
+                if let (Some(vr), Some(pr)) = (&region, &bp.region)
+                    && vr != pr
+                {
+                    let rloc = v
+                        .region
+                        .as_ref()
+                        .map_or(loc.clone(), |r| Loc::new(file, r.span.clone()));
+                    self.push(
+                        Diag::error(
+                            "ipam::vpc::region",
+                            format!(
+                                "VPC `{}` is in `{vr}`, but pool `{}` is in `{pr}`",
+                                name.value, bp.name
+                            ),
+                        )
+                        .at(&rloc, "region differs from the pool's")
+                        .help(format!(
+                            "allocate from a pool of region `{vr}`, or build the VPC in `{pr}`"
+                        )),
+                    );
+                }
+                // Required tags (rule 8).
+                let missing: Vec<String> = bp
+                    .required_tags
+                    .iter()
+                    .filter(|(k, val)| tags.get(*k) != Some(*val))
+                    .map(|(k, val)| format!("{k} = \"{val}\""))
+                    .collect();
+                if !missing.is_empty() {
+                    self.push(
+                        Diag::error(
+                            "ipam::vpc::required_tags",
+                            format!(
+                                "VPC `{}` lacks tags that pool `{}` requires: {}",
+                                name.value,
+                                bp.name,
+                                missing.join(", ")
+                            ),
+                        )
+                        .at(&loc, "missing required tags")
+                        .help(format!(
+                            "add to the VPC: tags = {{ {} }}",
+                            missing.join(", ")
+                        )),
+                    );
+                }
+                // Owner (rule 10).
+                if let Some(o) = &owner
+                    && model.ipam.owner.as_deref() != Some(o.as_str())
+                    && !bp.shared_with.contains(o)
+                    && model.accounts.contains_key(o)
+                {
+                    self.push(
+                        Diag::error(
+                            "ipam::vpc::owner",
+                            format!("account `{o}` may not allocate from pool `{}`", bp.name),
+                        )
+                        .at(
+                            &owner_loc,
+                            "not the IPAM owner, and the pool is not shared with it",
+                        )
+                        .help(format!(
+                            "add \"{o}\" to pool `{}`'s `shared_with` (seed 003), or drop `owner`",
+                            bp.name
+                        )),
+                    );
+                }
+            }
+            if let Some(id) = &v.resource_id {
+                let rloc = Loc::new(file, id.span.clone());
+                if let Some(first) = resource_ids.get(&id.value) {
+                    let first = first.clone();
+                    self.duplicate("resource_id", &id.value, &rloc, &first);
+                } else {
+                    resource_ids.insert(id.value.clone(), rloc);
+                }
+            }
+            let subnets = self.subnets(file, &v.subnets, &primary, &name.value, model);
+            vpcs.push(Vpc {
+                name: name.value.clone(),
+                loc,
+                primary,
+                secondary,
+                ipv6,
+                subnets,
+                owner,
+                region,
+                tags,
+                resource_id: v.resource_id.as_ref().map(|r| r.value.clone()),
+                protect: v.protect.as_ref().is_some_and(|p| p.value),
+                description: v.description.as_ref().map(|d| d.value.clone()),
+            });
+        }
+        vpcs
+    }
+
+    fn subnets(
+        &mut self,
+        file: FileId,
+        raw: &Named<crate::config::raw::RawSubnet>,
+        primary: &Block,
+        vpc: &str,
+        model: &Model,
+    ) -> Vec<Subnet> {
+        let family = model.pool(primary.pool).family;
+        let vpc_len = primary.request.prefix_len();
+        let mut ordered: Vec<_> = raw.iter().collect();
+        ordered.sort_by_key(|(k, _)| k.span.start);
+        // Explicit subnets inside an explicit VPC CIDR can be checked now.
+        let mut space = match primary.request {
+            Request::Cidr(c) => Allocator::build(family, [c], []).ok(),
+            Request::Netmask(_) => None,
+        };
+        let mut taken: BTreeMap<Prefix, String> = BTreeMap::new();
+        let mut subnets = Vec::new();
+        for (name, s) in ordered {
+            let loc = Loc::new(file, name.span.clone());
+            let request = match (&s.value.cidr, &s.value.netmask) {
+                (Some(c), None) => {
+                    let l = Loc::new(file, c.span.clone());
+                    self.cidr(&c.value, &l).map(|p| (Request::Cidr(p), l))
+                }
+                (None, Some(n)) => {
+                    let l = Loc::new(file, n.span.clone());
+                    self.netmask(n.value, &l, family)
+                        .map(|m| (Request::Netmask(m), l))
+                }
+                (Some(_), Some(n)) => {
+                    self.push(
+                        Diag::error(
+                            "ipam::block::request",
+                            format!("subnet `{}` gives both `cidr` and `netmask`", name.value),
+                        )
+                        .at(&Loc::new(file, n.span.clone()), "remove one")
+                        .help("give `cidr` for an exact block or `netmask` for first fit"),
+                    );
+                    None
+                }
+                (None, None) => {
+                    self.push(
+                        Diag::error(
+                            "ipam::block::request",
+                            format!("subnet `{}` has no size", name.value),
+                        )
+                        .at(
+                            &Loc::new(file, s.span.clone()),
+                            "neither `cidr` nor `netmask`",
+                        )
+                        .help("give `netmask = N` or `cidr = \"…\"` inside the VPC's primary CIDR"),
+                    );
+                    None
+                }
+            };
+            let Some((request, request_loc)) = request else {
+                continue;
+            };
+            if let Request::Cidr(c) = request
+                && c.family() != family
+            {
+                self.push(
+                    Diag::error(
+                        "ipam::block::family",
+                        format!("subnet {c} is {}, but VPC `{vpc}` is {family}", c.family()),
+                    )
+                    .at(&request_loc, "wrong IP version")
+                    .help("subnets are carved from the VPC's primary CIDR"),
+                );
+                continue;
+            }
+            if request.prefix_len() < vpc_len {
+                self.push(
+                    Diag::error(
+                        "ipam::netmask::too_wide",
+                        format!(
+                            "subnet `{}` (/{}) is larger than VPC `{vpc}` (/{vpc_len})",
+                            name.value,
+                            request.prefix_len()
+                        ),
+                    )
+                    .at(&request_loc, "larger than the VPC")
+                    .help(format!(
+                        "subnets are carved from the VPC's primary CIDR: /{vpc_len} or longer"
+                    )),
+                );
+            } else if let (Request::Cidr(c), Some(space)) = (request, space.as_mut()) {
+                match space.claim(c) {
+                    Ok(()) => {
+                        taken.insert(c, name.value.clone());
+                    }
+                    Err(AllocError::Taken { other, .. }) => self.push(
+                        Diag::error(
+                            "ipam::cidr::overlap",
+                            format!(
+                                "subnet {c} overlaps subnet `{}` ({other})",
+                                taken.get(&other).map_or("?", String::as_str)
+                            ),
+                        )
+                        .at(&request_loc, "overlapping subnet")
+                        .help("give each subnet its own block, or use `netmask` for first fit"),
+                    ),
+                    Err(_) => self.push(
+                        Diag::error(
+                            "ipam::cidr::outside",
+                            format!("subnet {c} is not inside VPC `{vpc}`'s primary CIDR"),
+                        )
+                        .at(&request_loc, "outside the VPC")
+                        .help("a subnet's block must lie in the VPC's primary CIDR"),
+                    ),
+                }
+            }
+            subnets.push(Subnet {
+                name: name.value.clone(),
+                loc,
+                request,
+                request_loc,
+                zone: s.value.zone.as_ref().map(|z| z.value.clone()),
+                tags: s
+                    .value
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                    .collect(),
+                description: s.value.description.as_ref().map(|d| d.value.clone()),
+            });
+        }
+        subnets
+    }
+
+    fn reservations(&mut self, raw: &RawPlan, model: &Model) -> Vec<Reservation> {
+        let mut out = Vec::new();
+        let mut seen: BTreeMap<String, Loc> = BTreeMap::new();
+        for (file, name, r) in entries(raw, |f| &f.reservations) {
+            let loc = Loc::new(file, name.span.clone());
+            if let Some(first) = seen.get(&name.value) {
+                let first = first.clone();
+                self.duplicate("reservation", &name.value, &loc, &first);
+                continue;
+            }
+            seen.insert(name.value.clone(), loc.clone());
+            let raw_block = RawBlock {
+                pool: r.value.pool.clone(),
+                netmask: r.value.netmask.clone(),
+                cidr: r.value.cidr.clone(),
+            };
+            let Some(block) = self.block(file, &raw_block, "the reservation", model, None) else {
+                continue;
+            };
+            out.push(Reservation {
+                name: name.value.clone(),
+                loc,
+                block,
+                protect: r.value.protect.as_ref().is_some_and(|p| p.value),
+                description: r.value.description.as_ref().map(|d| d.value.clone()),
+                tags: r
+                    .value
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                    .collect(),
+            });
+        }
+        out
+    }
+
+    /// SPEC §3 rule 4 for every block known before placement: top-level pools of a scope
+    /// do not overlap; explicit children (sub-pools, layout slots, VPC and reservation
+    /// CIDRs) lie inside their pool and do not overlap each other. Children of a pool
+    /// provisioned by netmask wait for placement.
+    fn check_explicit_blocks(&mut self, model: &Model) {
+        // Top-level pools, per scope.
+        let mut per_scope: BTreeMap<ScopeId, Vec<(Prefix, PoolId, Loc)>> = BTreeMap::new();
+        for (i, pool) in model.pools.iter().enumerate() {
+            if let (None, Provision::Cidrs(cidrs)) = (pool.parent, &pool.provision) {
+                for (c, loc) in cidrs {
+                    per_scope
+                        .entry(pool.scope)
+                        .or_default()
+                        .push((*c, PoolId(i), loc.clone()));
+                }
+            }
+        }
+        for (scope, blocks) in &per_scope {
+            let prefixes: Vec<Prefix> = blocks.iter().map(|b| b.0).collect();
+            for o in overlaps(&prefixes) {
+                let (outer, inner) = (&blocks[o.outer], &blocks[o.inner]);
+                let (outer_name, inner_name) =
+                    (&model.pool(outer.1).name, &model.pool(inner.1).name);
+                let message = if outer.1 == inner.1 {
+                    format!(
+                        "pool `{inner_name}` provisions {} inside its own {}",
+                        inner.0, outer.0
+                    )
+                } else {
+                    format!(
+                        "top-level pools `{inner_name}` ({}) and `{outer_name}` ({}) overlap in scope `{}`",
+                        inner.0, outer.0, model.scopes[scope.0].name
+                    )
+                };
+                self.push(
+                    Diag::error("ipam::cidr::overlap", message)
+                        .at(&inner.2, "overlaps")
+                        .note(&outer.2, format!("{} is here", outer.0))
+                        .help("pools in one scope never overlap; use disjoint blocks, or another scope for a space that may overlap (seed 001)"),
+                );
+            }
+        }
+        // Explicit children of each pool with explicit CIDRs.
+        let mut claims: BTreeMap<PoolId, Vec<(Prefix, String, Loc)>> = BTreeMap::new();
+        for (i, pool) in model.pools.iter().enumerate() {
+            for held in &pool.held {
+                claims.entry(PoolId(i)).or_default().push((
+                    *held,
+                    "a layout slot held for growth".into(),
+                    pool.loc.clone(),
+                ));
+            }
+            if let (Some(parent), Provision::Cidrs(cidrs)) = (pool.parent, &pool.provision) {
+                for (c, loc) in cidrs {
+                    claims.entry(parent).or_default().push((
+                        *c,
+                        format!("sub-pool `{}`", pool.name),
+                        loc.clone(),
+                    ));
+                }
+            }
+        }
+        for vpc in &model.vpcs {
+            for b in vpc.blocks() {
+                if let Request::Cidr(c) = b.request {
+                    claims.entry(b.pool).or_default().push((
+                        c,
+                        format!("VPC `{}`", vpc.name),
+                        b.loc.clone(),
+                    ));
+                }
+            }
+        }
+        for r in &model.reservations {
+            if let Request::Cidr(c) = r.block.request {
+                claims.entry(r.block.pool).or_default().push((
+                    c,
+                    format!("reservation `{}`", r.name),
+                    r.block.loc.clone(),
+                ));
+            }
+        }
+        for (pool_id, blocks) in claims {
+            let pool = model.pool(pool_id);
+            let Provision::Cidrs(roots) = &pool.provision else {
+                continue;
+            };
+            let mut space = match Allocator::build(pool.family, roots.iter().map(|r| r.0), []) {
+                Ok(s) => s,
+                Err(_) => continue, // overlapping own CIDRs: reported above
+            };
+            let mut owners: BTreeMap<Prefix, (String, Loc)> = BTreeMap::new();
+            for (cidr, what, loc) in blocks {
+                match space.claim(cidr) {
+                    Ok(()) => {
+                        owners.insert(cidr, (what, loc));
+                    }
+                    Err(AllocError::Taken { other, .. }) => {
+                        let (other_what, other_loc) = owners
+                            .get(&other)
+                            .cloned()
+                            .unwrap_or_else(|| (other.to_string(), loc.clone()));
+                        self.push(
+                            Diag::error(
+                                "ipam::cidr::overlap",
+                                format!("{what} ({cidr}) overlaps {other_what} ({other}) in pool `{}`", pool.name),
+                            )
+                            .at(&loc, "overlapping block")
+                            .note(&other_loc, format!("{other} is taken here"))
+                            .help("blocks of one pool never overlap; choose a free block, or use `netmask` and let first fit choose"),
+                        );
+                    }
+                    Err(_) => {
+                        let cidrs: Vec<String> = roots.iter().map(|r| r.0.to_string()).collect();
+                        self.push(
+                            Diag::error(
+                                "ipam::cidr::outside",
+                                format!(
+                                    "{what} ({cidr}) is not inside pool `{}` ({})",
+                                    pool.name,
+                                    cidrs.join(", ")
+                                ),
+                            )
+                            .at(&loc, "outside the pool")
+                            .help(format!(
+                                "a block taken from `{}` must lie inside one of its CIDRs",
+                                pool.name
+                            )),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn moved(&mut self, raw: &RawPlan, model: &Model) -> Vec<Moved> {
+        let mut out: Vec<Moved> = Vec::new();
+        for (file, f) in &raw.files {
+            for m in &f.moved {
+                let loc = Loc::new(*file, m.span.clone());
+                let parse = |cx: &mut Cx, s: &Sp<String>| {
+                    let l = Loc::new(*file, s.span.clone());
+                    let a = Address::parse(&s.value);
+                    if a.is_none() {
+                        cx.push(
+                            Diag::error("ipam::moved::address", format!("`{}` is not a resource address", s.value))
+                                .at(&l, "not an address")
+                                .help("write scope.NAME, pool.NAME, vpc.NAME, vpc.NAME.subnet.S or reservation.NAME"),
+                        );
+                    }
+                    a.map(|a| (a, l))
+                };
+                let (Some((from, from_loc)), Some((to, to_loc))) =
+                    (parse(self, &m.value.from), parse(self, &m.value.to))
+                else {
+                    continue;
+                };
+                if std::mem::discriminant(&from) != std::mem::discriminant(&to) {
+                    self.push(
+                        Diag::error(
+                            "ipam::moved::kind",
+                            format!("`{from}` and `{to}` are different kinds of resource"),
+                        )
+                        .at(&to_loc, "another kind")
+                        .help("`moved` renames a resource; it cannot turn one kind into another"),
+                    );
+                    continue;
+                }
+                if !exists(model, &to) {
+                    self.push(
+                        Diag::error("ipam::moved::target", format!("`{to}` is not in the plan"))
+                            .at(&to_loc, "no such resource")
+                            .help("`to` names the resource's new address in the plan"),
+                    );
+                }
+                if exists(model, &from) {
+                    self.push(
+                        Diag::error(
+                            "ipam::moved::source",
+                            format!("`{from}` is still in the plan"),
+                        )
+                        .at(&from_loc, "still declared")
+                        .help("`from` is the old address; remove or rename the old declaration"),
+                    );
+                }
+                if let Some(prev) = out.iter().find(|p| p.from == from) {
+                    let prev = prev.loc.clone();
+                    self.duplicate("moved block for", &from.to_string(), &loc, &prev);
+                    continue;
+                }
+                out.push(Moved { from, to, loc });
+            }
+        }
+        out
+    }
+}
+
+fn exists(model: &Model, address: &Address) -> bool {
+    match address {
+        Address::Scope(n) => model.scopes.iter().any(|s| s.name == *n),
+        Address::Pool(n) => model.pool_id(n).is_some(),
+        Address::Vpc(n) => model.vpcs.iter().any(|v| v.name == *n),
+        Address::Subnet(v, s) => model
+            .vpcs
+            .iter()
+            .any(|vpc| vpc.name == *v && vpc.subnets.iter().any(|x| x.name == *s)),
+        Address::Reservation(n) => model.reservations.iter().any(|r| r.name == *n),
+    }
+}
+
+fn describe_rules(rules: &Rules) -> String {
+    let mut parts = Vec::new();
+    if let Some(m) = rules.min {
+        parts.push(format!("min /{m}"));
+    }
+    if let Some(m) = rules.max {
+        parts.push(format!("max /{m}"));
+    }
+    if let Some(d) = rules.default {
+        parts.push(format!("default /{d}"));
+    }
+    parts.join(", ")
+}
+
+fn list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
