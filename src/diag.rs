@@ -246,7 +246,7 @@ pub struct Position {
 pub struct Report {
     message: String,
     code: &'static str,
-    severity: Severity,
+    severity: miette::Severity,
     help: Option<String>,
     source: Option<NamedSource<Arc<str>>>,
     labels: Vec<LabeledSpan>,
@@ -277,7 +277,7 @@ impl Report {
                 related.push(Report {
                     message: label.clone(),
                     code: d.code,
-                    severity: Severity::Warning,
+                    severity: miette::Severity::Advice,
                     help: None,
                     source: Some(NamedSource::new(src.name.clone(), src.text.clone())),
                     labels: vec![LabeledSpan::new_primary_with_span(
@@ -291,7 +291,10 @@ impl Report {
         Report {
             message: d.message.clone(),
             code: d.code,
-            severity: d.severity,
+            severity: match d.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+            },
             help: d.help.clone(),
             source,
             labels,
@@ -318,10 +321,7 @@ impl Diagnostic for Report {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        })
+        Some(self.severity)
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {

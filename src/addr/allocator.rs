@@ -23,8 +23,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rustc_hash::FxHashMap;
-
 use super::prefix::{AddrCount, Family, Prefix, host_mask};
 
 /// Why an allocator operation was refused. Carries prefixes, never names: the caller knows
@@ -261,16 +259,94 @@ fn floor_log2(x: u128) -> u8 {
     (127 - x.leading_zeros()) as u8
 }
 
+/// The taken blocks: start → prefix length.
+///
+/// First fit hands out blocks in ascending order nearly always, and state is loaded sorted,
+/// so most blocks arrive above every block recorded so far: those are appended to a sorted
+/// log, at the cost of a push. Blocks that arrive out of order (explicit claims below the
+/// top) go to an ordered map. A release in the log leaves a tombstone, popped when it is at
+/// the end; lookups binary-search the log and probe the map, O(log n) either way.
+#[derive(Debug, Default)]
+struct TakenSet {
+    /// Strictly ascending starts; `None` marks a released block.
+    log: Vec<(u128, Option<u8>)>,
+    rest: BTreeMap<u128, u8>,
+}
+
+/// Keeps the log's spare capacity: a pool built from state and then cloned must not pay for
+/// reallocating the whole log on its first new block.
+impl Clone for TakenSet {
+    fn clone(&self) -> TakenSet {
+        let mut log = Vec::with_capacity(self.log.capacity());
+        log.extend_from_slice(&self.log);
+        TakenSet {
+            log,
+            rest: self.rest.clone(),
+        }
+    }
+}
+
+impl TakenSet {
+    fn insert(&mut self, start: u128, len: u8) {
+        while self.log.last().is_some_and(|(_, l)| l.is_none()) {
+            self.log.pop();
+        }
+        if self.log.last().is_none_or(|&(s, _)| s < start) {
+            self.log.push((start, Some(len)));
+        } else {
+            self.rest.insert(start, len);
+        }
+    }
+
+    /// The log entry at `start` that is still taken.
+    fn live(&self, start: u128) -> Option<usize> {
+        self.log
+            .binary_search_by_key(&start, |&(s, _)| s)
+            .ok()
+            .filter(|&i| self.log[i].1.is_some())
+    }
+
+    fn get(&self, start: u128) -> Option<u8> {
+        match self.live(start) {
+            Some(i) => self.log[i].1,
+            // A tombstone's start may have been taken again, out of order.
+            None => self.rest.get(&start).copied(),
+        }
+    }
+
+    fn remove(&mut self, start: u128) {
+        match self.live(start) {
+            Some(i) if i + 1 == self.log.len() => {
+                self.log.pop();
+            }
+            Some(i) => self.log[i].1 = None,
+            None => {
+                self.rest.remove(&start);
+            }
+        }
+    }
+
+    /// (start, length) of every taken block, in address order.
+    fn sorted(&self) -> Vec<(u128, u8)> {
+        let mut all: Vec<(u128, u8)> = self
+            .log
+            .iter()
+            .filter_map(|&(s, l)| l.map(|l| (s, l)))
+            .chain(self.rest.iter().map(|(&s, &l)| (s, l)))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+}
+
 /// The address space of one pool: its provisioned CIDRs, what is taken, what is free.
 #[derive(Debug, Clone)]
 pub struct Allocator {
     family: Family,
     /// Provisioned CIDRs by start address → prefix length. Disjoint.
     roots: BTreeMap<u128, u8>,
-    /// Taken blocks by start address → prefix length. Disjoint, each inside a root. Hashed,
-    /// not ordered: recording a block must cost the same however many are taken; the few
-    /// ordered views sort on demand.
-    taken: FxHashMap<u128, u8>,
+    /// Taken blocks. Disjoint, each inside a root.
+    taken: TakenSet,
     free: FreeRanges,
     total: AddrCount,
     used: AddrCount,
@@ -282,7 +358,7 @@ impl Allocator {
         Allocator {
             family,
             roots: BTreeMap::new(),
-            taken: FxHashMap::default(),
+            taken: TakenSet::default(),
             free: FreeRanges::new(family),
             total: AddrCount::ZERO,
             used: AddrCount::ZERO,
@@ -322,7 +398,8 @@ impl Allocator {
                 });
             }
         }
-        alloc.taken.reserve(taken.len());
+        // Room for the blocks a plan adds on top of its state before the log must grow.
+        alloc.taken.log.reserve(taken.len() + 1024);
         // Walk each root's taken blocks in order; the gaps between them are free.
         let mut next_taken = taken.iter().peekable();
         for root in &roots {
@@ -426,10 +503,10 @@ impl Allocator {
     /// provisioned CIDR.
     pub fn release(&mut self, cidr: Prefix) -> Result<(), AllocError> {
         self.check_family(&cidr)?;
-        if self.taken.get(&cidr.start()) != Some(&cidr.prefix_len()) {
+        if self.taken.get(cidr.start()) != Some(cidr.prefix_len()) {
             return Err(AllocError::NotTaken { cidr });
         }
-        self.taken.remove(&cidr.start());
+        self.taken.remove(cidr.start());
         self.used = self.used.minus(cidr.size());
         // A taken block always lies in a root; fall back to the block itself, which only
         // stops it from joining its neighbours.
@@ -440,7 +517,7 @@ impl Allocator {
 
     /// True when `cidr` is exactly one of the taken blocks.
     pub fn is_taken(&self, cidr: &Prefix) -> bool {
-        cidr.family() == self.family && self.taken.get(&cidr.start()) == Some(&cidr.prefix_len())
+        cidr.family() == self.family && self.taken.get(cidr.start()) == Some(cidr.prefix_len())
     }
 
     /// The provisioned CIDRs, in address order.
@@ -452,13 +529,11 @@ impl Allocator {
 
     /// The taken blocks, in address order.
     pub fn taken(&self) -> Vec<Prefix> {
-        let mut blocks: Vec<Prefix> = self
-            .taken
-            .iter()
-            .map(|(&start, &len)| Prefix::containing(self.family, start, len))
-            .collect();
-        blocks.sort_unstable();
-        blocks
+        self.taken
+            .sorted()
+            .into_iter()
+            .map(|(start, len)| Prefix::containing(self.family, start, len))
+            .collect()
     }
 
     /// The free space as maximal aligned blocks, in address order.
@@ -557,6 +632,26 @@ mod tests {
     fn pool(roots: &[&str]) -> Allocator {
         let roots: Vec<Prefix> = roots.iter().map(|r| p(r)).collect();
         Allocator::build(roots[0].family(), roots, []).expect("valid pool")
+    }
+
+    #[test]
+    fn taken_set_handles_out_of_order_blocks_and_reuse() {
+        let mut t = TakenSet::default();
+        for start in [10, 20, 30] {
+            t.insert(start, 24);
+        }
+        t.remove(20); // a tombstone in the middle of the log
+        assert_eq!(t.get(20), None);
+        t.insert(20, 25); // below the top: goes to the map
+        assert_eq!(t.get(20), Some(25));
+        t.insert(5, 24);
+        assert_eq!(t.sorted(), vec![(5, 24), (10, 24), (20, 25), (30, 24)]);
+        t.remove(30);
+        t.remove(20);
+        assert_eq!(t.sorted(), vec![(5, 24), (10, 24)]);
+        t.insert(40, 24);
+        assert_eq!(t.get(40), Some(24));
+        assert_eq!(t.get(30), None);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub struct RawPlan {
 pub fn load(path: &Path) -> Result<RawPlan, Diagnostics> {
     let mut sources = Sources::default();
     let mut diags = Vec::new();
-    let paths = plan_files(path).map_err(|d| Diagnostics::new(Sources::default(), vec![d]))?;
+    let paths = plan_files(path).map_err(|d| Diagnostics::new(Sources::default(), vec![*d]))?;
     let mut files = Vec::new();
     for file in paths {
         let text = match fs::read(&file) {
@@ -52,7 +52,7 @@ pub fn load(path: &Path) -> Result<RawPlan, Diagnostics> {
         let id = sources.add(&file, text);
         match parse(id, &sources.get(id).text) {
             Ok(raw) => files.push((id, raw)),
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         }
     }
     if diags.is_empty() {
@@ -64,13 +64,15 @@ pub fn load(path: &Path) -> Result<RawPlan, Diagnostics> {
 
 /// The plan's files: the file itself, or every `*.toml` below the directory, sorted by path
 /// so that declaration order (SPEC §5) does not depend on the file system.
-pub fn plan_files(path: &Path) -> Result<Vec<PathBuf>, Diag> {
+pub fn plan_files(path: &Path) -> Result<Vec<PathBuf>, Box<Diag>> {
     let meta = fs::metadata(path).map_err(|e| {
-        Diag::error(
-            "ipam::io::plan_path",
-            format!("cannot read the plan at {}: {e}", path.display()),
+        Box::new(
+            Diag::error(
+                "ipam::io::plan_path",
+                format!("cannot read the plan at {}: {e}", path.display()),
+            )
+            .help("give the plan's directory or .toml file as the first argument"),
         )
-        .help("give the plan's directory or .toml file as the first argument")
     })?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
@@ -79,17 +81,17 @@ pub fn plan_files(path: &Path) -> Result<Vec<PathBuf>, Diag> {
     let mut dirs = vec![path.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         let entries = fs::read_dir(&dir).map_err(|e| {
-            Diag::error(
+            Box::new(Diag::error(
                 "ipam::io::read",
                 format!("cannot list {}: {e}", dir.display()),
-            )
+            ))
         })?;
         for entry in entries {
             let entry = entry.map_err(|e| {
-                Diag::error(
+                Box::new(Diag::error(
                     "ipam::io::read",
                     format!("cannot list {}: {e}", dir.display()),
-                )
+                ))
             })?;
             let p = entry.path();
             let hidden = entry.file_name().to_string_lossy().starts_with('.');
@@ -103,11 +105,13 @@ pub fn plan_files(path: &Path) -> Result<Vec<PathBuf>, Diag> {
         }
     }
     if found.is_empty() {
-        return Err(Diag::error(
-            "ipam::io::empty_plan",
-            format!("no .toml files in {}", path.display()),
-        )
-        .help("run `ipam init` to start a plan there"));
+        return Err(Box::new(
+            Diag::error(
+                "ipam::io::empty_plan",
+                format!("no .toml files in {}", path.display()),
+            )
+            .help("run `ipam init` to start a plan there"),
+        ));
     }
     found.sort();
     Ok(found)
@@ -115,8 +119,12 @@ pub fn plan_files(path: &Path) -> Result<Vec<PathBuf>, Diag> {
 
 /// Parses one file. A serde/TOML error becomes a diagnostic at its span, reworded where the
 /// raw message would speak of Rust types, and with a "did you mean" for unknown keys.
-pub fn parse(file: FileId, text: &str) -> Result<RawFile, Diag> {
-    toml::from_str::<RawFile>(text).map_err(|e| {
+pub fn parse(file: FileId, text: &str) -> Result<RawFile, Box<Diag>> {
+    toml::from_str::<RawFile>(text).map_err(|e| Box::new(parse_error(file, e)))
+}
+
+fn parse_error(file: FileId, e: toml::de::Error) -> Diag {
+    {
         let message = e.message().trim().to_owned();
         let span = e.span().unwrap_or(0..0);
         let loc = Loc::new(file, span);
@@ -169,7 +177,7 @@ pub fn parse(file: FileId, text: &str) -> Result<RawFile, Diag> {
         Diag::error("ipam::parse::syntax", format!("invalid TOML: {message}"))
             .at(&loc, "here")
             .help("fix the TOML syntax at this position")
-    })
+    }
 }
 
 /// The `…`-quoted words of a serde message, in order.
@@ -210,7 +218,7 @@ mod tests {
     use super::*;
 
     fn parse_err(text: &str) -> Diag {
-        parse(FileId(0), text).expect_err("must fail")
+        *parse(FileId(0), text).expect_err("must fail")
     }
 
     #[test]

@@ -70,6 +70,14 @@ pub(super) fn entries<'a, T>(
     out
 }
 
+/// An explicit block some pool must hold.
+struct Claim {
+    cidr: Prefix,
+    what: String,
+    loc: Loc,
+    sub_pool: bool,
+}
+
 /// A pool before its references are resolved: declared in `[pools.*]` or generated.
 #[derive(Debug)]
 pub(super) struct Draft {
@@ -82,7 +90,7 @@ pub(super) struct Draft {
     pub provision: Option<Provision>,
     pub region: Option<(String, Loc)>,
     pub attrs: Attrs,
-    pub held: Vec<Prefix>,
+    pub held: Vec<(Prefix, Loc)>,
 }
 
 /// Pool attributes, checked where they can be without knowing the pool's family.
@@ -152,6 +160,10 @@ impl Attrs {
 #[derive(Default)]
 pub(super) struct Cx {
     pub diags: Vec<Diag>,
+    /// Pools declared but not built, and layout parents whose layout failed.
+    pub suppressed: Vec<String>,
+    /// VPCs declared but not built.
+    broken_vpcs: BTreeSet<String>,
 }
 
 impl Cx {
@@ -224,10 +236,24 @@ impl Cx {
             )
             .at(loc, "defined again here")
             .note(first, "first defined here")
-            .help(format!(
-                "{kind} names are global across the plan's files; rename one of them"
-            )),
+            .help(match kind {
+                "table" => format!("a plan has one [{name}] table; remove one of them"),
+                "resource_id" => {
+                    "two VPCs cannot be the same cloud resource; fix or remove one of the IDs"
+                        .to_owned()
+                }
+                _ => format!("{kind} names are global across the plan's files; rename one of them"),
+            }),
         );
+    }
+
+    /// True for names of things that were declared but could not be built, and for names
+    /// inside them (a failed pool's layout children): references to them get no second,
+    /// misleading "no such …" error.
+    pub fn is_suppressed(&self, name: &str) -> bool {
+        self.suppressed.iter().any(|p| {
+            name == p || (name.starts_with(p.as_str()) && name[p.len()..].starts_with('/'))
+        })
     }
 
     fn ipam(&mut self, raw: &RawPlan) -> Ipam {
@@ -380,9 +406,9 @@ impl Cx {
                     ),
                 )
                 .at(&loc, "one scope too many")
-                .help(format!(
+                .help(
                     "the count includes the built-in `private` and `public`; merge custom scopes or use profile \"none\"",
-                )),
+                ),
             );
         }
         scopes
@@ -452,11 +478,21 @@ impl Cx {
                     );
                     return None;
                 }
-                // Range-checked against the family once the parent is known.
-                Some(Provision::Netmask(
-                    u8::try_from(netmask.value).unwrap_or(u8::MAX),
-                    l,
-                ))
+                // Checked against the family once the parent is known; past 128 it fits none.
+                match u8::try_from(netmask.value).ok().filter(|n| *n <= 128) {
+                    Some(n) => Some(Provision::Netmask(n, l)),
+                    None => {
+                        self.push(
+                            Diag::error(
+                                "ipam::netmask::range",
+                                format!("netmask {} is not a prefix length", netmask.value),
+                            )
+                            .at(&l, "out of range")
+                            .help("a netmask is between 0 and 32 for IPv4, 0 and 128 for IPv6"),
+                        );
+                        None
+                    }
+                }
             }
             (Some(c), Some(_)) => {
                 self.push(
@@ -506,7 +542,9 @@ impl Cx {
                 match index.get(name.as_str()) {
                     Some(&p) => parent[i] = Some(p),
                     None => {
-                        self.unresolved("pool", name, loc, index.keys());
+                        if !self.is_suppressed(name) {
+                            self.unresolved("pool", name, loc, index.keys());
+                        }
                         broken[i] = true;
                     }
                 }
@@ -588,23 +626,19 @@ impl Cx {
         let mut drafts: Vec<Option<Draft>> = drafts.into_iter().map(Some).collect();
         for i in order {
             let Some(d) = drafts[i].take() else { continue };
-            if broken[i] {
-                continue;
-            }
             let parent_id = parent[i].and_then(|p| ids[p]);
-            if parent[i].is_some() && parent_id.is_none() {
+            if broken[i] || (parent[i].is_some() && parent_id.is_none()) {
+                self.suppressed.push(d.name);
                 continue;
             }
-            if let Some(pool) = self.pool(
-                d,
-                parent_id.map(|p| &pools[p.0]),
-                parent_id,
-                ipam,
-                accounts,
-                scopes,
-            ) {
-                ids[i] = Some(PoolId(pools.len()));
-                pools.push(pool);
+            let name = d.name.clone();
+            let parent_pool = parent_id.map(|p| &pools[p.0]);
+            match self.pool(d, parent_pool, parent_id, ipam, accounts, scopes) {
+                Some(pool) => {
+                    ids[i] = Some(PoolId(pools.len()));
+                    pools.push(pool);
+                }
+                None => self.suppressed.push(name),
             }
         }
         pools
@@ -970,6 +1004,9 @@ impl Cx {
     ) -> Option<Block> {
         let pool_loc = Loc::new(file, raw.pool.span.clone());
         let Some(pool_id) = model.pool_id(&raw.pool.value) else {
+            if self.is_suppressed(&raw.pool.value) {
+                return None;
+            }
             self.unresolved(
                 "pool",
                 &raw.pool.value,
@@ -991,7 +1028,7 @@ impl Cx {
                     ),
                 )
                 .at(&pool_loc, format!("{} pool", pool.family))
-                .help(format!("take the {what} from an {want} pool")),
+                .help(format!("take {what} from an {want} pool")),
             );
             return None;
         }
@@ -1141,7 +1178,10 @@ impl Cx {
             {
                 self.unresolved("account", &o.value, &owner_loc, model.accounts.keys());
             }
-            let Some(primary) = primary else { continue };
+            let Some(primary) = primary else {
+                self.broken_vpcs.insert(name.value.clone());
+                continue;
+            };
             let pool = model.pool(primary.pool);
             let tags: BTreeMap<String, String> = v
                 .tags
@@ -1433,8 +1473,9 @@ impl Cx {
 
     /// SPEC §3 rule 4 for every block known before placement: top-level pools of a scope
     /// do not overlap; explicit children (sub-pools, layout slots, VPC and reservation
-    /// CIDRs) lie inside their pool and do not overlap each other. Children of a pool
-    /// provisioned by netmask wait for placement.
+    /// CIDRs) lie inside their pool and do not overlap each other. A pool provisioned by
+    /// netmask has no address yet, but its children must still fit its size and lie inside
+    /// its nearest ancestor with explicit CIDRs; their overlaps wait for placement.
     fn check_explicit_blocks(&mut self, model: &Model) {
         // Top-level pools, per scope.
         let mut per_scope: BTreeMap<ScopeId, Vec<(Prefix, PoolId, Loc)>> = BTreeMap::new();
@@ -1454,41 +1495,56 @@ impl Cx {
                 let (outer, inner) = (&blocks[o.outer], &blocks[o.inner]);
                 let (outer_name, inner_name) =
                     (&model.pool(outer.1).name, &model.pool(inner.1).name);
-                let message = if outer.1 == inner.1 {
-                    format!(
-                        "pool `{inner_name}` provisions {} inside its own {}",
-                        inner.0, outer.0
+                let (message, help) = if outer.1 == inner.1 {
+                    (
+                        format!(
+                            "pool `{inner_name}` provisions {} inside its own {}",
+                            inner.0, outer.0
+                        ),
+                        "a pool's CIDRs are disjoint; remove the one that is already covered",
                     )
                 } else {
-                    format!(
-                        "top-level pools `{inner_name}` ({}) and `{outer_name}` ({}) overlap in scope `{}`",
-                        inner.0, outer.0, model.scopes[scope.0].name
+                    (
+                        format!(
+                            "top-level pools `{inner_name}` ({}) and `{outer_name}` ({}) overlap in scope `{}`",
+                            inner.0, outer.0, model.scopes[scope.0].name
+                        ),
+                        "pools in one scope never overlap; use disjoint blocks, or another scope for a space that may overlap (seed 001)",
                     )
                 };
                 self.push(
                     Diag::error("ipam::cidr::overlap", message)
                         .at(&inner.2, "overlaps")
                         .note(&outer.2, format!("{} is here", outer.0))
-                        .help("pools in one scope never overlap; use disjoint blocks, or another scope for a space that may overlap (seed 001)"),
+                        .help(help),
                 );
             }
         }
-        // Explicit children of each pool with explicit CIDRs.
-        let mut claims: BTreeMap<PoolId, Vec<(Prefix, String, Loc)>> = BTreeMap::new();
+        // Explicit children of each pool: held layout slots first (they come with the
+        // pool), then declared blocks in declaration order, so the later one is flagged.
+        let mut claims: BTreeMap<PoolId, Vec<Claim>> = BTreeMap::new();
         for (i, pool) in model.pools.iter().enumerate() {
-            for held in &pool.held {
-                claims.entry(PoolId(i)).or_default().push((
-                    *held,
-                    "a layout slot held for growth".into(),
-                    pool.loc.clone(),
-                ));
+            for (held, loc) in &pool.held {
+                claims.entry(PoolId(i)).or_default().push(Claim {
+                    cidr: *held,
+                    what: "a layout slot held for growth".into(),
+                    loc: loc.clone(),
+                    sub_pool: false,
+                });
             }
+        }
+        let mut declared: Vec<(PoolId, Claim)> = Vec::new();
+        for pool in &model.pools {
             if let (Some(parent), Provision::Cidrs(cidrs)) = (pool.parent, &pool.provision) {
                 for (c, loc) in cidrs {
-                    claims.entry(parent).or_default().push((
-                        *c,
-                        format!("sub-pool `{}`", pool.name),
-                        loc.clone(),
+                    declared.push((
+                        parent,
+                        Claim {
+                            cidr: *c,
+                            what: format!("sub-pool `{}`", pool.name),
+                            loc: loc.clone(),
+                            sub_pool: true,
+                        },
                     ));
                 }
             }
@@ -1496,71 +1552,149 @@ impl Cx {
         for vpc in &model.vpcs {
             for b in vpc.blocks() {
                 if let Request::Cidr(c) = b.request {
-                    claims.entry(b.pool).or_default().push((
-                        c,
-                        format!("VPC `{}`", vpc.name),
-                        b.loc.clone(),
+                    declared.push((
+                        b.pool,
+                        Claim {
+                            cidr: c,
+                            what: format!("VPC `{}`", vpc.name),
+                            loc: b.loc.clone(),
+                            sub_pool: false,
+                        },
                     ));
                 }
             }
         }
         for r in &model.reservations {
             if let Request::Cidr(c) = r.block.request {
-                claims.entry(r.block.pool).or_default().push((
-                    c,
-                    format!("reservation `{}`", r.name),
-                    r.block.loc.clone(),
+                declared.push((
+                    r.block.pool,
+                    Claim {
+                        cidr: c,
+                        what: format!("reservation `{}`", r.name),
+                        loc: r.block.loc.clone(),
+                        sub_pool: false,
+                    },
                 ));
             }
         }
+        declared.sort_by_key(|(_, c)| (c.loc.file, c.loc.span.start));
+        for (pool, claim) in declared {
+            claims.entry(pool).or_default().push(claim);
+        }
         for (pool_id, blocks) in claims {
             let pool = model.pool(pool_id);
-            let Provision::Cidrs(roots) = &pool.provision else {
-                continue;
-            };
-            let mut space = match Allocator::build(pool.family, roots.iter().map(|r| r.0), []) {
-                Ok(s) => s,
-                Err(_) => continue, // overlapping own CIDRs: reported above
-            };
-            let mut owners: BTreeMap<Prefix, (String, Loc)> = BTreeMap::new();
-            for (cidr, what, loc) in blocks {
-                match space.claim(cidr) {
-                    Ok(()) => {
-                        owners.insert(cidr, (what, loc));
-                    }
-                    Err(AllocError::Taken { other, .. }) => {
-                        let (other_what, other_loc) = owners
-                            .get(&other)
-                            .cloned()
-                            .unwrap_or_else(|| (other.to_string(), loc.clone()));
-                        self.push(
-                            Diag::error(
-                                "ipam::cidr::overlap",
-                                format!("{what} ({cidr}) overlaps {other_what} ({other}) in pool `{}`", pool.name),
-                            )
-                            .at(&loc, "overlapping block")
-                            .note(&other_loc, format!("{other} is taken here"))
-                            .help("blocks of one pool never overlap; choose a free block, or use `netmask` and let first fit choose"),
-                        );
-                    }
-                    Err(_) => {
-                        let cidrs: Vec<String> = roots.iter().map(|r| r.0.to_string()).collect();
-                        self.push(
-                            Diag::error(
-                                "ipam::cidr::outside",
-                                format!(
-                                    "{what} ({cidr}) is not inside pool `{}` ({})",
-                                    pool.name,
-                                    cidrs.join(", ")
-                                ),
-                            )
-                            .at(&loc, "outside the pool")
-                            .help(format!(
-                                "a block taken from `{}` must lie inside one of its CIDRs",
+            match &pool.provision {
+                Provision::Cidrs(roots) => self.claim_all(pool, roots, blocks),
+                Provision::Netmask(n, _) => self.check_in_unplaced(model, pool_id, *n, &blocks),
+            }
+        }
+    }
+
+    /// Claims every block in a pool with explicit CIDRs, reporting collisions and strays.
+    fn claim_all(&mut self, pool: &Pool, roots: &[(Prefix, Loc)], blocks: Vec<Claim>) {
+        let Ok(mut space) = Allocator::build(pool.family, roots.iter().map(|r| r.0), []) else {
+            return; // the pool's own CIDRs overlap: reported with the top-level check
+        };
+        let mut owners: BTreeMap<Prefix, (String, Loc)> = BTreeMap::new();
+        for Claim {
+            cidr, what, loc, ..
+        } in blocks
+        {
+            match space.claim(cidr) {
+                Ok(()) => {
+                    owners.insert(cidr, (what, loc));
+                }
+                // The block's IP version is reported where it is read.
+                Err(AllocError::FamilyMismatch { .. }) => {}
+                Err(AllocError::Taken { other, .. }) => {
+                    let (other_what, other_loc) = owners
+                        .get(&other)
+                        .cloned()
+                        .unwrap_or_else(|| (other.to_string(), loc.clone()));
+                    self.push(
+                        Diag::error(
+                            "ipam::cidr::overlap",
+                            format!(
+                                "{what} ({cidr}) overlaps {other_what} ({other}) in pool `{}`",
                                 pool.name
-                            )),
-                        );
-                    }
+                            ),
+                        )
+                        .at(&loc, "overlapping block")
+                        .note(&other_loc, format!("{other} is taken here"))
+                        .help("blocks of one pool never overlap; choose a free block, or use `netmask` and let first fit choose"),
+                    );
+                }
+                Err(_) => {
+                    let cidrs: Vec<String> = roots.iter().map(|r| r.0.to_string()).collect();
+                    self.push(
+                        Diag::error(
+                            "ipam::cidr::outside",
+                            format!(
+                                "{what} ({cidr}) is not inside pool `{}` ({})",
+                                pool.name,
+                                cidrs.join(", ")
+                            ),
+                        )
+                        .at(&loc, "outside the pool")
+                        .help(format!(
+                            "a block taken from `{}` must lie inside one of its CIDRs",
+                            pool.name
+                        )),
+                    );
+                }
+            }
+        }
+    }
+
+    /// What can be known of explicit blocks in a pool carved by netmask before it is placed:
+    /// they fit its size and lie inside its nearest ancestor with explicit CIDRs.
+    fn check_in_unplaced(&mut self, model: &Model, pool_id: PoolId, netmask: u8, blocks: &[Claim]) {
+        let pool = model.pool(pool_id);
+        let anchor = model
+            .ancestors(pool_id)
+            .find(|a| matches!(model.pool(*a).provision, Provision::Cidrs(_)));
+        for claim in blocks {
+            if claim.cidr.family() != pool.family {
+                continue; // reported where it is read
+            }
+            let len = claim.cidr.prefix_len();
+            if len < netmask || (claim.sub_pool && len == netmask) {
+                self.push(
+                    Diag::error(
+                        "ipam::netmask::too_wide",
+                        format!(
+                            "{} ({}) cannot lie inside pool `{}`, a /{netmask}",
+                            claim.what, claim.cidr, pool.name
+                        ),
+                    )
+                    .at(&claim.loc, "larger than the pool")
+                    .help(format!(
+                        "pool `{}` is carved as a /{netmask}: give a longer block",
+                        pool.name
+                    )),
+                );
+                continue;
+            }
+            if let Some(anchor) = anchor {
+                let a = model.pool(anchor);
+                if let Provision::Cidrs(roots) = &a.provision
+                    && !roots.iter().any(|(r, _)| r.contains(&claim.cidr))
+                {
+                    self.push(
+                        Diag::error(
+                            "ipam::cidr::outside",
+                            format!(
+                                "{} ({}) can never be inside pool `{}`, which is carved from `{}`",
+                                claim.what, claim.cidr, pool.name, a.name
+                            ),
+                        )
+                        .at(&claim.loc, "outside the pool's ancestor")
+                        .help(format!(
+                            "`{}` lies inside {}; use a block there, or `netmask` to let first fit choose",
+                            pool.name,
+                            roots.iter().map(|r| r.0.to_string()).collect::<Vec<_>>().join(", ")
+                        )),
+                    );
                 }
             }
         }
@@ -1599,7 +1733,12 @@ impl Cx {
                     );
                     continue;
                 }
-                if !exists(model, &to) {
+                let broken = match &to {
+                    Address::Vpc(v) | Address::Subnet(v, _) => self.broken_vpcs.contains(v),
+                    Address::Pool(p) => self.is_suppressed(p),
+                    _ => false,
+                };
+                if !exists(model, &to) && !broken {
                     self.push(
                         Diag::error("ipam::moved::target", format!("`{to}` is not in the plan"))
                             .at(&to_loc, "no such resource")

@@ -26,7 +26,10 @@ pub(super) fn expand_layouts(cx: &mut Cx, raw: &RawPlan, drafts: &mut Vec<Draft>
                 .position(|d| d.name == layout.value.parent.value)
             {
                 Some(parent) => {
-                    expand(cx, *file, &name.value, &layout.value, parent, drafts);
+                    if !expand(cx, *file, &name.value, &layout.value, parent, drafts) {
+                        // Names inside it would only repeat the layout's own problem.
+                        cx.suppressed.push(layout.value.parent.value.clone());
+                    }
                     false
                 }
                 None => true,
@@ -38,6 +41,7 @@ pub(super) fn expand_layouts(cx: &mut Cx, raw: &RawPlan, drafts: &mut Vec<Draft>
     }
     for (file, _, layout) in pending {
         let parent = &layout.value.parent;
+        cx.suppressed.push(parent.value.clone());
         let names: Vec<&str> = drafts.iter().map(|d| d.name.as_str()).collect();
         let mut d = Diag::error(
             "ipam::ref::unresolved",
@@ -56,6 +60,7 @@ pub(super) fn expand_layouts(cx: &mut Cx, raw: &RawPlan, drafts: &mut Vec<Draft>
 /// One level's used slots: (name, slot, location of the name).
 type Slots = Vec<(String, u64, Loc)>;
 
+/// Generates one layout's pools; false when it could not (the problem is reported).
 fn expand(
     cx: &mut Cx,
     file: FileId,
@@ -63,11 +68,11 @@ fn expand(
     layout: &RawLayout,
     parent: usize,
     drafts: &mut Vec<Draft>,
-) {
+) -> bool {
     let parent_loc = Loc::new(file, layout.parent.span.clone());
     let root = match &drafts[parent].provision {
         Some(Provision::Cidrs(cidrs)) if cidrs.len() == 1 => cidrs[0].0,
-        None => return, // the parent's own problem is reported already
+        None => return false, // the parent's own problem is reported already
         Some(_) => {
             cx.push(
                 Diag::error(
@@ -84,7 +89,7 @@ fn expand(
                 .at(&parent_loc, "layout parent")
                 .help("give the layout a parent pool provisioned with one explicit CIDR"),
             );
-            return;
+            return false;
         }
     };
     if layout.levels.value.is_empty() {
@@ -96,14 +101,14 @@ fn expand(
             .at(&Loc::new(file, layout.levels.span.clone()), "empty")
             .help("add levels, e.g. `levels = [{ slots = 4, names = [\"prod\", \"dev\"] }]`"),
         );
-        return;
+        return false;
     }
     // Check every level before generating anything.
     let mut levels: Vec<(&RawLevel, u8, Slots)> = Vec::new();
     let mut len = root.prefix_len();
     for level in &layout.levels.value {
         let Some((bits, slots)) = level_slots(cx, file, &level.value) else {
-            return;
+            return false;
         };
         len += bits;
         if len > root.family().bits() {
@@ -121,7 +126,7 @@ fn expand(
                 )
                 .help("use fewer slots or fewer levels"),
             );
-            return;
+            return false;
         }
         levels.push((&level.value, len, slots));
     }
@@ -144,7 +149,7 @@ fn expand(
                 if !slots.iter().any(|s| s.1 == slot)
                     && let Some(held) = at(slot)
                 {
-                    drafts[owner].held.push(held);
+                    drafts[owner].held.push((held, parent_loc.clone()));
                 }
             }
             for (name, slot, loc) in slots {
@@ -186,6 +191,7 @@ fn expand(
         }
         above = next;
     }
+    true
 }
 
 /// ⌈log2(slots)⌉ for slots ≥ 1.

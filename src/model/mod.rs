@@ -126,8 +126,9 @@ pub struct Pool {
     pub protect: bool,
     pub description: Option<String>,
     pub tags: BTreeMap<String, String>,
-    /// Layout slots of this pool left unnamed: held for growth, never allocated.
-    pub held: Vec<Prefix>,
+    /// Layout slots of this pool left unnamed: held for growth, never allocated. Located at
+    /// the layout's `parent` key.
+    pub held: Vec<(Prefix, Loc)>,
     /// 1 for a top-level pool.
     pub depth: usize,
 }

@@ -1,0 +1,217 @@
+//! Scenario tests (CRAFT.md): one folder per behaviour under `tests/scenarios/`, one line
+//! here per folder. Each folder holds the plan (`plan.toml` or a `plan/` directory), an
+//! `expect` file listing every diagnostic as `<code> <file>:<line>` (so the location is
+//! checked exactly), and `expected.txt`, the rendered output, snapshotted.
+//!
+//! `UPDATE_SNAPSHOTS=1 cargo test --test scenarios` rewrites `expected.txt`; `expect` is
+//! written by hand.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ipam::cli::{load_model, render};
+use ipam::diag::Diagnostics;
+
+const ROOT: &str = "tests/scenarios";
+
+fn plan_path(dir: &Path) -> PathBuf {
+    let file = dir.join("plan.toml");
+    if file.exists() {
+        file
+    } else {
+        dir.join("plan")
+    }
+}
+
+fn run(name: &str) {
+    let dir = Path::new(ROOT).join(name);
+    let diagnostics = match load_model(&plan_path(&dir)) {
+        Ok((_, sources)) => Diagnostics::new(sources, Vec::new()),
+        Err(d) => d,
+    };
+    let prefix = format!("{}/", dir.display());
+    let json = diagnostics.to_json();
+    let got: Vec<String> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics array")
+        .iter()
+        .map(|d| {
+            let code = d["code"].as_str().unwrap_or_default();
+            match d.get("range") {
+                Some(r) => format!(
+                    "{code} {}:{}",
+                    r["filename"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .trim_start_matches(&prefix),
+                    r["start"]["line"]
+                ),
+                None => format!("{code} -"),
+            }
+        })
+        .collect();
+    let expect =
+        fs::read_to_string(dir.join("expect")).expect("every scenario has an `expect` file");
+    let want: Vec<&str> = expect.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(got, want, "diagnostics of scenario {name}");
+
+    let rendered = render(&diagnostics, false);
+    let snapshot = dir.join("expected.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        fs::write(&snapshot, &rendered).expect("write snapshot");
+    } else {
+        let want = fs::read_to_string(&snapshot).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run with UPDATE_SNAPSHOTS=1",
+                snapshot.display()
+            )
+        });
+        assert_eq!(rendered, want, "rendered output of scenario {name}");
+    }
+}
+
+/// Every folder is listed below, so none is silently skipped.
+#[test]
+fn every_scenario_is_listed() {
+    let source = fs::read_to_string("tests/scenarios.rs").expect("this file");
+    for entry in fs::read_dir(ROOT).expect("scenario folder") {
+        let entry = entry.expect("entry");
+        if !entry.path().is_dir() {
+            continue; // the folder's README
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(
+            source.contains(&format!("(\"{name}\")")),
+            "scenario {name} has no test line in tests/scenarios.rs"
+        );
+    }
+}
+
+macro_rules! scenarios {
+    ($($test:ident($name:literal);)*) => {
+        $(#[test] fn $test() { run($name); })*
+    };
+}
+
+scenarios! {
+    bad_alert_at_over_100("bad-alert-at-over-100");
+    bad_alicloud_depth("bad-alicloud-depth");
+    bad_alicloud_ipv4_in_public_scope("bad-alicloud-ipv4-in-public-scope");
+    bad_alicloud_ipv6_in_private_scope("bad-alicloud-ipv6-in-private-scope");
+    bad_alicloud_too_many_cidrs("bad-alicloud-too-many-cidrs");
+    bad_alicloud_too_many_pools_in_scope("bad-alicloud-too-many-pools-in-scope");
+    bad_alicloud_too_many_scopes("bad-alicloud-too-many-scopes");
+    bad_alicloud_too_many_subpools("bad-alicloud-too-many-subpools");
+    bad_auto_import_without_region("bad-auto-import-without-region");
+    bad_aws_too_many_scopes("bad-aws-too-many-scopes");
+    bad_builtin_scope_declared("bad-builtin-scope-declared");
+    bad_cidr_host_bits("bad-cidr-host-bits");
+    bad_cidr_invalid_text("bad-cidr-invalid-text");
+    bad_cidr_ipv6_host_bits("bad-cidr-ipv6-host-bits");
+    bad_cidr_no_prefix_length("bad-cidr-no-prefix-length");
+    bad_cidr_prefix_33("bad-cidr-prefix-33");
+    bad_duplicate_account_across_files("bad-duplicate-account-across-files");
+    bad_duplicate_key("bad-duplicate-key");
+    bad_duplicate_pool_across_files("bad-duplicate-pool-across-files");
+    bad_duplicate_reservation_across_files("bad-duplicate-reservation-across-files");
+    bad_duplicate_resource_id("bad-duplicate-resource-id");
+    bad_duplicate_table("bad-duplicate-table");
+    bad_duplicate_vpc_across_files("bad-duplicate-vpc-across-files");
+    bad_empty_plan_dir("bad-empty-plan-dir");
+    bad_invalid_pool_no_cascade("bad-invalid-pool-no-cascade");
+    bad_ipam_empty_regions("bad-ipam-empty-regions");
+    bad_ipam_missing_name("bad-ipam-missing-name");
+    bad_ipv6_subpool_under_ipv4_parent("bad-ipv6-subpool-under-ipv4-parent");
+    bad_layout_duplicate_slot_name("bad-layout-duplicate-slot-name");
+    bad_layout_generates_existing_pool("bad-layout-generates-existing-pool");
+    bad_layout_names_exceed_slots("bad-layout-names-exceed-slots");
+    bad_layout_parent_no_cascade("bad-layout-parent-no-cascade");
+    bad_layout_parent_two_cidrs("bad-layout-parent-two-cidrs");
+    bad_layout_region_unknown("bad-layout-region-unknown");
+    bad_layout_slot_out_of_range("bad-layout-slot-out-of-range");
+    bad_layout_slot_taken_twice("bad-layout-slot-taken-twice");
+    bad_layout_too_deep("bad-layout-too-deep");
+    bad_layout_unresolved_parent("bad-layout-unresolved-parent");
+    bad_layout_zero_slots("bad-layout-zero-slots");
+    bad_missing_ipam("bad-missing-ipam");
+    bad_moved_invalid_address("bad-moved-invalid-address");
+    bad_moved_kind_mismatch("bad-moved-kind-mismatch");
+    bad_moved_source_still_declared("bad-moved-source-still-declared");
+    bad_moved_target_missing("bad-moved-target-missing");
+    bad_moved_to_broken_vpc_no_cascade("bad-moved-to-broken-vpc-no-cascade");
+    bad_netmask_equal_to_parent("bad-netmask-equal-to-parent");
+    bad_netmask_negative("bad-netmask-negative");
+    bad_netmask_over_128("bad-netmask-over-128");
+    bad_netmask_over_32("bad-netmask-over-32");
+    bad_netmask_zero("bad-netmask-zero");
+    bad_not_utf8("bad-not-utf8");
+    bad_overlap_top_level_pools("bad-overlap-top-level-pools");
+    bad_overlap_top_level_pools_custom_scope("bad-overlap-top-level-pools-custom-scope");
+    bad_parent_cycle_2("bad-parent-cycle-2");
+    bad_parent_cycle_3("bad-parent-cycle-3");
+    bad_parent_self("bad-parent-self");
+    bad_pool_cidrs_and_netmask("bad-pool-cidrs-and-netmask");
+    bad_pool_cidrs_overlap_each_other("bad-pool-cidrs-overlap-each-other");
+    bad_pool_empty_cidrs("bad-pool-empty-cidrs");
+    bad_pool_mixed_families("bad-pool-mixed-families");
+    bad_pool_no_provision("bad-pool-no-provision");
+    bad_region_unknown("bad-region-unknown");
+    bad_reservation_netmask_outside_rules("bad-reservation-netmask-outside-rules");
+    bad_reservations_overlap("bad-reservations-overlap");
+    bad_rules_default_gt_max("bad-rules-default-gt-max");
+    bad_rules_default_lt_min("bad-rules-default-lt-min");
+    bad_rules_max_over_32("bad-rules-max-over-32");
+    bad_rules_min_gt_max("bad-rules-min-gt-max");
+    bad_subnet_larger_than_vpc("bad-subnet-larger-than-vpc");
+    bad_subnet_no_size("bad-subnet-no-size");
+    bad_subnet_outside_vpc("bad-subnet-outside-vpc");
+    bad_subnets_overlap("bad-subnets-overlap");
+    bad_subpool_cidr_outside_netmask_parent("bad-subpool-cidr-outside-netmask-parent");
+    bad_subpool_cidr_wider_than_netmask_parent("bad-subpool-cidr-wider-than-netmask-parent");
+    bad_subpool_outside_parent("bad-subpool-outside-parent");
+    bad_subpool_region_differs("bad-subpool-region-differs");
+    bad_subpool_scope_differs("bad-subpool-scope-differs");
+    bad_subpool_siblings_overlap("bad-subpool-siblings-overlap");
+    bad_syntax_errors_in_two_files("bad-syntax-errors-in-two-files");
+    bad_toml_syntax("bad-toml-syntax");
+    bad_top_level_pool_netmask("bad-top-level-pool-netmask");
+    bad_two_ipam_tables("bad-two-ipam-tables");
+    bad_type_string_for_array("bad-type-string-for-array");
+    bad_type_string_for_bool("bad-type-string-for-bool");
+    bad_type_string_for_integer("bad-type-string-for-integer");
+    bad_unknown_key_netmaks("bad-unknown-key-netmaks");
+    bad_unknown_key_regons("bad-unknown-key-regons");
+    bad_unknown_profile("bad-unknown-profile");
+    bad_unknown_table("bad-unknown-table");
+    bad_unresolved_ipam_owner("bad-unresolved-ipam-owner");
+    bad_unresolved_parent("bad-unresolved-parent");
+    bad_unresolved_parent_no_cascade("bad-unresolved-parent-no-cascade");
+    bad_unresolved_reservation_pool("bad-unresolved-reservation-pool");
+    bad_unresolved_scope("bad-unresolved-scope");
+    bad_unresolved_secondary_pool("bad-unresolved-secondary-pool");
+    bad_unresolved_shared_with("bad-unresolved-shared-with");
+    bad_unresolved_vpc_owner("bad-unresolved-vpc-owner");
+    bad_unresolved_vpc_pool("bad-unresolved-vpc-pool");
+    bad_vpc_cidr_and_netmask("bad-vpc-cidr-and-netmask");
+    bad_vpc_cidr_host_bits("bad-vpc-cidr-host-bits");
+    bad_vpc_cidr_in_held_layout_slot("bad-vpc-cidr-in-held-layout-slot");
+    bad_vpc_cidr_outside_netmask_pool("bad-vpc-cidr-outside-netmask-pool");
+    bad_vpc_cidr_outside_pool("bad-vpc-cidr-outside-pool");
+    bad_vpc_cidr_outside_rules("bad-vpc-cidr-outside-rules");
+    bad_vpc_cidr_overlaps_reservation("bad-vpc-cidr-overlaps-reservation");
+    bad_vpc_cidr_overlaps_subpool("bad-vpc-cidr-overlaps-subpool");
+    bad_vpc_ipv6_from_ipv4_pool("bad-vpc-ipv6-from-ipv4-pool");
+    bad_vpc_netmask_outside_rules("bad-vpc-netmask-outside-rules");
+    bad_vpc_netmask_over_32("bad-vpc-netmask-over-32");
+    bad_vpc_netmask_wider_than_pool("bad-vpc-netmask-wider-than-pool");
+    bad_vpc_no_netmask_no_default("bad-vpc-no-netmask-no-default");
+    bad_vpc_owner_not_shared("bad-vpc-owner-not-shared");
+    bad_vpc_region_mismatch("bad-vpc-region-mismatch");
+    bad_vpc_region_mismatch_inherited("bad-vpc-region-mismatch-inherited");
+    bad_vpc_region_unknown("bad-vpc-region-unknown");
+    bad_vpc_required_tags_missing("bad-vpc-required-tags-missing");
+    good_alicloud_limits("good-alicloud-limits");
+    good_layout_split("good-layout-split");
+    good_minimal("good-minimal");
+    good_overlap_across_scopes("good-overlap-across-scopes");
+}
