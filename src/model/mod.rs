@@ -7,8 +7,11 @@
 //! which is the order SPEC §5 allocates netmask requests in; pools are additionally sorted
 //! parents first.
 
+mod allocations;
 mod build;
+mod explicit;
 mod layout;
+mod moved;
 mod profile;
 
 use std::collections::{BTreeMap, BTreeSet};
