@@ -4,11 +4,12 @@
 //!
 //! 1. [`config::load`]: plan files → [`config::RawPlan`], spanned TOML.
 //! 2. [`model::build`]: `RawPlan` → [`model::Model`]: names resolved, layouts expanded,
-//!    every rule of SPEC §3 that needs no placement checked, all problems collected as
-//!    located [`diag::Diag`]s.
+//!    inheritance applied, every rule of SPEC §3 that needs no placement checked, all
+//!    problems collected as located [`diag::Diag`]s.
 //!
 //! Underneath: [`addr`], prefix arithmetic, the first-fit [`addr::Allocator`] and the overlap
-//! sweep; [`diag`], diagnostics and their rendering.
+//! sweep; [`diag`], diagnostics and their rendering; [`schema`], the JSON Schema generated
+//! from the plan types. [`cli`] is the command line and the only code that prints.
 
 pub mod addr;
 pub mod cli;

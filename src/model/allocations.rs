@@ -158,16 +158,8 @@ impl Cx {
 
     pub(super) fn vpcs(&mut self, raw: &RawPlan, model: &Model) -> Vec<Vpc> {
         let mut vpcs: Vec<Vpc> = Vec::new();
-        let mut seen: BTreeMap<String, Loc> = BTreeMap::new();
         let mut resource_ids: BTreeMap<String, Loc> = BTreeMap::new();
-        for (file, name, vpc) in entries(raw, |f| &f.vpcs) {
-            let loc = Loc::new(file, name.span.clone());
-            if let Some(first) = seen.get(&name.value) {
-                let first = first.clone();
-                self.duplicate("VPC", &name.value, &loc, &first);
-                continue;
-            }
-            seen.insert(name.value.clone(), loc.clone());
+        for (file, loc, name, vpc) in self.unique("VPC", entries(raw, |f| &f.vpcs)) {
             let v = &vpc.value;
             let primary_raw = RawBlock {
                 pool: v.pool.clone(),
@@ -457,15 +449,7 @@ impl Cx {
 
     pub(super) fn reservations(&mut self, raw: &RawPlan, model: &Model) -> Vec<Reservation> {
         let mut out = Vec::new();
-        let mut seen: BTreeMap<String, Loc> = BTreeMap::new();
-        for (file, name, r) in entries(raw, |f| &f.reservations) {
-            let loc = Loc::new(file, name.span.clone());
-            if let Some(first) = seen.get(&name.value) {
-                let first = first.clone();
-                self.duplicate("reservation", &name.value, &loc, &first);
-                continue;
-            }
-            seen.insert(name.value.clone(), loc.clone());
+        for (file, loc, name, r) in self.unique("reservation", entries(raw, |f| &f.reservations)) {
             let raw_block = RawBlock {
                 pool: r.value.pool.clone(),
                 netmask: r.value.netmask.clone(),

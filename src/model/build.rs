@@ -67,6 +67,30 @@ pub(super) fn entries<'a, T>(
     out
 }
 
+impl Cx {
+    /// The entries of one kind, the first of each name only: a later one with the same name
+    /// is reported as a duplicate, pointing back at the first.
+    pub(super) fn unique<'a, T>(
+        &mut self,
+        kind: &str,
+        entries: Vec<(FileId, &'a Sp<String>, &'a Sp<T>)>,
+    ) -> Vec<(FileId, Loc, &'a Sp<String>, &'a Sp<T>)> {
+        let mut seen: BTreeMap<&str, Loc> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (file, name, value) in entries {
+            let loc = Loc::new(file, name.span.clone());
+            if let Some(first) = seen.get(name.value.as_str()) {
+                let first = first.clone();
+                self.duplicate(kind, &name.value, &loc, &first);
+                continue;
+            }
+            seen.insert(&name.value, loc.clone());
+            out.push((file, loc, name, value));
+        }
+        out
+    }
+}
+
 /// A pool before its references are resolved: declared in `[pools.*]` or generated.
 #[derive(Debug)]
 pub(super) struct Draft {
@@ -405,15 +429,7 @@ impl Cx {
 
     fn declared_pools(&mut self, raw: &RawPlan) -> Vec<Draft> {
         let mut drafts: Vec<Draft> = Vec::new();
-        let mut seen: BTreeMap<String, Loc> = BTreeMap::new();
-        for (file, name, pool) in entries(raw, |f| &f.pools) {
-            let loc = Loc::new(file, name.span.clone());
-            if let Some(first) = seen.get(&name.value) {
-                let first = first.clone();
-                self.duplicate("pool", &name.value, &loc, &first);
-                continue;
-            }
-            seen.insert(name.value.clone(), loc.clone());
+        for (file, loc, name, pool) in self.unique("pool", entries(raw, |f| &f.pools)) {
             let p: &RawPool = &pool.value;
             let at = |s: &Sp<String>| (s.value.clone(), Loc::new(file, s.span.clone()));
             let provision = self.provision(file, p, &loc);
