@@ -733,18 +733,8 @@ impl Cx {
             && let Some(p) = parent
         {
             let n = *n;
-            if n > family.bits() {
-                self.push(
-                    Diag::error(
-                        "ipam::netmask::range",
-                        format!("netmask {n} is out of range for {family}"),
-                    )
-                    .at(loc, "not a prefix length")
-                    .help(format!(
-                        "an {family} netmask is between 0 and {}",
-                        family.bits()
-                    )),
-                );
+            if self.netmask(i64::from(n), loc, family).is_none() {
+                // Out of range for the family: reported by `netmask`.
             } else if n <= p.widest_len() {
                 self.push(
                     Diag::error(
