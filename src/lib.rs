@@ -12,8 +12,16 @@
 //! from the plan types. [`cli`] is the command line and the only code that prints.
 
 pub mod addr;
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod diff;
+pub mod graph;
 pub mod model;
+pub mod place;
+pub mod plan;
+pub mod render;
 pub mod schema;
+pub mod show;
+pub mod state;

@@ -271,6 +271,20 @@ impl Serialize for Prefix {
     }
 }
 
+impl schemars::JsonSchema for Prefix {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Cidr".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A canonical CIDR block (no host bits set), IPv4 or IPv6.",
+            "type": "string",
+            "examples": ["10.0.0.0/8", "2001:db8::/48"]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Prefix {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Prefix, D::Error> {
         let text = String::deserialize(deserializer)?;

@@ -2,6 +2,8 @@
 //! the only module that prints.
 
 mod init;
+mod inspect;
+mod reconcile;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ use clap::{Parser, Subcommand};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::diag::{Diag, Diagnostics};
-use crate::model::Model;
+use crate::model::{Address, Model};
 
 #[derive(Debug, Parser)]
 #[command(name = "ipam", version, about = "IP address management as code", long_about = None)]
@@ -37,8 +39,97 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the exact changes apply would make: every concrete CIDR.
+    Plan {
+        /// Plan file or directory.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[command(flatten)]
+        state: StateArg,
+        /// Output format: text, markdown (for pull-request comments) or json.
+        #[arg(long, value_enum, default_value = "text")]
+        format: reconcile::Format,
+        /// Same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
+        /// Save the plan, bound to the current state and plan files, for `ipam apply FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Exit 2 when there are changes (0: none, 1: error).
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Plan and record the changes in the state (or apply a saved plan exactly).
+    Apply {
+        /// Plan file or directory, or a plan saved by `ipam plan --out`.
+        #[arg(default_value = ".")]
+        target: PathBuf,
+        #[command(flatten)]
+        state: StateArg,
+        /// Apply without asking (required when stdin is not a terminal).
+        #[arg(long)]
+        auto_approve: bool,
+        /// How long to wait for another writer's lock: 0 (fail at once), 30s, 2m.
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = reconcile::parse_duration)]
+        lock_timeout: std::time::Duration,
+    },
+    /// Print the recorded tree with CIDRs and utilization.
+    Show {
+        /// Plan file or directory (locates the state).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[command(flatten)]
+        state: StateArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print recorded CIDRs by resource address, for other tools.
+    Output {
+        /// Plan file or directory, then optionally one output name (e.g. vpc.checkout). With
+        /// a single argument that is an address and not a path, it is the name.
+        #[arg(num_args = 0..=2, value_name = "PATH] [NAME")]
+        args: Vec<String>,
+        #[command(flatten)]
+        state: StateArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exit 1 when a recorded pool is above its `alert_at`.
+    Check {
+        /// Plan file or directory (locates the state).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[command(flatten)]
+        state: StateArg,
+    },
+    /// Print the plan's dependency graph in Graphviz DOT.
+    Graph {
+        /// Plan file or directory.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
     /// Print the JSON Schema of plan files.
     Schema,
+    /// Remove a state lock left by an operation that can no longer release it.
+    ForceUnlock {
+        /// The lock's ID, as the locked error shows it.
+        id: String,
+        /// Plan file or directory (locates the state).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[command(flatten)]
+        state: StateArg,
+    },
+}
+
+/// Where the recorded state is (SPEC §7).
+#[derive(Debug, clap::Args)]
+struct StateArg {
+    /// State file [default: ipam.state.json beside the plan].
+    #[arg(long = "state", env = "IPAM_STATE", value_name = "FILE")]
+    file: Option<PathBuf>,
 }
 
 /// Parses the arguments, runs the command, and maps the outcome to SPEC §6's exit codes.
@@ -58,10 +149,64 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Init { dir } => init::run(&dir),
         Command::Validate { path, json } => validate(&path, json),
+        Command::Plan {
+            path,
+            state,
+            format,
+            json,
+            out,
+            detailed_exitcode,
+        } => reconcile::run_plan(reconcile::PlanArgs {
+            path: &path,
+            state: state.file.as_deref(),
+            format: if json {
+                reconcile::Format::Json
+            } else {
+                format
+            },
+            out: out.as_deref(),
+            detailed_exitcode,
+        }),
+        Command::Apply {
+            target,
+            state,
+            auto_approve,
+            lock_timeout,
+        } => reconcile::run_apply(reconcile::ApplyArgs {
+            target: &target,
+            state: state.file.as_deref(),
+            auto_approve,
+            lock_timeout,
+        }),
+        Command::Show { path, state, json } => {
+            inspect::run_show(&path, state.file.as_deref(), json)
+        }
+        Command::Output { args, state, json } => {
+            let (path, name) = output_args(&args);
+            inspect::run_output(&path, name, state.file.as_deref(), json)
+        }
+        Command::Check { path, state } => inspect::run_check(&path, state.file.as_deref()),
+        Command::Graph { path } => inspect::run_graph(&path),
+        Command::ForceUnlock { id, path, state } => {
+            inspect::run_force_unlock(&path, &id, state.file.as_deref())
+        }
         Command::Schema => {
             println!("{}", crate::schema::plan_schema());
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// `output [PATH] [NAME]`: a lone argument that reads as an address and names no file is
+/// the name.
+fn output_args(args: &[String]) -> (PathBuf, Option<&str>) {
+    match args {
+        [] => (PathBuf::from("."), None),
+        [one] if Address::parse(one).is_some() && !Path::new(one).exists() => {
+            (PathBuf::from("."), Some(one))
+        }
+        [one] => (PathBuf::from(one), None),
+        [path, name, ..] => (PathBuf::from(path), Some(name)),
     }
 }
 
@@ -130,4 +275,14 @@ pub(crate) fn fail(d: Diag) -> ExitCode {
     let diagnostics = Diagnostics::new(Default::default(), vec![d]);
     eprint!("{}", render(&diagnostics, std::io::stderr().is_terminal()));
     ExitCode::from(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -52,7 +52,7 @@ impl Cx {
             );
             return None;
         }
-        let (request, loc) = match (&raw.cidr, &raw.netmask) {
+        let (request, loc, defaulted) = match (&raw.cidr, &raw.netmask) {
             (Some(_), Some(n)) => {
                 self.push(
                     Diag::error(
@@ -83,17 +83,18 @@ impl Cx {
                     );
                     return None;
                 }
-                (Request::Cidr(cidr), loc)
+                (Request::Cidr(cidr), loc, false)
             }
             (None, Some(n)) => {
                 let loc = Loc::new(file, n.span.clone());
                 (
                     Request::Netmask(self.netmask(n.value, &loc, pool.family)?),
                     loc,
+                    false,
                 )
             }
             (None, None) => match pool.rules.default {
-                Some(d) => (Request::Netmask(d), pool_loc.clone()),
+                Some(d) => (Request::Netmask(d), pool_loc.clone(), true),
                 None => {
                     self.push(
                         Diag::error(
@@ -152,6 +153,7 @@ impl Cx {
         Some(Block {
             pool: pool_id,
             request,
+            defaulted,
             loc,
         })
     }

@@ -97,6 +97,15 @@ pub struct Rules {
     pub default: Option<u8>,
 }
 
+impl Rules {
+    /// No rules: any size.
+    pub const NONE: Rules = Rules {
+        min: None,
+        max: None,
+        default: None,
+    };
+}
+
 /// Where a pool came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -173,6 +182,9 @@ impl Request {
 pub struct Block {
     pub pool: PoolId,
     pub request: Request,
+    /// The netmask is the pool's `default_netmask`, not written on the block: a recorded
+    /// block of another size that the pool's rules still allow is kept (SPEC §6).
+    pub defaulted: bool,
     /// The request (`cidr`/`netmask` value), or the `pool` key when the default is used.
     pub loc: Loc,
 }

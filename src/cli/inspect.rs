@@ -1,0 +1,182 @@
+//! `ipam show`, `output`, `check`, `graph` and `force-unlock`: reading the recorded state
+//! and the plan's graph (SPEC §10, §11).
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use super::reconcile::state_path;
+use super::{fail, load_model, print_json, render};
+use crate::diag::Diag;
+use crate::graph::Graph;
+use crate::model::Address;
+use crate::render::JSON_FORMAT_VERSION;
+use crate::show;
+use crate::state::State;
+use crate::state::store::Store;
+
+/// The recorded state, or the exit code after reporting why there is none.
+fn load(path: &Path, state: Option<&Path>) -> Result<(Store, Option<State>), ExitCode> {
+    let store = Store::new(state_path(path, state));
+    match store.load() {
+        Ok(s) => Ok((store, s)),
+        Err(e) => {
+            eprint!(
+                "{}",
+                render(&e.diagnostics(), std::io::stderr().is_terminal())
+            );
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+fn nothing_recorded(store: &Store) {
+    eprintln!(
+        "No state at {} yet: nothing is recorded. Run `ipam apply` first.",
+        store.path().display()
+    );
+}
+
+pub fn run_show(path: &Path, state: Option<&Path>, json: bool) -> ExitCode {
+    let (store, s) = match load(path, state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let empty = Default::default();
+    let records = s.as_ref().map_or(&empty, |s| &s.resources);
+    if json {
+        print_json(&show::json(
+            records,
+            s.as_ref().map(|s| s.serial),
+            s.as_ref().map(|s| s.lineage.as_str()),
+        ));
+        return ExitCode::SUCCESS;
+    }
+    match &s {
+        None => nothing_recorded(&store),
+        Some(s) => {
+            println!(
+                "State {} (serial {}, lineage {})\n",
+                store.path().display(),
+                s.serial,
+                s.lineage
+            );
+            print!("{}", show::tree(records));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+pub fn run_output(path: &Path, name: Option<&str>, state: Option<&Path>, json: bool) -> ExitCode {
+    let (store, s) = match load(path, state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if s.is_none() && !json {
+        nothing_recorded(&store);
+    }
+    let empty = Default::default();
+    let outputs = show::outputs(s.as_ref().map_or(&empty, |s| &s.resources));
+    let Some(name) = name else {
+        if json {
+            print_json(&json!({"format_version": JSON_FORMAT_VERSION, "outputs": outputs}));
+        } else {
+            for (k, v) in &outputs {
+                println!("{k} = {}", plain(v).join(", "));
+            }
+        }
+        return ExitCode::SUCCESS;
+    };
+    match outputs.get(name) {
+        Some(v) if json => print_json(v),
+        Some(v) => plain(v).iter().for_each(|c| println!("{c}")),
+        None => {
+            let mut d = Diag::error("ipam::output::unknown", format!("no output named `{name}`"));
+            let help = match crate::diag::suggest(name, outputs.keys().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if Address::parse(name).is_none() => {
+                    "outputs are resource addresses: pool.NAME, vpc.NAME, vpc.NAME.secondary, \
+                     vpc.NAME.ipv6, vpc.NAME.subnet.S, reservation.NAME"
+                        .into()
+                }
+                None => "`ipam output` lists every output".into(),
+            };
+            d = d.help(help);
+            return fail(d);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn plain(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items.iter().flat_map(plain).collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+pub fn run_check(path: &Path, state: Option<&Path>) -> ExitCode {
+    let (store, s) = match load(path, state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let Some(s) = s else {
+        nothing_recorded(&store);
+        return ExitCode::SUCCESS;
+    };
+    let usage = show::utilization(&s.resources);
+    let alerts: Vec<(&&str, &show::Utilization)> = usage.iter().filter(|(_, u)| u.alert).collect();
+    if alerts.is_empty() {
+        println!("No pool is above its alert_at.");
+        return ExitCode::SUCCESS;
+    }
+    for (name, u) in &alerts {
+        println!(
+            "pool {name} is {} used, above its alert_at of {}%",
+            show::percent(u.percent),
+            u.alert_at.unwrap_or_default()
+        );
+    }
+    eprintln!(
+        "{} pool{} above alert_at.",
+        alerts.len(),
+        if alerts.len() == 1 { " is" } else { "s are" }
+    );
+    ExitCode::from(1)
+}
+
+pub fn run_graph(path: &Path) -> ExitCode {
+    match load_model(path) {
+        Ok((model, _)) => {
+            print!("{}", Graph::of_model(&model).dot());
+            ExitCode::SUCCESS
+        }
+        Err(d) => {
+            eprint!("{}", render(&d, std::io::stderr().is_terminal()));
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub fn run_force_unlock(path: &Path, id: &str, state: Option<&Path>) -> ExitCode {
+    let store = Store::new(state_path(path, state));
+    match store.force_unlock(id) {
+        Ok(info) => {
+            println!(
+                "Removed lock {} ({} by {}@{}, pid {}, since {}).",
+                info.id, info.operation, info.user, info.host, info.pid, info.created
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprint!(
+                "{}",
+                render(&e.diagnostics(), std::io::stderr().is_terminal())
+            );
+            ExitCode::from(1)
+        }
+    }
+}

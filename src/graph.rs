@@ -1,0 +1,209 @@
+//! The dependency graph of resources (SPEC §6): scope → pool → sub-pool → VPC or
+//! reservation → subnet. It orders apply (parents first for creates and updates, children
+//! first for deletes) and is what `ipam graph` prints.
+
+use std::collections::BTreeMap;
+
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::model::{Address, Model};
+use crate::state::Records;
+
+/// Resources and "must exist before" edges.
+#[derive(Debug, Default)]
+pub struct Graph {
+    graph: DiGraph<Address, ()>,
+    index: BTreeMap<Address, NodeIndex>,
+}
+
+/// A dependency cycle, named resource by resource.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("dependency cycle: {}", .0.iter().chain(.0.first()).map(ToString::to_string).collect::<Vec<_>>().join(" → "))]
+pub struct Cycle(pub Vec<Address>);
+
+impl Graph {
+    /// Adds a resource (once).
+    pub fn node(&mut self, a: Address) -> NodeIndex {
+        if let Some(&i) = self.index.get(&a) {
+            return i;
+        }
+        let i = self.graph.add_node(a.clone());
+        self.index.insert(a, i);
+        i
+    }
+
+    /// `parent` must exist before `child`.
+    pub fn depends(&mut self, parent: Address, child: Address) {
+        let p = self.node(parent);
+        let c = self.node(child);
+        if !self.graph.contains_edge(p, c) {
+            self.graph.add_edge(p, c, ());
+        }
+    }
+
+    /// The graph of the plan as declared.
+    pub fn of_model(model: &Model) -> Graph {
+        let mut g = Graph::default();
+        for p in &model.pools {
+            let me = Address::Pool(p.name.clone());
+            match p.parent {
+                Some(parent) => g.depends(Address::Pool(model.pool(parent).name.clone()), me),
+                None => g.depends(Address::Scope(model.scopes[p.scope.0].name.clone()), me),
+            }
+        }
+        for v in &model.vpcs {
+            let me = Address::Vpc(v.name.clone());
+            g.node(me.clone());
+            for b in v.blocks() {
+                g.depends(Address::Pool(model.pool(b.pool).name.clone()), me.clone());
+            }
+            for s in &v.subnets {
+                g.depends(me.clone(), Address::Subnet(v.name.clone(), s.name.clone()));
+            }
+        }
+        for r in &model.reservations {
+            g.depends(
+                Address::Pool(model.pool(r.block.pool).name.clone()),
+                Address::Reservation(r.name.clone()),
+            );
+        }
+        g
+    }
+
+    /// The graph of a set of records (recorded or desired).
+    pub fn of_records(records: &Records) -> Graph {
+        let mut g = Graph::default();
+        for name in records.scopes.keys() {
+            g.node(Address::Scope(name.clone()));
+        }
+        for (name, p) in &records.pools {
+            let me = Address::Pool(name.clone());
+            match &p.parent {
+                Some(parent) => g.depends(Address::Pool(parent.clone()), me),
+                None => g.depends(Address::Scope(p.scope.clone()), me),
+            }
+        }
+        for (name, v) in &records.vpcs {
+            let me = Address::Vpc(name.clone());
+            g.node(me.clone());
+            for (pool, _) in v.blocks() {
+                g.depends(Address::Pool(pool.to_string()), me.clone());
+            }
+            for s in v.subnets.keys() {
+                g.depends(me.clone(), Address::Subnet(name.clone(), s.clone()));
+            }
+        }
+        for (name, r) in &records.reservations {
+            g.depends(
+                Address::Pool(r.pool.clone()),
+                Address::Reservation(name.clone()),
+            );
+        }
+        g
+    }
+
+    /// Every resource, parents before children; a cycle is named.
+    pub fn order(&self) -> Result<Vec<Address>, Cycle> {
+        match toposort(&self.graph, None) {
+            Ok(nodes) => Ok(nodes.into_iter().map(|n| self.graph[n].clone()).collect()),
+            Err(cycle) => {
+                let at = cycle.node_id();
+                let scc = tarjan_scc(&self.graph)
+                    .into_iter()
+                    .find(|c| c.contains(&at))
+                    .unwrap_or_else(|| vec![at]);
+                Err(Cycle(self.walk_cycle(at, &scc)))
+            }
+        }
+    }
+
+    /// The cycle through `start` inside its strongly connected component, in edge order.
+    fn walk_cycle(&self, start: NodeIndex, scc: &[NodeIndex]) -> Vec<Address> {
+        let mut path = vec![start];
+        let mut at = start;
+        while let Some(next) = self
+            .graph
+            .neighbors(at)
+            .filter(|n| scc.contains(n))
+            .min_by_key(|n| &self.graph[*n])
+        {
+            if next == start || path.contains(&next) {
+                break;
+            }
+            path.push(next);
+            at = next;
+        }
+        path.into_iter().map(|n| self.graph[n].clone()).collect()
+    }
+
+    /// Graphviz DOT, nodes and edges sorted by address.
+    pub fn dot(&self) -> String {
+        let mut out = String::from("digraph ipam {\n  rankdir=LR;\n  node [shape=box];\n");
+        for a in self.index.keys() {
+            out.push_str(&format!("  {:?};\n", a.to_string()));
+        }
+        let mut edges: Vec<(&Address, &Address)> = self
+            .graph
+            .edge_indices()
+            .filter_map(|e| self.graph.edge_endpoints(e))
+            .map(|(a, b)| (&self.graph[a], &self.graph[b]))
+            .collect();
+        edges.sort();
+        for (a, b) in edges {
+            out.push_str(&format!("  {:?} -> {:?};\n", a.to_string(), b.to_string()));
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(n: &str) -> Address {
+        Address::Pool(n.into())
+    }
+
+    #[test]
+    fn orders_parents_first() {
+        let mut g = Graph::default();
+        g.depends(pool("b"), Address::Vpc("v".into()));
+        g.depends(pool("a"), pool("b"));
+        g.depends(Address::Scope("private".into()), pool("a"));
+        let order = g.order().expect("acyclic");
+        let at = |a: &Address| order.iter().position(|x| x == a);
+        assert!(at(&pool("a")) < at(&pool("b")));
+        assert!(at(&pool("b")) < at(&Address::Vpc("v".into())));
+    }
+
+    #[test]
+    fn names_the_cycle() {
+        let mut g = Graph::default();
+        g.depends(Address::Scope("private".into()), pool("root"));
+        g.depends(pool("root"), pool("a"));
+        g.depends(pool("a"), pool("b"));
+        g.depends(pool("b"), pool("c"));
+        g.depends(pool("c"), pool("a"));
+        let cycle = g.order().expect_err("cyclic");
+        assert_eq!(cycle.0.len(), 3);
+        let text = cycle.to_string();
+        for p in ["pool.a", "pool.b", "pool.c"] {
+            assert!(text.contains(p), "{text}");
+        }
+        assert!(!text.contains("pool.root"), "{text}");
+    }
+
+    #[test]
+    fn dot_is_sorted_and_stable() {
+        let mut one = Graph::default();
+        one.depends(pool("b"), Address::Vpc("v".into()));
+        one.depends(pool("a"), pool("b"));
+        let mut two = Graph::default();
+        two.depends(pool("a"), pool("b"));
+        two.depends(pool("b"), Address::Vpc("v".into()));
+        assert_eq!(one.dot(), two.dot());
+        assert!(one.dot().contains("\"pool.a\" -> \"pool.b\";"));
+    }
+}

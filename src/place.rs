@@ -1,0 +1,752 @@
+//! Placement (SPEC §5): the concrete CIDR of every block in the plan, computed before apply
+//! through one [`Allocator`] per pool (and one per VPC for its subnets).
+//!
+//! In each pool, in this order:
+//!
+//! 1. every recorded block stays taken for the whole plan: the ones the plan keeps are
+//!    pinned (they never move), the ones it releases are not reused until the next plan
+//!    (their holders may exist until apply finishes);
+//! 2. slots a layout holds for growth;
+//! 3. explicit claims (`cidr`/`cidrs`, layout slots) that are new;
+//! 4. netmask requests, first fit, in declaration order: files in path order, entries in
+//!    file order, a VPC's primary before its secondaries.
+//!
+//! A recorded block is kept when its holder is still declared, in the same pool, the pool
+//! itself is kept, and the request still describes the block: the same `cidr`, the same
+//! `netmask`, or, for a block sized by the pool's `default_netmask`, a size the pool's rules
+//! still allow. Pools are handled parents first, so a pool carved by netmask has its block
+//! before its own children are placed. Each allocator is built from its recorded blocks in
+//! O(n log n), and each request then costs O(log n): nothing here grows with the number of
+//! existing allocations per request (SPEC §12).
+
+use std::collections::BTreeMap;
+
+use crate::addr::{AllocError, Allocator, Family, Prefix};
+use crate::diag::{Diag, Loc};
+use crate::model::{Address, Block, Model, PoolId, Provision, Request, Rules};
+use crate::state::{
+    BlockRecord, PoolRecord, Records, ReservationRecord, ScopeRecord, SubnetRecord, VpcRecord,
+};
+
+/// Who a block is placed for.
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    Pool(PoolId),
+    /// A VPC (index into `Model::vpcs`) and the block's position in `Vpc::blocks`.
+    Vpc(usize, usize),
+    Reservation(usize),
+    /// A subnet: its index in its VPC's `subnets`.
+    Subnet(usize),
+}
+
+/// A block to place.
+#[derive(Debug)]
+struct Ask {
+    owner: Owner,
+    request: Request,
+    loc: Loc,
+    /// Declaration order: file, the entry's position, the block's position in the entry.
+    order: (usize, usize, usize),
+}
+
+/// A recorded block inside a pool's space.
+#[derive(Debug)]
+struct Recorded {
+    cidr: Prefix,
+    holder: Address,
+    kept: bool,
+}
+
+/// Everything asked of one pool's (or one VPC's) space.
+#[derive(Debug, Default)]
+struct Bucket {
+    recorded: Vec<Recorded>,
+    explicit: Vec<Ask>,
+    netmask: Vec<Ask>,
+}
+
+impl Bucket {
+    fn ask(&mut self, ask: Ask) {
+        match ask.request {
+            Request::Cidr(_) => self.explicit.push(ask),
+            Request::Netmask(_) => self.netmask.push(ask),
+        }
+    }
+}
+
+/// Whether a recorded block still satisfies a request.
+fn fits(request: Request, defaulted: bool, rules: Rules, cidr: Prefix) -> bool {
+    let len = cidr.prefix_len();
+    match request {
+        Request::Cidr(c) => c == cidr,
+        Request::Netmask(n) if !defaulted => len == n,
+        Request::Netmask(_) => {
+            rules.min.is_none_or(|m| len >= m) && rules.max.is_none_or(|m| len <= m)
+        }
+    }
+}
+
+/// The desired records: the model with every block placed. `recorded` is the state after
+/// `[[moved]]` renames.
+pub fn place(model: &Model, recorded: &Records) -> Result<Records, Vec<Diag>> {
+    let mut p = Placer::new(model, recorded);
+    p.classify_pools();
+    p.classify_vpcs();
+    p.classify_reservations();
+    for i in 0..model.pools.len() {
+        p.fill_pool(PoolId(i));
+    }
+    for vi in 0..model.vpcs.len() {
+        p.fill_subnets(vi);
+    }
+    if p.diags.is_empty() {
+        Ok(p.records())
+    } else {
+        Err(p.diags)
+    }
+}
+
+struct Placer<'a> {
+    model: &'a Model,
+    recorded: &'a Records,
+    buckets: Vec<Bucket>,
+    /// Concrete CIDRs per pool, once known.
+    pool_cidrs: Vec<Option<Vec<Prefix>>>,
+    /// Recorded pools the plan replaces; their descendants are replaced with them.
+    replaced: Vec<bool>,
+    /// Per VPC, per block of `Vpc::blocks`.
+    vpc_blocks: Vec<Vec<Option<Prefix>>>,
+    /// Per VPC, per subnet.
+    subnets: Vec<Vec<Option<Prefix>>>,
+    reservations: Vec<Option<Prefix>>,
+    diags: Vec<Diag>,
+}
+
+impl<'a> Placer<'a> {
+    fn new(model: &'a Model, recorded: &'a Records) -> Placer<'a> {
+        let n = model.pools.len();
+        Placer {
+            model,
+            recorded,
+            buckets: (0..n).map(|_| Bucket::default()).collect(),
+            pool_cidrs: vec![None; n],
+            replaced: vec![false; n],
+            vpc_blocks: model
+                .vpcs
+                .iter()
+                .map(|v| vec![None; v.blocks().count()])
+                .collect(),
+            subnets: model
+                .vpcs
+                .iter()
+                .map(|v| vec![None; v.subnets.len()])
+                .collect(),
+            reservations: vec![None; model.reservations.len()],
+            diags: Vec::new(),
+        }
+    }
+
+    fn pool_name(&self, id: PoolId) -> &'a str {
+        &self.model.pool(id).name
+    }
+
+    /// Pools, parents first: which are kept, which replaced, what they ask of their parent.
+    fn classify_pools(&mut self) {
+        let model = self.model;
+        for (i, pool) in model.pools.iter().enumerate() {
+            let id = PoolId(i);
+            let rec = self.recorded.pools.get(&pool.name);
+            let in_place = rec.is_some_and(|r| {
+                r.scope == model.scopes[pool.scope.0].name
+                    && r.parent.as_deref() == pool.parent.map(|p| self.pool_name(p))
+                    && r.ip_version == pool.family.number()
+                    && pool.parent.is_none_or(|p| !self.replaced[p.0])
+            });
+            let order = (pool.loc.file.0, pool.loc.span.start, 0);
+            match &pool.provision {
+                Provision::Cidrs(cidrs) => {
+                    self.replaced[i] = rec.is_some() && !in_place;
+                    let mut concrete: Vec<Prefix> = cidrs.iter().map(|(c, _)| *c).collect();
+                    concrete.sort_unstable();
+                    self.pool_cidrs[i] = Some(concrete);
+                    let Some(parent) = pool.parent else { continue };
+                    for (c, loc) in cidrs {
+                        let kept = in_place && rec.is_some_and(|r| r.cidrs.contains(c));
+                        if !kept {
+                            self.buckets[parent.0].ask(Ask {
+                                owner: Owner::Pool(id),
+                                request: Request::Cidr(*c),
+                                loc: loc.clone(),
+                                order,
+                            });
+                        }
+                    }
+                }
+                Provision::Netmask(len, loc) => {
+                    let keep = rec
+                        .filter(|r| in_place && r.cidrs.len() == 1)
+                        .map(|r| r.cidrs[0])
+                        .filter(|c| c.prefix_len() == *len);
+                    self.replaced[i] = rec.is_some() && keep.is_none();
+                    match (keep, pool.parent) {
+                        (Some(c), _) => self.pool_cidrs[i] = Some(vec![c]),
+                        (None, Some(parent)) => self.buckets[parent.0].ask(Ask {
+                            owner: Owner::Pool(id),
+                            request: Request::Netmask(*len),
+                            loc: loc.clone(),
+                            order,
+                        }),
+                        // The model gives every carved pool a parent.
+                        (None, None) => {}
+                    }
+                }
+            }
+        }
+        // Recorded sub-pools' blocks stay taken in their recorded parent.
+        for (name, r) in &self.recorded.pools {
+            let Some(parent) = r.parent.as_deref().and_then(|p| model.pool_id(p)) else {
+                continue;
+            };
+            let desired = model.pool_id(name);
+            for c in &r.cidrs {
+                let kept = desired.is_some_and(|d| {
+                    !self.replaced[d.0]
+                        && self.pool_cidrs[d.0]
+                            .as_ref()
+                            .is_some_and(|cs| cs.contains(c))
+                });
+                self.buckets[parent.0].recorded.push(Recorded {
+                    cidr: *c,
+                    holder: Address::Pool(name.clone()),
+                    kept,
+                });
+            }
+        }
+    }
+
+    /// Whether a recorded block `(pool, cidr)` still satisfies a requested block.
+    fn keeps(&self, block: &Block, pool: &str, cidr: Prefix) -> bool {
+        let p = self.model.pool(block.pool);
+        p.name == pool
+            && !self.replaced[block.pool.0]
+            && fits(block.request, block.defaulted, p.rules, cidr)
+    }
+
+    fn classify_vpcs(&mut self) {
+        let model = self.model;
+        let index: BTreeMap<&str, usize> = model
+            .vpcs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.name.as_str(), i))
+            .collect();
+        // Which recorded blocks each declared VPC keeps, by position in `VpcRecord::blocks`.
+        let mut kept_by_vpc: Vec<Vec<bool>> = vec![Vec::new(); model.vpcs.len()];
+        for (vi, vpc) in model.vpcs.iter().enumerate() {
+            let blocks: Vec<&Block> = vpc.blocks().collect();
+            if let Some(r) = self.recorded.vpcs.get(&vpc.name) {
+                let rec: Vec<(&str, Prefix)> = r.blocks().collect();
+                let mut used = vec![false; rec.len()];
+                let secondaries = 1..1 + r.secondary.len();
+                for (k, block) in blocks.iter().enumerate() {
+                    // The primary matches the recorded primary, the IPv6 block the recorded
+                    // IPv6 block, a secondary the first unused recorded secondary it fits.
+                    let candidates: Vec<usize> = if k == 0 {
+                        vec![0]
+                    } else if vpc.ipv6.is_some() && k == blocks.len() - 1 {
+                        r.ipv6.iter().map(|_| rec.len() - 1).collect()
+                    } else {
+                        secondaries.clone().collect()
+                    };
+                    if let Some(j) = candidates
+                        .into_iter()
+                        .find(|&j| !used[j] && self.keeps(block, rec[j].0, rec[j].1))
+                    {
+                        used[j] = true;
+                        self.vpc_blocks[vi][k] = Some(rec[j].1);
+                    }
+                }
+                kept_by_vpc[vi] = used;
+            }
+            let entry = vpc.loc.span.start;
+            for (k, block) in blocks.iter().enumerate() {
+                if self.vpc_blocks[vi][k].is_none() {
+                    self.buckets[block.pool.0].ask(Ask {
+                        owner: Owner::Vpc(vi, k),
+                        request: block.request,
+                        loc: block.loc.clone(),
+                        order: (vpc.loc.file.0, entry, k),
+                    });
+                }
+            }
+        }
+        for (name, r) in &self.recorded.vpcs {
+            let kept = index.get(name.as_str()).map(|&vi| &kept_by_vpc[vi]);
+            for (j, (pool, cidr)) in r.blocks().enumerate() {
+                if let Some(pool) = model.pool_id(pool) {
+                    self.buckets[pool.0].recorded.push(Recorded {
+                        cidr,
+                        holder: Address::Vpc(name.clone()),
+                        kept: kept.is_some_and(|k| k.get(j).copied().unwrap_or(false)),
+                    });
+                }
+            }
+        }
+    }
+
+    fn classify_reservations(&mut self) {
+        let model = self.model;
+        let mut declared: BTreeMap<&str, bool> = BTreeMap::new();
+        for (ri, res) in model.reservations.iter().enumerate() {
+            let kept = self
+                .recorded
+                .reservations
+                .get(&res.name)
+                .filter(|r| self.keeps(&res.block, &r.pool, r.cidr))
+                .map(|r| r.cidr);
+            declared.insert(&res.name, kept.is_some());
+            match kept {
+                Some(c) => self.reservations[ri] = Some(c),
+                None => self.buckets[res.block.pool.0].ask(Ask {
+                    owner: Owner::Reservation(ri),
+                    request: res.block.request,
+                    loc: res.block.loc.clone(),
+                    order: (res.loc.file.0, res.loc.span.start, 0),
+                }),
+            }
+        }
+        for (name, r) in &self.recorded.reservations {
+            if let Some(pool) = model.pool_id(&r.pool) {
+                self.buckets[pool.0].recorded.push(Recorded {
+                    cidr: r.cidr,
+                    holder: Address::Reservation(name.clone()),
+                    kept: declared.get(name.as_str()).copied().unwrap_or(false),
+                });
+            }
+        }
+    }
+
+    /// The address of who a block is for.
+    fn address(&self, owner: Owner, vpc: Option<usize>) -> Address {
+        let m = self.model;
+        match owner {
+            Owner::Pool(p) => Address::Pool(m.pool(p).name.clone()),
+            Owner::Vpc(vi, _) => Address::Vpc(m.vpcs[vi].name.clone()),
+            Owner::Reservation(ri) => Address::Reservation(m.reservations[ri].name.clone()),
+            Owner::Subnet(si) => {
+                let v = &m.vpcs[vpc.unwrap_or_default()];
+                Address::Subnet(v.name.clone(), v.subnets[si].name.clone())
+            }
+        }
+    }
+
+    fn set(&mut self, owner: Owner, vpc: Option<usize>, cidr: Prefix) {
+        match owner {
+            Owner::Pool(p) => self.pool_cidrs[p.0] = Some(vec![cidr]),
+            Owner::Vpc(vi, k) => self.vpc_blocks[vi][k] = Some(cidr),
+            Owner::Reservation(ri) => self.reservations[ri] = Some(cidr),
+            Owner::Subnet(si) => self.subnets[vpc.unwrap_or_default()][si] = Some(cidr),
+        }
+    }
+
+    fn fill_pool(&mut self, id: PoolId) {
+        let pool = self.model.pool(id);
+        // A pool whose own block could not be placed has its error already.
+        let Some(roots) = self.pool_cidrs[id.0].clone() else {
+            return;
+        };
+        let bucket = std::mem::take(&mut self.buckets[id.0]);
+        let orphans: Vec<&Recorded> = bucket
+            .recorded
+            .iter()
+            .filter(|r| r.kept && !roots.iter().any(|root| root.contains(&r.cidr)))
+            .collect();
+        if !orphans.is_empty() {
+            let gone: Vec<String> = self
+                .recorded
+                .pools
+                .get(&pool.name)
+                .map(|r| {
+                    r.cidrs
+                        .iter()
+                        .filter(|c| orphans.iter().any(|o| c.contains(&o.cidr)))
+                        .map(|c| c.to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let held: Vec<String> = orphans
+                .iter()
+                .map(|o| format!("{} ({})", o.holder, o.cidr))
+                .collect();
+            self.diags.push(
+                Diag::error(
+                    "ipam::plan::deprovision",
+                    format!(
+                        "pool `{}` no longer provisions {}, which still holds {}",
+                        pool.name,
+                        or_list(&gone),
+                        held.join(", ")
+                    ),
+                )
+                .at(&pool.loc, "CIDRs removed here")
+                .help(
+                    "release or move what is allocated there first: a provisioned CIDR can be \
+                     removed only when nothing is allocated from it",
+                ),
+            );
+            return;
+        }
+        let ctx = Space {
+            what: format!("pool `{}`", pool.name),
+            vpc: None,
+        };
+        self.fill(&ctx, pool.family, &roots, bucket, &pool.held);
+    }
+
+    fn fill_subnets(&mut self, vi: usize) {
+        let vpc = &self.model.vpcs[vi];
+        if vpc.subnets.is_empty() {
+            return;
+        }
+        let Some(primary) = self.vpc_blocks[vi].first().copied().flatten() else {
+            return;
+        };
+        let mut bucket = Bucket::default();
+        // Recorded subnets lie in the recorded primary; they matter only if it is kept.
+        let rec = self
+            .recorded
+            .vpcs
+            .get(&vpc.name)
+            .filter(|r| r.cidr == primary);
+        for (si, s) in vpc.subnets.iter().enumerate() {
+            let kept = rec
+                .and_then(|r| r.subnets.get(&s.name))
+                .filter(|r| r.zone == s.zone && fits(s.request, false, Rules::NONE, r.cidr));
+            match kept {
+                Some(r) => self.subnets[vi][si] = Some(r.cidr),
+                None => bucket.ask(Ask {
+                    owner: Owner::Subnet(si),
+                    request: s.request,
+                    loc: s.request_loc.clone(),
+                    order: (s.loc.file.0, s.loc.span.start, 0),
+                }),
+            }
+        }
+        for (name, r) in rec.iter().flat_map(|r| &r.subnets) {
+            let kept = vpc
+                .subnets
+                .iter()
+                .enumerate()
+                .any(|(si, s)| s.name == *name && self.subnets[vi][si] == Some(r.cidr));
+            bucket.recorded.push(Recorded {
+                cidr: r.cidr,
+                holder: Address::Subnet(vpc.name.clone(), name.clone()),
+                kept,
+            });
+        }
+        let ctx = Space {
+            what: format!("VPC `{}` ({primary})", vpc.name),
+            vpc: Some(vi),
+        };
+        self.fill(&ctx, primary.family(), &[primary], bucket, &[]);
+    }
+
+    /// Places one space's asks (the module doc's steps 1–4).
+    fn fill(
+        &mut self,
+        ctx: &Space,
+        family: Family,
+        roots: &[Prefix],
+        mut bucket: Bucket,
+        held: &[(Prefix, Loc)],
+    ) {
+        let inside: Vec<Prefix> = bucket
+            .recorded
+            .iter()
+            .map(|r| r.cidr)
+            .filter(|c| roots.iter().any(|root| root.contains(c)))
+            .collect();
+        let mut alloc = match Allocator::build(family, roots.iter().copied(), inside) {
+            Ok(a) => a,
+            Err(e) => {
+                self.diags.push(
+                    Diag::error(
+                        "ipam::state::inconsistent",
+                        format!("the recorded state is inconsistent in {}: {e}", ctx.what),
+                    )
+                    .help("restore the state from its `.backup`, or repair it by hand"),
+                );
+                return;
+            }
+        };
+        for (cidr, loc) in held {
+            if alloc.claim(*cidr).is_ok() || hold_over_released(&mut alloc, &bucket, *cidr) {
+                continue;
+            }
+            let other = match alloc.claim(*cidr) {
+                Err(e) => self.describe(&bucket, &e),
+                Ok(()) => continue,
+            };
+            self.diags.push(
+                Diag::error(
+                    "ipam::plan::held",
+                    format!("{} holds {cidr} for growth, but {other}", ctx.what),
+                )
+                .at(loc, "slot held by this layout")
+                .help("name the slot in the layout for what is there, or release it first"),
+            );
+        }
+        for ask in std::mem::take(&mut bucket.explicit) {
+            let Request::Cidr(cidr) = ask.request else {
+                continue;
+            };
+            let me = self.address(ask.owner, ctx.vpc);
+            let mut result = alloc.claim(cidr);
+            // A replaced resource may take its own released block again: apply deletes it
+            // before it creates it.
+            if let Err(AllocError::Taken { other, .. }) = result
+                && other == cidr
+                && bucket
+                    .recorded
+                    .iter()
+                    .any(|r| !r.kept && r.holder == me && r.cidr == cidr)
+            {
+                result = alloc.release(cidr).and_then(|()| alloc.claim(cidr));
+            }
+            match result {
+                Ok(()) => self.set(ask.owner, ctx.vpc, cidr),
+                Err(e) => {
+                    let other = self.describe(&bucket, &e);
+                    let help = match &e {
+                        AllocError::OutsidePool { .. } => {
+                            format!("give a block inside {}", list(roots))
+                        }
+                        _ if other.contains("released") => {
+                            "a released block is free from the next plan on: apply this plan \
+                             first, or choose another block"
+                                .into()
+                        }
+                        _ => "choose a free block, or use `netmask` for first fit".into(),
+                    };
+                    self.diags.push(
+                        Diag::error(
+                            "ipam::plan::claim",
+                            format!("{cidr} for {me} cannot be taken from {}: {other}", ctx.what),
+                        )
+                        .at(&ask.loc, "not free")
+                        .help(help),
+                    );
+                }
+            }
+        }
+        let mut asks = std::mem::take(&mut bucket.netmask);
+        asks.sort_by_key(|a| a.order);
+        for ask in asks {
+            let Request::Netmask(n) = ask.request else {
+                continue;
+            };
+            match alloc.allocate(n) {
+                Ok(cidr) => self.set(ask.owner, ctx.vpc, cidr),
+                Err(e) => {
+                    let me = self.address(ask.owner, ctx.vpc);
+                    let largest = match e {
+                        AllocError::Exhausted {
+                            largest_free: Some(b),
+                            ..
+                        } => format!("the largest free block is {b}"),
+                        AllocError::Exhausted { .. } => "it is full".into(),
+                        other => other.to_string(),
+                    };
+                    let released = bucket.recorded.iter().filter(|r| !r.kept).count();
+                    let mut help = "ask for a smaller block, or provision more space".to_string();
+                    match released {
+                        0 => {}
+                        1 => help.push_str(
+                            "; the block this plan releases becomes free from the next plan on",
+                        ),
+                        n => help.push_str(&format!(
+                            "; the {n} blocks this plan releases become free from the next plan on"
+                        )),
+                    }
+                    self.diags.push(
+                        Diag::error(
+                            "ipam::plan::exhausted",
+                            format!("{} has no free /{n} left for {me}; {largest}", ctx.what),
+                        )
+                        .at(&ask.loc, format!("/{n} does not fit"))
+                        .help(help),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Who holds the block an allocator error names.
+    fn describe(&self, bucket: &Bucket, e: &AllocError) -> String {
+        match e {
+            AllocError::Taken { other, .. } => {
+                match bucket.recorded.iter().find(|r| r.cidr == *other) {
+                    Some(r) if r.kept => format!("{other} is recorded for {}", r.holder),
+                    Some(r) => format!("{other} is released by this plan from {}", r.holder),
+                    None => format!("{other} is already taken"),
+                }
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// The desired records, every block placed.
+    fn records(&self) -> Records {
+        let m = self.model;
+        let mut out = Records::default();
+        for s in m.scopes.iter().filter(|s| s.loc.is_some()) {
+            out.scopes.insert(
+                s.name.clone(),
+                ScopeRecord {
+                    description: s.description.clone(),
+                },
+            );
+        }
+        for (i, p) in m.pools.iter().enumerate() {
+            let Some(cidrs) = self.pool_cidrs[i].clone() else {
+                continue;
+            };
+            out.pools.insert(
+                p.name.clone(),
+                PoolRecord {
+                    scope: m.scopes[p.scope.0].name.clone(),
+                    parent: p.parent.map(|x| m.pool(x).name.clone()),
+                    ip_version: p.family.number(),
+                    cidrs,
+                    netmask: match p.provision {
+                        Provision::Netmask(n, _) => Some(n),
+                        Provision::Cidrs(_) => None,
+                    },
+                    region: p.region.clone(),
+                    min_netmask: p.rules.min,
+                    max_netmask: p.rules.max,
+                    default_netmask: p.rules.default,
+                    required_tags: p.required_tags.clone(),
+                    auto_import: p.auto_import,
+                    shared_with: p.shared_with.clone(),
+                    alert_at: p.alert_at,
+                    protect: p.protect,
+                    description: p.description.clone(),
+                    tags: p.tags.clone(),
+                },
+            );
+        }
+        for (vi, v) in m.vpcs.iter().enumerate() {
+            let placed = &self.vpc_blocks[vi];
+            let Some(cidr) = placed.first().copied().flatten() else {
+                continue;
+            };
+            let block = |k: usize, b: &Block| {
+                placed[k].map(|cidr| BlockRecord {
+                    pool: m.pool(b.pool).name.clone(),
+                    cidr,
+                })
+            };
+            let n_secondary = v.secondary.len();
+            out.vpcs.insert(
+                v.name.clone(),
+                VpcRecord {
+                    pool: m.pool(v.primary.pool).name.clone(),
+                    cidr,
+                    secondary: v
+                        .secondary
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, b)| block(k + 1, b))
+                        .collect(),
+                    ipv6: v.ipv6.as_ref().and_then(|b| block(1 + n_secondary, b)),
+                    owner: v.owner.clone(),
+                    region: v.region.clone(),
+                    resource_id: v.resource_id.clone(),
+                    protect: v.protect,
+                    description: v.description.clone(),
+                    tags: v.tags.clone(),
+                    subnets: v
+                        .subnets
+                        .iter()
+                        .zip(&self.subnets[vi])
+                        .filter_map(|(s, cidr)| {
+                            let cidr = (*cidr)?;
+                            Some((
+                                s.name.clone(),
+                                SubnetRecord {
+                                    cidr,
+                                    zone: s.zone.clone(),
+                                    description: s.description.clone(),
+                                    tags: s.tags.clone(),
+                                },
+                            ))
+                        })
+                        .collect(),
+                },
+            );
+        }
+        for (ri, r) in m.reservations.iter().enumerate() {
+            let Some(cidr) = self.reservations[ri] else {
+                continue;
+            };
+            out.reservations.insert(
+                r.name.clone(),
+                ReservationRecord {
+                    pool: m.pool(r.block.pool).name.clone(),
+                    cidr,
+                    protect: r.protect,
+                    description: r.description.clone(),
+                    tags: r.tags.clone(),
+                },
+            );
+        }
+        out
+    }
+}
+
+/// Holds a layout's growth slot where the only blocks in the way are ones this plan
+/// releases: nothing will be allocated there either way.
+fn hold_over_released(alloc: &mut Allocator, bucket: &Bucket, slot: Prefix) -> bool {
+    let mut in_the_way = bucket
+        .recorded
+        .iter()
+        .filter(|r| r.cidr.overlaps(&slot) && alloc.is_taken(&r.cidr));
+    if in_the_way.clone().any(|r| r.kept) {
+        return false;
+    }
+    if in_the_way.any(|r| r.cidr.contains(&slot)) {
+        return true;
+    }
+    let inside: Vec<Prefix> = bucket
+        .recorded
+        .iter()
+        .filter(|r| slot.contains(&r.cidr) && alloc.is_taken(&r.cidr))
+        .map(|r| r.cidr)
+        .collect();
+    for c in inside {
+        let _ = alloc.release(c);
+    }
+    alloc.claim(slot).is_ok()
+}
+
+/// The space being filled, for messages.
+struct Space {
+    what: String,
+    /// Set when filling a VPC's subnets.
+    vpc: Option<usize>,
+}
+
+fn list(cidrs: &[Prefix]) -> String {
+    let items: Vec<String> = cidrs.iter().map(|c| c.to_string()).collect();
+    or_list(&items)
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => "no CIDRs".into(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}

@@ -1,0 +1,292 @@
+//! Looking at the recorded state (SPEC §10): pool utilization, the tree `ipam show` prints,
+//! the name → CIDR map of `ipam output`, and the `alert_at` check of `ipam check`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::addr::{AddrCount, Allocator, Family, Prefix};
+use crate::render::JSON_FORMAT_VERSION;
+use crate::state::{PoolRecord, Records};
+
+/// How a pool's addresses are used (seed 000, "Monitor address utilization").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Utilization {
+    pub total: AddrCount,
+    pub in_pools: AddrCount,
+    pub in_vpcs: AddrCount,
+    pub in_reservations: AddrCount,
+    pub free: AddrCount,
+    pub largest_free: Option<Prefix>,
+    /// Percent of the pool allocated, 0–100.
+    pub percent: f64,
+    /// The pool's `alert_at`, when set.
+    pub alert_at: Option<u8>,
+    /// Whether `percent` is above `alert_at`.
+    pub alert: bool,
+}
+
+/// Every recorded pool's utilization, by name. One allocator build per pool: O(n log n).
+pub fn utilization(records: &Records) -> BTreeMap<&str, Utilization> {
+    #[derive(Default)]
+    struct Parts {
+        pools: Vec<Prefix>,
+        vpcs: Vec<Prefix>,
+        reservations: Vec<Prefix>,
+    }
+    let mut parts: BTreeMap<&str, Parts> = BTreeMap::new();
+    for p in records.pools.values() {
+        if let Some(parent) = &p.parent {
+            parts.entry(parent).or_default().pools.extend(&p.cidrs);
+        }
+    }
+    for v in records.vpcs.values() {
+        for (pool, cidr) in v.blocks() {
+            parts.entry(pool).or_default().vpcs.push(cidr);
+        }
+    }
+    for r in records.reservations.values() {
+        parts.entry(&r.pool).or_default().reservations.push(r.cidr);
+    }
+    records
+        .pools
+        .iter()
+        .map(|(name, pool)| {
+            let p = parts.remove(name.as_str()).unwrap_or_default();
+            let sum = |cs: &[Prefix]| cs.iter().fold(AddrCount::ZERO, |a, c| a.plus(c.size()));
+            let total = sum(&pool.cidrs);
+            let (in_pools, in_vpcs, in_reservations) =
+                (sum(&p.pools), sum(&p.vpcs), sum(&p.reservations));
+            let used = in_pools.plus(in_vpcs).plus(in_reservations);
+            let family = pool.cidrs.first().map_or(Family::V4, |c| c.family());
+            let taken = p
+                .pools
+                .iter()
+                .chain(&p.vpcs)
+                .chain(&p.reservations)
+                .copied();
+            let largest_free = Allocator::build(family, pool.cidrs.iter().copied(), taken)
+                .ok()
+                .and_then(|a| a.largest_free());
+            let percent = if total == AddrCount::ZERO {
+                0.0
+            } else {
+                used.ratio(total) * 100.0
+            };
+            let u = Utilization {
+                total,
+                in_pools,
+                in_vpcs,
+                in_reservations,
+                free: total.minus(used),
+                largest_free,
+                percent,
+                alert_at: pool.alert_at,
+                alert: pool.alert_at.is_some_and(|a| percent > f64::from(a)),
+            };
+            (name.as_str(), u)
+        })
+        .collect()
+}
+
+/// A percentage for people: one decimal.
+pub fn percent(p: f64) -> String {
+    format!("{p:.1}%")
+}
+
+/// The recorded tree: scopes, pools under their parents, then the VPCs and reservations
+/// taken from each pool, in address order.
+pub fn tree(records: &Records) -> String {
+    let usage = utilization(records);
+    let mut children: Children = BTreeMap::new();
+    let mut scopes: BTreeMap<&str, Vec<(Option<Prefix>, &str)>> = BTreeMap::new();
+    for (name, p) in &records.pools {
+        let first = p.cidrs.first().copied();
+        match &p.parent {
+            None => scopes.entry(&p.scope).or_default().push((first, name)),
+            Some(parent) => children.entry(parent).or_default().push((first, name)),
+        }
+    }
+    let mut leaves: BTreeMap<&str, Vec<(Prefix, String)>> = BTreeMap::new();
+    for (name, v) in &records.vpcs {
+        for (i, (pool, cidr)) in v.blocks().enumerate() {
+            let role = if i == 0 { "" } else { " (secondary)" };
+            let mut line = format!("vpc {name}  {cidr}{role}");
+            if i == 0 {
+                if let Some(r) = &v.region {
+                    line.push_str(&format!("  region {r}"));
+                }
+                if let Some(o) = &v.owner {
+                    line.push_str(&format!("  owner {o}"));
+                }
+                for (s, sr) in &v.subnets {
+                    line.push_str(&format!("\n  subnet {s}  {}", sr.cidr));
+                    if let Some(z) = &sr.zone {
+                        line.push_str(&format!("  zone {z}"));
+                    }
+                }
+            }
+            leaves.entry(pool).or_default().push((cidr, line));
+        }
+    }
+    for (name, r) in &records.reservations {
+        leaves
+            .entry(&r.pool)
+            .or_default()
+            .push((r.cidr, format!("reservation {name}  {}", r.cidr)));
+    }
+    let mut out = String::new();
+    for (scope, mut tops) in scopes {
+        tops.sort();
+        out.push_str(&format!("scope {scope}\n"));
+        for (_, name) in tops {
+            pool_lines(records, name, 1, &usage, &children, &leaves, &mut out);
+        }
+    }
+    out
+}
+
+/// Sub-pools by parent, with their first CIDR.
+type Children<'a> = BTreeMap<&'a str, Vec<(Option<Prefix>, &'a str)>>;
+
+fn pool_lines(
+    records: &Records,
+    name: &str,
+    depth: usize,
+    usage: &BTreeMap<&str, Utilization>,
+    children: &Children,
+    leaves: &BTreeMap<&str, Vec<(Prefix, String)>>,
+    out: &mut String,
+) {
+    let indent = "  ".repeat(depth);
+    let Some(pool) = records.pools.get(name) else {
+        return;
+    };
+    let cidrs: Vec<String> = pool.cidrs.iter().map(|c| c.to_string()).collect();
+    out.push_str(&format!("{indent}pool {name}  {}", cidrs.join(", ")));
+    if let Some(u) = usage.get(name) {
+        out.push_str(&format!(
+            "  {} used (pools {}, VPCs {}, reservations {}; free {}",
+            percent(u.percent),
+            u.in_pools,
+            u.in_vpcs,
+            u.in_reservations,
+            u.free
+        ));
+        if let Some(b) = u.largest_free {
+            out.push_str(&format!(", largest free {b}"));
+        }
+        out.push(')');
+        if let Some(parent) = pool.parent.as_deref().and_then(|p| usage.get(p)) {
+            out.push_str(&format!("  parent {} used", percent(parent.percent)));
+        }
+        if u.alert {
+            out.push_str(&format!(
+                "  ALERT: above alert_at {}%",
+                u.alert_at.unwrap_or_default()
+            ));
+        }
+    }
+    out.push('\n');
+    // Sub-pools and allocations, in address order.
+    let mut items: Vec<(Option<Prefix>, Option<&str>, &str)> = Vec::new();
+    for (cidr, child) in children.get(name).into_iter().flatten() {
+        items.push((*cidr, Some(child), ""));
+    }
+    for (cidr, line) in leaves.get(name).into_iter().flatten() {
+        items.push((Some(*cidr), None, line));
+    }
+    items.sort();
+    for (_, child, line) in items {
+        match child {
+            Some(child) => pool_lines(records, child, depth + 1, usage, children, leaves, out),
+            None => {
+                for l in line.lines() {
+                    out.push_str(&format!("{indent}  {l}\n"));
+                }
+            }
+        }
+    }
+}
+
+/// `show --json` (SPEC §11).
+pub fn json(records: &Records, serial: Option<u64>, lineage: Option<&str>) -> Value {
+    let usage = utilization(records);
+    let pools: Vec<Value> = records
+        .pools
+        .iter()
+        .map(|(name, p)| pool_json(name, p, usage.get(name.as_str())))
+        .collect();
+    let vpcs: Vec<Value> = records
+        .vpcs
+        .iter()
+        .map(|(name, v)| {
+            json!({
+                "name": name,
+                "pool": v.pool,
+                "cidr": v.cidr,
+                "secondary": v.secondary,
+                "ipv6": v.ipv6,
+                "subnets": v.subnets.iter().map(|(s, r)| json!({
+                    "name": s, "cidr": r.cidr, "zone": r.zone,
+                })).collect::<Vec<_>>(),
+                "owner": v.owner,
+                "region": v.region,
+                "resource_id": v.resource_id,
+                "tags": v.tags,
+            })
+        })
+        .collect();
+    let reservations: Vec<Value> = records
+        .reservations
+        .iter()
+        .map(|(name, r)| json!({"name": name, "pool": r.pool, "cidr": r.cidr}))
+        .collect();
+    json!({
+        "format_version": JSON_FORMAT_VERSION,
+        "serial": serial,
+        "lineage": lineage,
+        "scopes": records.scopes.keys().collect::<Vec<_>>(),
+        "pools": pools,
+        "vpcs": vpcs,
+        "reservations": reservations,
+    })
+}
+
+fn pool_json(name: &str, p: &PoolRecord, u: Option<&Utilization>) -> Value {
+    json!({
+        "name": name,
+        "scope": p.scope,
+        "parent": p.parent,
+        "cidrs": p.cidrs,
+        "region": p.region,
+        "ip_version": p.ip_version,
+        "utilization": u,
+    })
+}
+
+/// `ipam output`: every resource address → its CIDR(s), for other tools.
+pub fn outputs(records: &Records) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for (name, p) in &records.pools {
+        out.insert(format!("pool.{name}"), json!(p.cidrs));
+    }
+    for (name, v) in &records.vpcs {
+        out.insert(format!("vpc.{name}"), json!(v.cidr));
+        if !v.secondary.is_empty() {
+            let cidrs: Vec<Prefix> = v.secondary.iter().map(|b| b.cidr).collect();
+            out.insert(format!("vpc.{name}.secondary"), json!(cidrs));
+        }
+        if let Some(b) = &v.ipv6 {
+            out.insert(format!("vpc.{name}.ipv6"), json!(b.cidr));
+        }
+        for (s, r) in &v.subnets {
+            out.insert(format!("vpc.{name}.subnet.{s}"), json!(r.cidr));
+        }
+    }
+    for (name, r) in &records.reservations {
+        out.insert(format!("reservation.{name}"), json!(r.cidr));
+    }
+    out
+}
