@@ -4,7 +4,7 @@
 //! invariant ([`check`](crate::state::check::check)) through the allocator. The result must
 //! equal the plan's desired records; anything else is refused and nothing is written.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -36,29 +36,43 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ve
             action: Action::Move,
         });
     }
-    let by_address: BTreeMap<&Address, &Change> =
+    let by_address: HashMap<&Address, &Change> =
         plan.changes.iter().map(|c| (&c.address, c)).collect();
 
-    // Children first: the reverse of the recorded graph's order.
-    let recorded_order = order(&records)?;
-    for address in recorded_order.iter().rev() {
-        if let Some(c) = by_address.get(address).filter(|c| c.action.destroys()) {
-            remove(&mut records, address)?;
-            steps.push(Step {
-                address: c.address.clone(),
-                action: Action::Delete,
-            });
-        }
+    // Children first: the reverse of the recorded graph's order over what is destroyed.
+    let destroyed: Vec<&Address> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.destroys())
+        .map(|c| &c.address)
+        .collect();
+    let order = Graph::of_addresses(&records, destroyed.iter().copied())
+        .order()
+        .map_err(|c| vec![c.to_string()])?;
+    for address in order.iter().rev() {
+        remove(&mut records, address)?;
+        steps.push(Step {
+            address: address.clone(),
+            action: Action::Delete,
+        });
     }
-    // Parents first over the desired graph.
-    for address in order(&plan.desired)? {
+    // Parents first over the desired graph of what is created or updated.
+    let made: Vec<&Address> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace))
+        .map(|c| &c.address)
+        .collect();
+    let order = Graph::of_addresses(&plan.desired, made.iter().copied())
+        .order()
+        .map_err(|c| vec![c.to_string()])?;
+    for address in order {
         let Some(c) = by_address.get(&address) else {
             continue;
         };
         let action = match c.action {
             Action::Create | Action::Replace => Action::Create,
-            Action::Update => Action::Update,
-            Action::Delete | Action::Move => continue,
+            _ => Action::Update,
         };
         let after = c
             .after
@@ -79,12 +93,6 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ve
         ]);
     }
     Ok((records, steps))
-}
-
-fn order(records: &Records) -> Result<Vec<Address>, Vec<String>> {
-    Graph::of_records(records)
-        .order()
-        .map_err(|c| vec![c.to_string()])
 }
 
 fn remove(records: &mut Records, address: &Address) -> Result<(), Vec<String>> {
@@ -109,7 +117,7 @@ fn remove(records: &mut Records, address: &Address) -> Result<(), Vec<String>> {
 }
 
 fn decode<T: DeserializeOwned>(address: &Address, value: &Value) -> Result<T, Vec<String>> {
-    serde_json::from_value(value.clone())
+    T::deserialize(value)
         .map_err(|e| vec![format!("the record planned for {address} is invalid: {e}")])
 }
 

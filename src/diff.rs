@@ -11,7 +11,7 @@
 //! Destroying (deleting or replacing) a resource that is protected in the plan or in the
 //! recorded state is refused (SPEC §3 rule 13).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -88,14 +88,32 @@ pub struct Change {
 }
 
 /// The JSON form of a change (SPEC §6).
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 struct ChangeJson {
+    /// The resource: `scope.NAME`, `pool.NAME`, `vpc.NAME`, `vpc.NAME.subnet.S`,
+    /// `reservation.NAME`.
     address: String,
+    /// The recorded address of a resource renamed by `[[moved]]`.
     previous_address: Option<String>,
+    /// `["create"]`, `["update"]`, `["delete", "create"]` (replace), `["delete"]`, or
+    /// `["no-op"]` (renamed only).
     actions: Vec<String>,
+    /// The recorded resource (as in the state file; a VPC without its subnets), or null.
     before: Option<Value>,
+    /// The resource after apply, every CIDR concrete, or null.
     after: Option<Value>,
+    /// Why a resource is replaced or deleted.
     reason: Option<String>,
+}
+
+impl schemars::JsonSchema for Change {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Change".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        ChangeJson::json_schema(generator)
+    }
 }
 
 impl From<Change> for ChangeJson {
@@ -137,6 +155,34 @@ pub fn vpc_value(v: &VpcRecord) -> Value {
     value
 }
 
+/// Whether two VPC records are the same apart from their subnets.
+fn same_vpc(a: &VpcRecord, b: &VpcRecord) -> bool {
+    // Destructured in full, so a new field cannot be forgotten here.
+    let VpcRecord {
+        pool,
+        cidr,
+        secondary,
+        ipv6,
+        owner,
+        region,
+        resource_id,
+        protect,
+        description,
+        tags,
+        subnets: _,
+    } = a;
+    *pool == b.pool
+        && *cidr == b.cidr
+        && *secondary == b.secondary
+        && *ipv6 == b.ipv6
+        && *owner == b.owner
+        && *region == b.region
+        && *resource_id == b.resource_id
+        && *protect == b.protect
+        && *description == b.description
+        && *tags == b.tags
+}
+
 fn value<T: Serialize>(t: &T) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
@@ -163,11 +209,12 @@ pub fn diff(
         };
         let before = recorded.scopes.get(&s.name);
         d.push(
-            Address::Scope(s.name.clone()),
+            || Address::Scope(s.name.clone()),
             loc,
-            before.map(value),
-            Some(value(after)),
+            before,
+            after,
             before.map(|b| (b != after, None)),
+            value,
         );
     }
     for (name, r) in &recorded.scopes {
@@ -187,11 +234,12 @@ pub fn diff(
             replaced_pools.insert(&p.name);
         }
         d.push(
-            Address::Pool(p.name.clone()),
+            || Address::Pool(p.name.clone()),
             Some(&p.loc),
-            before.map(value),
-            Some(value(after)),
+            before,
+            after,
             before.map(|b| (b != after, replace)),
+            value,
         );
     }
     for (name, r) in &recorded.pools {
@@ -200,7 +248,10 @@ pub fn diff(
         }
     }
 
-    for v in &model.vpcs {
+    // VPCs are the bulk of a large plan: one merge of the two sorted maps finds those that
+    // differ or are gone, and only those are looked up in the model.
+    let (touched, gone) = vpc_differences(model, recorded, desired, moves.is_empty());
+    for v in touched.into_iter().map(|i| &model.vpcs[i]) {
         let Some(after) = desired.vpcs.get(&v.name) else {
             continue;
         };
@@ -214,11 +265,12 @@ pub fn diff(
         });
         let vpc_replaced = replace.is_some();
         d.push(
-            Address::Vpc(v.name.clone()),
+            || Address::Vpc(v.name.clone()),
             Some(&v.loc),
-            before.map(vpc_value),
-            Some(vpc_value(after)),
-            before.map(|b| (vpc_value(b) != vpc_value(after), replace)),
+            before,
+            after,
+            before.map(|b| (!same_vpc(b, after), replace)),
+            vpc_value,
         );
         let no_subnets = BTreeMap::new();
         let recorded_subnets = before.map_or(&no_subnets, |b| &b.subnets);
@@ -241,11 +293,12 @@ pub fn diff(
                 }
             });
             d.push(
-                Address::Subnet(v.name.clone(), s.name.clone()),
+                || Address::Subnet(v.name.clone(), s.name.clone()),
                 Some(&s.loc),
-                sb.map(value),
-                Some(value(sa)),
+                sb,
+                sa,
                 sb.map(|sb| (sb != sa, replace)),
+                value,
             );
         }
         for (s, r) in recorded_subnets {
@@ -254,12 +307,10 @@ pub fn diff(
             }
         }
     }
-    for (name, r) in &recorded.vpcs {
-        if !desired.vpcs.contains_key(name) {
-            d.delete(Address::Vpc(name.clone()), vpc_value(r));
-            for (s, sr) in &r.subnets {
-                d.delete(Address::Subnet(name.clone(), s.clone()), value(sr));
-            }
+    for (name, r) in gone {
+        d.delete(Address::Vpc(name.clone()), vpc_value(r));
+        for (s, sr) in &r.subnets {
+            d.delete(Address::Subnet(name.clone(), s.clone()), value(sr));
         }
     }
 
@@ -276,11 +327,12 @@ pub fn diff(
             }
         });
         d.push(
-            Address::Reservation(res.name.clone()),
+            || Address::Reservation(res.name.clone()),
             Some(&res.loc),
-            before.map(value),
-            Some(value(after)),
+            before,
+            after,
             before.map(|b| (b != after, replace)),
+            value,
         );
     }
     for (name, r) in &recorded.reservations {
@@ -294,6 +346,45 @@ pub fn diff(
     } else {
         Err(d.diags)
     }
+}
+
+/// The declared VPCs (model indices, ascending) whose records or subnets differ from the
+/// recorded ones, or that are new (all of them when `unchanged_skippable` is false, since a
+/// rename must be seen), and the recorded VPCs no longer declared, by name.
+fn vpc_differences<'a>(
+    model: &Model,
+    recorded: &'a Records,
+    desired: &Records,
+    unchanged_skippable: bool,
+) -> (Vec<usize>, Vec<(&'a String, &'a VpcRecord)>) {
+    let mut differing: Vec<&str> = Vec::new();
+    let mut gone = Vec::new();
+    let mut before = recorded.vpcs.iter().peekable();
+    for (name, a) in &desired.vpcs {
+        while let Some((n, r)) = before.next_if(|(n, _)| n.as_str() < name.as_str()) {
+            gone.push((n, r));
+        }
+        match before.next_if(|(n, _)| *n == name) {
+            Some((_, b)) if unchanged_skippable && same_vpc(b, a) && b.subnets == a.subnets => {}
+            _ => differing.push(name),
+        }
+    }
+    gone.extend(before);
+    if differing.is_empty() {
+        return (Vec::new(), gone);
+    }
+    let index: HashMap<&str, usize> = model
+        .vpcs
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.name.as_str(), i))
+        .collect();
+    let mut touched: Vec<usize> = differing
+        .into_iter()
+        .filter_map(|n| index.get(n).copied())
+        .collect();
+    touched.sort_unstable();
+    (touched, gone)
 }
 
 /// Why a pool must be replaced, if it must.
@@ -355,15 +446,21 @@ struct Differ<'a> {
 
 impl Differ<'_> {
     /// A declared resource; `recorded` is `None` for a create, else whether it differs and
-    /// why it must be replaced.
-    fn push(
+    /// why it must be replaced. Nothing is built for a resource that does not change.
+    #[allow(clippy::too_many_arguments)]
+    fn push<T>(
         &mut self,
-        address: Address,
+        address: impl FnOnce() -> Address,
         loc: Option<&Loc>,
-        before: Option<Value>,
-        after: Option<Value>,
+        before: Option<&T>,
+        after: &T,
         recorded: Option<(bool, Option<String>)>,
+        value: impl Fn(&T) -> Value,
     ) {
+        if matches!(recorded, Some((false, None))) && self.moves.is_empty() {
+            return;
+        }
+        let address = address();
         let previous_address = self.moves.get(&address).cloned();
         let (action, reason) = match recorded {
             None => (Action::Create, None),
@@ -372,10 +469,10 @@ impl Differ<'_> {
             Some((false, None)) if previous_address.is_some() => (Action::Move, None),
             Some((false, None)) => return,
         };
+        let after = value(after);
         if action.destroys() {
             let in_plan = after
-                .as_ref()
-                .and_then(|a| a.get("protect"))
+                .get("protect")
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
             self.protected(&address, in_plan, loc, reason.as_deref());
@@ -384,8 +481,8 @@ impl Differ<'_> {
             address,
             previous_address,
             action,
-            before,
-            after,
+            before: before.map(&value),
+            after: Some(after),
             reason,
         });
     }

@@ -2,7 +2,7 @@
 //! reservation → subnet. It orders apply (parents first for creates and updates, children
 //! first for deletes) and is what `ipam graph` prints.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -14,7 +14,8 @@ use crate::state::Records;
 #[derive(Debug, Default)]
 pub struct Graph {
     graph: DiGraph<Address, ()>,
-    index: BTreeMap<Address, NodeIndex>,
+    /// Lookup only; every order printed comes from the graph or is sorted.
+    index: HashMap<Address, NodeIndex>,
 }
 
 /// A dependency cycle, named resource by resource.
@@ -33,13 +34,13 @@ impl Graph {
         i
     }
 
-    /// `parent` must exist before `child`.
+    /// `parent` must exist before `child`. An edge given twice is kept twice (checking
+    /// would cost the parent's degree per edge); orders are unaffected and `dot` prints it
+    /// once.
     pub fn depends(&mut self, parent: Address, child: Address) {
         let p = self.node(parent);
         let c = self.node(child);
-        if !self.graph.contains_edge(p, c) {
-            self.graph.add_edge(p, c, ());
-        }
+        self.graph.add_edge(p, c, ());
     }
 
     /// The graph of the plan as declared.
@@ -71,34 +72,37 @@ impl Graph {
         g
     }
 
-    /// The graph of a set of records (recorded or desired).
-    pub fn of_records(records: &Records) -> Graph {
+    /// The pool hierarchy alone: the only part of a plan that could form a cycle.
+    pub fn of_pools(model: &Model) -> Graph {
         let mut g = Graph::default();
-        for name in records.scopes.keys() {
-            g.node(Address::Scope(name.clone()));
-        }
-        for (name, p) in &records.pools {
-            let me = Address::Pool(name.clone());
-            match &p.parent {
-                Some(parent) => g.depends(Address::Pool(parent.clone()), me),
-                None => g.depends(Address::Scope(p.scope.clone()), me),
+        for p in &model.pools {
+            let me = Address::Pool(p.name.clone());
+            match p.parent {
+                Some(parent) => g.depends(Address::Pool(model.pool(parent).name.clone()), me),
+                None => {
+                    g.node(me);
+                }
             }
         }
-        for (name, v) in &records.vpcs {
-            let me = Address::Vpc(name.clone());
-            g.node(me.clone());
-            for (pool, _) in v.blocks() {
-                g.depends(Address::Pool(pool.to_string()), me.clone());
-            }
-            for s in v.subnets.keys() {
-                g.depends(me.clone(), Address::Subnet(name.clone(), s.clone()));
-            }
+        g
+    }
+
+    /// The graph of some resources of `records`, with the edges among them only: what apply
+    /// orders, at a cost proportional to the changes rather than to the whole state.
+    pub fn of_addresses<'a>(
+        records: &Records,
+        addresses: impl IntoIterator<Item = &'a Address> + Clone,
+    ) -> Graph {
+        let mut g = Graph::default();
+        for a in addresses.clone() {
+            g.node(a.clone());
         }
-        for (name, r) in &records.reservations {
-            g.depends(
-                Address::Pool(r.pool.clone()),
-                Address::Reservation(name.clone()),
-            );
+        for a in addresses {
+            for p in parents(records, a) {
+                if let (Some(&pi), Some(&ci)) = (g.index.get(&p), g.index.get(a)) {
+                    g.graph.add_edge(pi, ci, ());
+                }
+            }
         }
         g
     }
@@ -140,7 +144,9 @@ impl Graph {
     /// Graphviz DOT, nodes and edges sorted by address.
     pub fn dot(&self) -> String {
         let mut out = String::from("digraph ipam {\n  rankdir=LR;\n  node [shape=box];\n");
-        for a in self.index.keys() {
+        let mut nodes: Vec<&Address> = self.index.keys().collect();
+        nodes.sort();
+        for a in nodes {
             out.push_str(&format!("  {:?};\n", a.to_string()));
         }
         let mut edges: Vec<(&Address, &Address)> = self
@@ -150,11 +156,46 @@ impl Graph {
             .map(|(a, b)| (&self.graph[a], &self.graph[b]))
             .collect();
         edges.sort();
+        edges.dedup();
         for (a, b) in edges {
             out.push_str(&format!("  {:?} -> {:?};\n", a.to_string(), b.to_string()));
         }
         out.push_str("}\n");
         out
+    }
+}
+
+/// What must exist before a resource, according to `records`.
+pub fn parents(records: &Records, address: &Address) -> Vec<Address> {
+    match address {
+        Address::Scope(_) => Vec::new(),
+        Address::Pool(n) => records
+            .pools
+            .get(n)
+            .map(|p| match &p.parent {
+                Some(parent) => Address::Pool(parent.clone()),
+                None => Address::Scope(p.scope.clone()),
+            })
+            .into_iter()
+            .collect(),
+        Address::Vpc(n) => {
+            let mut pools: Vec<Address> = records
+                .vpcs
+                .get(n)
+                .into_iter()
+                .flat_map(|v| v.blocks())
+                .map(|(pool, _)| Address::Pool(pool.to_string()))
+                .collect();
+            pools.dedup();
+            pools
+        }
+        Address::Subnet(v, _) => vec![Address::Vpc(v.clone())],
+        Address::Reservation(n) => records
+            .reservations
+            .get(n)
+            .map(|r| Address::Pool(r.pool.clone()))
+            .into_iter()
+            .collect(),
     }
 }
 

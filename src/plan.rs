@@ -31,12 +31,17 @@ pub struct Plan {
 }
 
 /// Counts for the summary line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
+    /// Resources created.
     pub add: usize,
+    /// Resources updated in place.
     pub change: usize,
+    /// Resources deleted and created again.
     pub replace: usize,
+    /// Resources deleted.
     pub destroy: usize,
+    /// Resources renamed by `[[moved]]` (also counted above if they change otherwise).
     #[serde(rename = "move")]
     pub moved: usize,
 }
@@ -77,13 +82,14 @@ impl Plan {
 
 /// Plans `model` against the recorded records (empty before the first apply).
 pub fn plan(model: &Model, recorded: &Records) -> Result<Plan, Vec<Diag>> {
-    if let Err(cycle) = Graph::of_model(model).order() {
+    if let Err(cycle) = Graph::of_pools(model).order() {
         return Err(vec![
             Diag::error("ipam::graph::cycle", cycle.to_string())
                 .help("a pool cannot be its own ancestor; change one `parent`"),
         ]);
     }
-    let mut records = recorded.clone();
+    // A copy of the recorded state only when there is something to rename in it.
+    let mut records = std::borrow::Cow::Borrowed(recorded);
     let mut moved = Vec::new();
     // New address → recorded address, for `previous_address`.
     let mut previous: BTreeMap<Address, Address> = BTreeMap::new();
@@ -103,7 +109,7 @@ pub fn plan(model: &Model, recorded: &Records) -> Result<Plan, Vec<Diag>> {
             );
             continue;
         }
-        if let Err(why) = rename(&mut records, &m.from, &m.to) {
+        if let Err(why) = rename(records.to_mut(), &m.from, &m.to) {
             diags.push(
                 Diag::error("ipam::moved::rename", why)
                     .at(&m.loc, "cannot rename")

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::diff::{Action, Change};
 use crate::model::Address;
-use crate::plan::Plan;
+use crate::plan::{Plan, Summary};
 
 /// Version of the `plan --format json` and `show --json` documents.
 pub const JSON_FORMAT_VERSION: &str = "1.0";
@@ -99,14 +99,27 @@ pub fn markdown(plan: &Plan) -> String {
     out
 }
 
+/// `plan --format json` (SPEC §6), documented in `schemas/plan-output.schema.json`.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct PlanDocument<'a> {
+    /// Version of this document's format.
+    pub format_version: &'static str,
+    /// Whether apply would change the recorded state.
+    pub has_changes: bool,
+    /// One entry per resource that changes, in reading order.
+    pub changes: &'a [Change],
+    pub summary: Summary,
+}
+
 /// The plan as data (SPEC §6).
 pub fn json(plan: &Plan) -> Value {
-    json!({
-        "format_version": JSON_FORMAT_VERSION,
-        "has_changes": plan.has_changes(),
-        "changes": plan.changes,
-        "summary": plan.summary(),
+    serde_json::to_value(PlanDocument {
+        format_version: JSON_FORMAT_VERSION,
+        has_changes: plan.has_changes(),
+        changes: &plan.changes,
+        summary: plan.summary(),
     })
+    .unwrap_or(Value::Null)
 }
 
 fn destroy_warning(plan: &Plan) -> Option<String> {
@@ -142,7 +155,8 @@ fn change_lines(c: &Change) -> Vec<String> {
     let after = c.after.as_ref().map(|v| summary(&c.address, v));
     let mut lines = vec![match (c.action, before, after) {
         (Action::Replace, Some(b), Some(a)) => format!(
-            "{head}: {b} → {a} ({})",
+            "{head}: {} → {a} ({})",
+            without_shared_place(&b, &a),
             c.reason.as_deref().unwrap_or("replaced")
         ),
         (Action::Delete, Some(b), _) => format!("{head}: {b}"),
@@ -155,6 +169,19 @@ fn change_lines(c: &Change) -> Vec<String> {
         lines.extend(field_changes(b, a));
     }
     lines
+}
+
+/// `before` without its " from pool.X" / " in ZONE" part when `after` ends the same way, so
+/// a replace reads `10.0.0.0/24 → 10.0.2.0/23 from pool.corp`.
+fn without_shared_place<'a>(before: &'a str, after: &str) -> &'a str {
+    for sep in [" from ", " in "] {
+        if let (Some(i), Some(j)) = (before.find(sep), after.find(sep))
+            && before[i..] == after[j..]
+        {
+            return &before[..i];
+        }
+    }
+    before
 }
 
 /// The CIDRs of a record, in a few words.

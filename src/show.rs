@@ -3,15 +3,16 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::addr::{AddrCount, Allocator, Family, Prefix};
 use crate::render::JSON_FORMAT_VERSION;
-use crate::state::{PoolRecord, Records};
+use crate::state::{BlockRecord, Records};
 
 /// How a pool's addresses are used (seed 000, "Monitor address utilization").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Utilization {
     pub total: AddrCount,
     pub in_pools: AddrCount,
@@ -210,60 +211,118 @@ fn pool_lines(
     }
 }
 
-/// `show --json` (SPEC §11).
-pub fn json(records: &Records, serial: Option<u64>, lineage: Option<&str>) -> Value {
-    let usage = utilization(records);
-    let pools: Vec<Value> = records
-        .pools
-        .iter()
-        .map(|(name, p)| pool_json(name, p, usage.get(name.as_str())))
-        .collect();
-    let vpcs: Vec<Value> = records
-        .vpcs
-        .iter()
-        .map(|(name, v)| {
-            json!({
-                "name": name,
-                "pool": v.pool,
-                "cidr": v.cidr,
-                "secondary": v.secondary,
-                "ipv6": v.ipv6,
-                "subnets": v.subnets.iter().map(|(s, r)| json!({
-                    "name": s, "cidr": r.cidr, "zone": r.zone,
-                })).collect::<Vec<_>>(),
-                "owner": v.owner,
-                "region": v.region,
-                "resource_id": v.resource_id,
-                "tags": v.tags,
-            })
-        })
-        .collect();
-    let reservations: Vec<Value> = records
-        .reservations
-        .iter()
-        .map(|(name, r)| json!({"name": name, "pool": r.pool, "cidr": r.cidr}))
-        .collect();
-    json!({
-        "format_version": JSON_FORMAT_VERSION,
-        "serial": serial,
-        "lineage": lineage,
-        "scopes": records.scopes.keys().collect::<Vec<_>>(),
-        "pools": pools,
-        "vpcs": vpcs,
-        "reservations": reservations,
-    })
+/// `show --json` (SPEC §11), documented in `schemas/show.schema.json`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ShowDocument<'a> {
+    /// Version of this document's format.
+    pub format_version: &'static str,
+    /// The state's serial; null before the first apply.
+    pub serial: Option<u64>,
+    pub lineage: Option<&'a str>,
+    /// Custom scopes (`private` and `public` always exist).
+    pub scopes: Vec<&'a str>,
+    pub pools: Vec<PoolView<'a>>,
+    pub vpcs: Vec<VpcView<'a>>,
+    pub reservations: Vec<ReservationView<'a>>,
 }
 
-fn pool_json(name: &str, p: &PoolRecord, u: Option<&Utilization>) -> Value {
-    json!({
-        "name": name,
-        "scope": p.scope,
-        "parent": p.parent,
-        "cidrs": p.cidrs,
-        "region": p.region,
-        "ip_version": p.ip_version,
-        "utilization": u,
-    })
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PoolView<'a> {
+    pub name: &'a str,
+    pub scope: &'a str,
+    pub parent: Option<&'a str>,
+    pub cidrs: &'a [Prefix],
+    pub region: Option<&'a str>,
+    /// 4 or 6.
+    pub ip_version: u8,
+    pub utilization: Option<Utilization>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VpcView<'a> {
+    pub name: &'a str,
+    /// The pool of the primary CIDR.
+    pub pool: &'a str,
+    pub cidr: Prefix,
+    pub secondary: &'a [BlockRecord],
+    pub ipv6: Option<&'a BlockRecord>,
+    pub subnets: Vec<SubnetView<'a>>,
+    pub owner: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub resource_id: Option<&'a str>,
+    pub tags: &'a BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SubnetView<'a> {
+    pub name: &'a str,
+    pub cidr: Prefix,
+    pub zone: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReservationView<'a> {
+    pub name: &'a str,
+    pub pool: &'a str,
+    pub cidr: Prefix,
+}
+
+/// `show --json` (SPEC §11).
+pub fn json(records: &Records, serial: Option<u64>, lineage: Option<&str>) -> Value {
+    let mut usage = utilization(records);
+    let doc = ShowDocument {
+        format_version: JSON_FORMAT_VERSION,
+        serial,
+        lineage,
+        scopes: records.scopes.keys().map(String::as_str).collect(),
+        pools: records
+            .pools
+            .iter()
+            .map(|(name, p)| PoolView {
+                name,
+                scope: &p.scope,
+                parent: p.parent.as_deref(),
+                cidrs: &p.cidrs,
+                region: p.region.as_deref(),
+                ip_version: p.ip_version,
+                utilization: usage.remove(name.as_str()),
+            })
+            .collect(),
+        vpcs: records
+            .vpcs
+            .iter()
+            .map(|(name, v)| VpcView {
+                name,
+                pool: &v.pool,
+                cidr: v.cidr,
+                secondary: &v.secondary,
+                ipv6: v.ipv6.as_ref(),
+                subnets: v
+                    .subnets
+                    .iter()
+                    .map(|(s, r)| SubnetView {
+                        name: s,
+                        cidr: r.cidr,
+                        zone: r.zone.as_deref(),
+                    })
+                    .collect(),
+                owner: v.owner.as_deref(),
+                region: v.region.as_deref(),
+                resource_id: v.resource_id.as_deref(),
+                tags: &v.tags,
+            })
+            .collect(),
+        reservations: records
+            .reservations
+            .iter()
+            .map(|(name, r)| ReservationView {
+                name,
+                pool: &r.pool,
+                cidr: r.cidr,
+            })
+            .collect(),
+    };
+    serde_json::to_value(doc).unwrap_or(Value::Null)
 }
 
 /// `ipam output`: every resource address → its CIDR(s), for other tools.

@@ -1,12 +1,28 @@
 //! The committed schemas must match the types they are generated from.
 
 #[test]
-fn plan_schema_is_up_to_date() {
-    let committed = std::fs::read_to_string("schemas/plan.schema.json").expect("committed schema");
-    assert!(
-        committed == ipam::schema::plan_schema() + "\n",
-        "schemas/plan.schema.json is out of date: run `cargo run -- schema > schemas/plan.schema.json`"
-    );
+fn every_schema_is_up_to_date() {
+    for (name, file) in ipam::schema::SCHEMAS {
+        let path = format!("schemas/{file}");
+        let committed = std::fs::read_to_string(&path).expect("committed schema");
+        let current = ipam::schema::schema(name).expect("known schema");
+        assert!(
+            committed == current + "\n",
+            "{path} is out of date: run `cargo run -- schema {name} > {path}`"
+        );
+    }
+}
+
+#[test]
+fn state_schema_documents_the_recorded_fields() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&ipam::schema::schema("state").expect("state")).expect("JSON");
+    for field in ["format_version", "lineage", "serial", "resources"] {
+        assert!(
+            schema["properties"][field]["description"].is_string(),
+            "{field} is documented"
+        );
+    }
 }
 
 #[test]

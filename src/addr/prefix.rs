@@ -398,6 +398,20 @@ impl Serialize for AddrCount {
     }
 }
 
+impl schemars::JsonSchema for AddrCount {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AddressCount".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A number of addresses, as a decimal string (IPv6 counts exceed JSON numbers).",
+            "type": "string",
+            "pattern": "^[0-9]+$"
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

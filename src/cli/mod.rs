@@ -110,8 +110,12 @@ enum Command {
         #[arg(default_value = ".")]
         path: PathBuf,
     },
-    /// Print the JSON Schema of plan files.
-    Schema,
+    /// Print a JSON Schema: of plan files (default), the state, `plan --format json` or
+    /// `show --json`.
+    Schema {
+        #[arg(default_value = "plan", value_parser = ["plan", "state", "plan-output", "show"])]
+        document: String,
+    },
     /// Remove a state lock left by an operation that can no longer release it.
     ForceUnlock {
         /// The lock's ID, as the locked error shows it.
@@ -127,8 +131,9 @@ enum Command {
 /// Where the recorded state is (SPEC §7).
 #[derive(Debug, clap::Args)]
 struct StateArg {
-    /// State file [default: ipam.state.json beside the plan].
-    #[arg(long = "state", env = "IPAM_STATE", value_name = "FILE")]
+    /// State file [default: $IPAM_STATE if set and not empty, else ipam.state.json beside the
+    /// plan].
+    #[arg(long = "state", value_name = "FILE")]
     file: Option<PathBuf>,
 }
 
@@ -190,10 +195,16 @@ pub fn run() -> ExitCode {
         Command::ForceUnlock { id, path, state } => {
             inspect::run_force_unlock(&path, &id, state.file.as_deref())
         }
-        Command::Schema => {
-            println!("{}", crate::schema::plan_schema());
-            ExitCode::SUCCESS
-        }
+        Command::Schema { document } => match crate::schema::schema(&document) {
+            Some(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            None => fail(Diag::error(
+                "ipam::schema::unknown",
+                format!("no schema named `{document}`"),
+            )),
+        },
     }
 }
 

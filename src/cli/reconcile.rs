@@ -22,11 +22,15 @@ pub enum Format {
     Json,
 }
 
-/// The state file of a plan (SPEC §7): `--state`/`IPAM_STATE`, else `ipam.state.json` inside
+/// The state file of a plan (SPEC §7): `--state`, else a non-empty `IPAM_STATE`, else `ipam.state.json` inside
 /// a plan directory or next to a plan file.
 pub fn state_path(plan: &Path, state: Option<&Path>) -> PathBuf {
     if let Some(s) = state {
         return s.to_path_buf();
+    }
+    // Set but empty means unset: CI systems often export empty variables.
+    if let Some(env) = std::env::var_os("IPAM_STATE").filter(|v| !v.is_empty()) {
+        return PathBuf::from(env);
     }
     let dir = if plan.is_dir() {
         plan
@@ -72,8 +76,17 @@ struct Made {
 }
 
 fn make(path: &Path, store: &Store) -> Result<Made, Diagnostics> {
-    let (model, sources) = load_model(path)?;
-    let state = store.load().map_err(|e| e.diagnostics())?;
+    // The plan files and the state are independent reads: one each on two threads.
+    let (model, state) = std::thread::scope(|s| {
+        let state = s.spawn(|| store.load());
+        let model = load_model(path);
+        let state = state
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (model, state)
+    });
+    let (model, sources) = model?;
+    let state = state.map_err(|e| e.diagnostics())?;
     let empty = Records::default();
     let recorded = state.as_ref().map_or(&empty, |s| &s.resources);
     match plan(&model, recorded) {

@@ -49,17 +49,64 @@ pub fn load(path: &Path) -> Result<RawPlan, Diagnostics> {
                 continue;
             }
         };
-        let id = sources.add(&file, text);
-        match parse(id, &sources.get(id).text) {
-            Ok(raw) => files.push((id, raw)),
-            Err(d) => diags.push(*d),
-        }
+        files.push(sources.add(&file, text));
     }
+    let (files, parse_diags) = parse_all(&sources, &files);
+    diags.extend(parse_diags);
     if diags.is_empty() {
         Ok(RawPlan { sources, files })
     } else {
         Err(Diagnostics::new(sources, diags))
     }
+}
+
+/// Parses the files on as many threads as there are cores (a plan of many team files is the
+/// common large case), largest files first to the least loaded thread; results in file order.
+fn parse_all(sources: &Sources, ids: &[FileId]) -> (Vec<(FileId, RawFile)>, Vec<Diag>) {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(ids.len())
+        .max(1);
+    let mut by_size: Vec<FileId> = ids.to_vec();
+    by_size.sort_by_key(|id| std::cmp::Reverse(sources.get(*id).text.len()));
+    let mut shares: Vec<(usize, Vec<FileId>)> = vec![(0, Vec::new()); workers];
+    for id in by_size {
+        if let Some(least) = shares.iter_mut().min_by_key(|(load, _)| *load) {
+            least.0 += sources.get(id).text.len();
+            least.1.push(id);
+        }
+    }
+    let parse_share = |share: &[FileId]| -> Vec<(FileId, Result<RawFile, Box<Diag>>)> {
+        share
+            .iter()
+            .map(|&id| (id, parse(id, &sources.get(id).text)))
+            .collect()
+    };
+    let mut results: Vec<(FileId, Result<RawFile, Box<Diag>>)> = std::thread::scope(|scope| {
+        let mut shares = shares.into_iter().map(|(_, share)| share);
+        let first = shares.next().unwrap_or_default();
+        let handles: Vec<_> = shares
+            .map(|share| scope.spawn(move || parse_share(&share)))
+            .collect();
+        let mut all = parse_share(&first);
+        for h in handles {
+            all.extend(
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        all
+    });
+    results.sort_by_key(|(id, _)| *id);
+    let mut files = Vec::new();
+    let mut diags = Vec::new();
+    for (id, result) in results {
+        match result {
+            Ok(raw) => files.push((id, raw)),
+            Err(d) => diags.push(*d),
+        }
+    }
+    (files, diags)
 }
 
 /// The plan's files: the file itself, or every `*.toml` below the directory, sorted by path

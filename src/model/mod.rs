@@ -14,7 +14,7 @@ mod layout;
 mod moved;
 mod profile;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use build::build;
 pub use profile::Profile;
@@ -44,7 +44,8 @@ pub struct Model {
     pub moved: Vec<Moved>,
     /// Resource IDs that audit leaves out.
     pub audit_ignore: BTreeSet<String>,
-    pool_index: BTreeMap<String, PoolId>,
+    /// Lookup only, never iterated.
+    pool_index: HashMap<String, PoolId>,
 }
 
 impl Model {

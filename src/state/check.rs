@@ -15,12 +15,32 @@ use std::collections::BTreeMap;
 use super::{PoolRecord, Records};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 
+/// Who holds a block; formatted only when something is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Holder<'a> {
+    Pool(&'a str),
+    Vpc(&'a str),
+    Subnet(&'a str, &'a str),
+    Reservation(&'a str),
+}
+
+impl std::fmt::Display for Holder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Holder::Pool(n) => write!(f, "pool.{n}"),
+            Holder::Vpc(n) => write!(f, "vpc.{n}"),
+            Holder::Subnet(v, s) => write!(f, "vpc.{v}.subnet.{s}"),
+            Holder::Reservation(n) => write!(f, "reservation.{n}"),
+        }
+    }
+}
+
 /// Every broken invariant, in a stable order; empty when the state is sound.
 pub fn check(records: &Records) -> Vec<String> {
     let mut problems = Vec::new();
     // What each pool hands out, with who holds it.
-    let mut taken: BTreeMap<&str, Vec<(Prefix, String)>> = BTreeMap::new();
-    let mut top: BTreeMap<&str, Vec<(Prefix, String)>> = BTreeMap::new();
+    let mut taken: BTreeMap<&str, Vec<(Prefix, Holder)>> = BTreeMap::new();
+    let mut top: BTreeMap<&str, Vec<(Prefix, Holder)>> = BTreeMap::new();
     for (name, pool) in &records.pools {
         let family = family_of(pool.ip_version);
         if family.is_none() {
@@ -31,7 +51,7 @@ pub fn check(records: &Records) -> Vec<String> {
                 problems.push(format!("pool.{name}'s {c} is not IPv{}", pool.ip_version));
             }
         }
-        let holder = format!("pool.{name}");
+        let holder = Holder::Pool(name);
         match &pool.parent {
             None => {
                 if pool.scope != "private"
@@ -41,7 +61,7 @@ pub fn check(records: &Records) -> Vec<String> {
                     problems.push(format!("{holder}'s scope `{}` is not recorded", pool.scope));
                 }
                 let entry = top.entry(pool.scope.as_str()).or_default();
-                entry.extend(pool.cidrs.iter().map(|c| (*c, holder.clone())));
+                entry.extend(pool.cidrs.iter().map(|c| (*c, holder)));
             }
             Some(parent) => match records.pools.get(parent) {
                 None => problems.push(format!("{holder}'s parent pool.{parent} is not recorded")),
@@ -52,26 +72,26 @@ pub fn check(records: &Records) -> Vec<String> {
                         ));
                     }
                     let entry = taken.entry(parent.as_str()).or_default();
-                    entry.extend(pool.cidrs.iter().map(|c| (*c, holder.clone())));
+                    entry.extend(pool.cidrs.iter().map(|c| (*c, holder)));
                 }
             },
         }
     }
     // Blocks taken from pools: (pool, cidr, holder).
-    let mut blocks: Vec<(&str, Prefix, String)> = Vec::new();
+    let mut blocks: Vec<(&str, Prefix, Holder)> = Vec::new();
     for (name, vpc) in &records.vpcs {
         for (pool, cidr) in vpc.blocks() {
-            blocks.push((pool, cidr, format!("vpc.{name}")));
+            blocks.push((pool, cidr, Holder::Vpc(name)));
         }
         let subnets = vpc
             .subnets
             .iter()
-            .map(|(s, r)| (r.cidr, format!("vpc.{name}.subnet.{s}")))
+            .map(|(s, r)| (r.cidr, Holder::Subnet(name, s)))
             .collect();
-        check_space(&mut problems, &format!("vpc.{name}"), &[vpc.cidr], subnets);
+        check_space(&mut problems, Holder::Vpc(name), &[vpc.cidr], subnets);
     }
     for (name, r) in &records.reservations {
-        blocks.push((&r.pool, r.cidr, format!("reservation.{name}")));
+        blocks.push((&r.pool, r.cidr, Holder::Reservation(name)));
     }
     for (pool, cidr, holder) in blocks {
         match records.pools.get(pool) {
@@ -85,16 +105,11 @@ pub fn check(records: &Records) -> Vec<String> {
         }
     }
     for (scope, cidrs) in top {
-        check_disjoint(&mut problems, &format!("scope.{scope}"), cidrs);
+        check_disjoint(&mut problems, scope, cidrs);
     }
     for (name, pool) in &records.pools {
         let children = taken.remove(name.as_str()).unwrap_or_default();
-        check_space(
-            &mut problems,
-            &format!("pool.{name}"),
-            &pool.cidrs,
-            children,
-        );
+        check_space(&mut problems, Holder::Pool(name), &pool.cidrs, children);
     }
     problems
 }
@@ -122,9 +137,9 @@ fn family_of(ip_version: u8) -> Option<Family> {
 /// Children inside `roots`, disjoint.
 fn check_space(
     problems: &mut Vec<String>,
-    owner: &str,
+    owner: Holder,
     roots: &[Prefix],
-    mut children: Vec<(Prefix, String)>,
+    mut children: Vec<(Prefix, Holder)>,
 ) {
     let Some(family) = roots.first().map(|r| r.family()) else {
         if let Some((c, holder)) = children.first() {
@@ -154,10 +169,11 @@ fn check_space(
 }
 
 /// Blocks of one scope's top-level pools, disjoint.
-fn check_disjoint(problems: &mut Vec<String>, owner: &str, mut cidrs: Vec<(Prefix, String)>) {
+fn check_disjoint(problems: &mut Vec<String>, scope: &str, mut cidrs: Vec<(Prefix, Holder)>) {
+    let owner = format!("scope.{scope}");
     cidrs.sort();
     for family in [Family::V4, Family::V6] {
-        let mut last: Option<&(Prefix, String)> = None;
+        let mut last: Option<&(Prefix, Holder)> = None;
         for item in cidrs.iter().filter(|(c, _)| c.family() == family) {
             if let Some(prev) = last {
                 if prev.0.overlaps(&item.0) {

@@ -112,17 +112,27 @@ impl Store {
     /// directory, the old file is kept as the backup, the temp file is renamed over the state
     /// and the directory synced. On an error before the rename the old state is untouched and
     /// the temp file removed. `lock` must be this store's lock, still held.
+    ///
+    /// A state path that is a symbolic link is written through: the file it points to is
+    /// replaced (its backup and temp files beside it), and the link stays a link.
     pub fn save(&self, state: &State, lock: &LockGuard) -> Result<(), StoreError> {
         self.check_lock(lock)?;
         let mut text = serde_json::to_vec_pretty(state).map_err(StoreError::Encode)?;
         text.push(b'\n');
-        let temp = self.temp_path("tmp")?;
-        if let Err(e) = self.replace(&temp, &text) {
+        let target = match fs::symlink_metadata(&self.path) {
+            Ok(m) if m.file_type().is_symlink() => Store::new(
+                fs::canonicalize(&self.path)
+                    .map_err(|e| StoreError::io("follow the link", &self.path, e))?,
+            ),
+            _ => self.clone(),
+        };
+        let temp = target.temp_path("tmp")?;
+        if let Err(e) = target.replace(&temp, &text) {
             // Best effort: the error being reported is the one that matters.
             let _ = fs::remove_file(&temp);
             return Err(e);
         }
-        sync_dir(self.dir())
+        sync_dir(target.dir())
     }
 
     /// Takes the one-writer lock for `operation` ("apply", "import", ...), trying every

@@ -1,0 +1,1001 @@
+//! State safety at the command line (SPEC §6, §7): what `ipam plan`/`ipam apply` do to the
+//! recorded state when something goes wrong around them. Each test runs the real binary in
+//! a work directory of its own under `CARGO_TARGET_TMPDIR/state_safety/`.
+//!
+//! Covered:
+//! - stale saved plans: the state moved by another apply, a plan file edited (and restored),
+//!   two plans saved before the first apply, a plan applied to another plan's state (lineage),
+//!   a fresh plan applied exactly once (the next plan is empty, a second apply is stale);
+//! - the lock: a held lock makes apply fail at once naming its holder, `--lock-timeout` waits
+//!   for it, two concurrent applies of one plan give exactly the planned state,
+//!   `force-unlock` checks the ID;
+//! - `kill -9` at spread-out instants of an apply that writes thousands of changes: the
+//!   state is always the complete old or the complete new one, and the lock never blocks
+//!   the next apply;
+//! - a tampered saved plan is refused by apply's re-check, with nothing written;
+//! - a state of a newer format, or a garbled one, is refused with its diagnostic and left
+//!   untouched;
+//! - apply without a terminal and without `--auto-approve` refuses and writes nothing;
+//! - `--state` and `IPAM_STATE` put the state where they say, and a saved plan remembers its
+//!   state; a save keeps the state file's permissions.
+//!
+//! - an empty `IPAM_STATE` means "unset"; a state path that is a symbolic link is written
+//!   through the link.
+//!
+//! Every state read back is parsed into [`State`] and run through [`check`].
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use ipam::plan::SavedPlan;
+use ipam::state::check::check;
+use ipam::state::store::Store;
+use ipam::state::{Records, State};
+
+/// The header every plan here starts with: one pool with room for 256 VPCs of /24.
+const HEADER: &str = "[ipam]\nname = \"t\"\nregions = [\"r1\"]\nowner = \"net\"\n\n\
+                      [accounts]\nnet = \"100000000001\"\n\n\
+                      [pools.corp]\ncidrs = [\"10.0.0.0/16\"]\n";
+
+/// A fresh working directory for one test (tests run in parallel).
+fn workdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("state_safety")
+        .join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("work dir");
+    dir
+}
+
+/// Runs `ipam` in `cwd` with no colour and no `IPAM_STATE` from the environment.
+fn ipam(cwd: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("ipam")
+        .expect("binary")
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("IPAM_STATE")
+        .args(args)
+        .output()
+        .expect("run ipam")
+}
+
+/// The same, as a process of our own to wait for or kill.
+fn spawn_ipam(cwd: &Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("ipam"))
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("IPAM_STATE")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ipam")
+}
+
+fn text(out: &Output) -> String {
+    let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+    s.push_str(&String::from_utf8_lossy(&out.stderr));
+    s
+}
+
+/// Asserts success and returns stdout.
+fn ok(out: &Output, what: &str) -> String {
+    assert!(out.status.success(), "{what} failed: {}", text(out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Asserts exit 1 with the diagnostic `code` on stderr, and returns stderr.
+fn fails_with(out: &Output, code: &str, what: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{what} should fail with {code}: {}",
+        text(out)
+    );
+    assert!(
+        stderr.contains(code),
+        "{what} should report {code}: {}",
+        text(out)
+    );
+    stderr
+}
+
+/// Writes `dir/ipam.toml`: [`HEADER`] and one /24 VPC per name.
+fn write_plan(dir: &Path, vpcs: &[&str]) {
+    fs::create_dir_all(dir).expect("plan dir");
+    let mut s = String::from(HEADER);
+    for v in vpcs {
+        write!(s, "\n[vpcs.{v}]\npool = \"corp\"\nnetmask = 24\n").expect("format");
+    }
+    fs::write(dir.join("ipam.toml"), s).expect("write plan");
+}
+
+/// The bytes of a file, `None` when it does not exist.
+fn bytes(path: &Path) -> Option<Vec<u8>> {
+    match fs::read(path) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => panic!("cannot read {}: {e}", path.display()),
+    }
+}
+
+/// The state at `path`, parsed and checked for every invariant.
+fn checked_state(path: &Path) -> State {
+    let text =
+        fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let state: State = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
+    let problems = check(&state.resources);
+    assert!(problems.is_empty(), "invariants broken: {problems:#?}");
+    state
+}
+
+/// The records a complete apply of the plan at `plan` over `recorded` gives, computed in
+/// process with the library's own stages.
+fn expected_after(plan: &Path, recorded: &Records) -> Records {
+    let (model, _) = ipam::cli::load_model(plan).expect("the plan is valid");
+    let planned = ipam::plan::plan(&model, recorded).expect("the plan can be planned");
+    let (records, _) = ipam::apply::apply(recorded, &planned).expect("the plan applies");
+    records
+}
+
+/// `plan --detailed-exitcode` shows no changes.
+fn assert_no_changes(cwd: &Path, plan: &str, what: &str) {
+    let out = ipam(cwd, &["plan", plan, "--detailed-exitcode"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}: the plan should have no changes: {}",
+        text(&out)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Stale saved plans
+// ---------------------------------------------------------------------------------------
+
+/// (a) Another apply moved the state after the plan was saved: the saved plan is stale, and
+/// the refused apply leaves the state byte for byte.
+#[test]
+fn saved_plan_is_stale_after_another_apply() {
+    let w = workdir("stale-serial");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+    ok(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "first apply",
+    );
+    write_plan(&plan, &["a", "b"]);
+    ok(
+        &ipam(&w, &["plan", "plan", "--out", "saved.json"]),
+        "plan --out",
+    );
+    // Same files, so only the serial tells the saved plan is out of date.
+    ok(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "second apply",
+    );
+    let before = bytes(&state).expect("state");
+    let err = fails_with(
+        &ipam(&w, &["apply", "saved.json"]),
+        "ipam::apply::stale",
+        "apply of the saved plan",
+    );
+    assert!(
+        err.contains("serial 2") && err.contains("serial 1"),
+        "the stale error should name both serials: {err}"
+    );
+    assert_eq!(
+        bytes(&state),
+        Some(before),
+        "a refused apply wrote the state"
+    );
+    assert_eq!(checked_state(&state).serial, 2);
+}
+
+/// (b) A plan file edited after the plan was saved: stale. Staleness is by content: with the
+/// file restored byte for byte the saved plan applies.
+#[test]
+fn saved_plan_is_stale_after_a_plan_file_edit() {
+    let w = workdir("stale-files");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+    ok(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "first apply",
+    );
+    write_plan(&plan, &["a", "b"]);
+    ok(
+        &ipam(&w, &["plan", "plan", "--out", "saved.json"]),
+        "plan --out",
+    );
+    let original = fs::read(plan.join("ipam.toml")).expect("plan file");
+    let before = bytes(&state).expect("state");
+
+    let mut edited = original.clone();
+    edited.extend_from_slice(b"# a comment is an edit too\n");
+    fs::write(plan.join("ipam.toml"), &edited).expect("edit plan");
+    let err = fails_with(
+        &ipam(&w, &["apply", "saved.json"]),
+        "ipam::apply::stale",
+        "apply after an edit",
+    );
+    assert!(err.contains("plan files"), "{err}");
+    assert_eq!(bytes(&state), Some(before.clone()));
+
+    // A new file in the plan directory is an edit as well.
+    fs::write(plan.join("ipam.toml"), &original).expect("restore plan");
+    fs::write(plan.join("extra.toml"), "# nothing\n").expect("extra file");
+    fails_with(
+        &ipam(&w, &["apply", "saved.json"]),
+        "ipam::apply::stale",
+        "apply after a new file",
+    );
+    assert_eq!(bytes(&state), Some(before));
+
+    fs::remove_file(plan.join("extra.toml")).expect("remove extra file");
+    ok(
+        &ipam(&w, &["apply", "saved.json"]),
+        "apply with the files as planned",
+    );
+    assert_eq!(checked_state(&state).serial, 2);
+}
+
+/// (c) Two plans saved before the very first apply: the first applies, the second was made
+/// against "no state" and is stale once one exists.
+#[test]
+fn second_plan_saved_before_the_first_apply_is_stale() {
+    let w = workdir("stale-first");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a", "b"]);
+    ok(&ipam(&w, &["plan", "plan", "--out", "p1.json"]), "plan 1");
+    ok(&ipam(&w, &["plan", "plan", "--out", "p2.json"]), "plan 2");
+    assert!(bytes(&state).is_none(), "plan must not write the state");
+    ok(&ipam(&w, &["apply", "p1.json"]), "apply plan 1");
+    let before = bytes(&state).expect("state");
+    let err = fails_with(
+        &ipam(&w, &["apply", "p2.json"]),
+        "ipam::apply::stale",
+        "apply plan 2",
+    );
+    assert!(err.contains("before the first apply"), "{err}");
+    assert_eq!(bytes(&state), Some(before));
+    assert_eq!(checked_state(&state).serial, 1);
+}
+
+/// (d) A saved plan applied to another plan's state, at the same serial: refused for its
+/// lineage, and neither state is touched.
+#[test]
+fn saved_plan_against_another_lineage_is_refused() {
+    let w = workdir("lineage");
+    let one = w.join("one");
+    let two = w.join("two");
+    write_plan(&one, &["a"]);
+    write_plan(&two, &["a"]);
+    ok(&ipam(&w, &["apply", "one", "--auto-approve"]), "apply one");
+    ok(&ipam(&w, &["apply", "two", "--auto-approve"]), "apply two");
+    let s1 = checked_state(&one.join("ipam.state.json"));
+    let s2 = checked_state(&two.join("ipam.state.json"));
+    assert_eq!((s1.serial, s2.serial), (1, 1));
+    assert_ne!(s1.lineage, s2.lineage, "each state has its own lineage");
+
+    write_plan(&one, &["a", "b"]);
+    ok(
+        &ipam(&w, &["plan", "one", "--out", "saved.json"]),
+        "plan one",
+    );
+    let before_one = bytes(&one.join("ipam.state.json"));
+    let before_two = bytes(&two.join("ipam.state.json"));
+    let err = fails_with(
+        &ipam(
+            &w,
+            &["apply", "saved.json", "--state", "two/ipam.state.json"],
+        ),
+        "ipam::apply::lineage",
+        "apply to another lineage",
+    );
+    assert!(
+        err.contains(&s1.lineage) && err.contains(&s2.lineage),
+        "the error should name both lineages: {err}"
+    );
+    assert_eq!(bytes(&one.join("ipam.state.json")), before_one);
+    assert_eq!(bytes(&two.join("ipam.state.json")), before_two);
+}
+
+/// (e) A fresh saved plan applies to exactly the records it shows, the next plan is empty,
+/// and applying it a second time is stale.
+#[test]
+fn fresh_saved_plan_applies_exactly_once() {
+    let w = workdir("fresh");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+    ok(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "first apply",
+    );
+    write_plan(&plan, &["a", "b", "c"]);
+    ok(
+        &ipam(&w, &["plan", "plan", "--out", "saved.json"]),
+        "plan --out",
+    );
+    let saved: SavedPlan =
+        serde_json::from_slice(&fs::read(w.join("saved.json")).expect("saved plan"))
+            .expect("saved plan parses");
+    ok(&ipam(&w, &["apply", "saved.json"]), "apply the saved plan");
+    let after = checked_state(&state);
+    assert_eq!(after.serial, 2);
+    assert_eq!(
+        after.resources, saved.desired,
+        "apply wrote what the plan showed"
+    );
+    assert_no_changes(&w, "plan", "after applying the saved plan");
+
+    let before = bytes(&state);
+    fails_with(
+        &ipam(&w, &["apply", "saved.json"]),
+        "ipam::apply::stale",
+        "second apply of the same saved plan",
+    );
+    assert_eq!(bytes(&state), before);
+}
+
+// ---------------------------------------------------------------------------------------
+// The lock
+// ---------------------------------------------------------------------------------------
+
+/// A lock held by another process (here: this test) makes apply fail at once, naming the
+/// holder's ID and operation; nothing is written. Once released, apply works.
+#[test]
+fn held_lock_makes_apply_fail_naming_the_holder() {
+    let w = workdir("locked");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+    ok(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "first apply",
+    );
+    write_plan(&plan, &["a", "b"]);
+    let before = bytes(&state);
+
+    let guard = Store::new(&state)
+        .lock("test", Duration::ZERO)
+        .expect("take the lock");
+    let err = fails_with(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "ipam::state::locked",
+        "apply under a held lock",
+    );
+    assert!(
+        err.contains(&guard.info().id),
+        "the error should name the holder's ID {}: {err}",
+        guard.info().id
+    );
+    assert!(err.contains("test"), "the error should name the operation");
+    assert_eq!(bytes(&state), before, "a locked-out apply wrote the state");
+    // plan only reads: it is not blocked by the lock.
+    let out = ipam(&w, &["plan", "plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    drop(guard);
+    ok(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "apply after release",
+    );
+    assert_eq!(checked_state(&state).serial, 2);
+}
+
+/// `--lock-timeout` waits for a holder that lets go in time.
+#[test]
+fn lock_timeout_waits_for_the_holder() {
+    let w = workdir("lock-timeout");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+    let guard = Store::new(&state)
+        .lock("test", Duration::ZERO)
+        .expect("take the lock");
+    let release = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(500));
+        drop(guard);
+    });
+    let out = ipam(
+        &w,
+        &["apply", "plan", "--auto-approve", "--lock-timeout", "5s"],
+    );
+    release.join().expect("release thread");
+    ok(&out, "apply waiting for the lock");
+    assert_eq!(checked_state(&state).serial, 1);
+}
+
+/// Two applies of the same plan started together: each succeeds or fails on the lock, and
+/// the result is exactly the planned state, written once.
+#[test]
+fn concurrent_applies_give_exactly_the_planned_state() {
+    for round in 0..4 {
+        let w = workdir(&format!("concurrent-{round}"));
+        let plan = w.join("plan");
+        let state = plan.join("ipam.state.json");
+        write_plan(&plan, &["a", "b", "c", "d"]);
+        let want = expected_after(&plan, &Records::default());
+        let args = ["apply", "plan", "--auto-approve"];
+        let first = spawn_ipam(&w, &args);
+        let second = spawn_ipam(&w, &args);
+        let mut succeeded = 0;
+        for child in [first, second] {
+            let out = child.wait_with_output().expect("wait for ipam");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.success() {
+                succeeded += 1;
+            } else {
+                assert_eq!(out.status.code(), Some(1), "round {round}: {stderr}");
+                assert!(
+                    stderr.contains("ipam::state::locked"),
+                    "round {round}: the loser should fail on the lock: {stderr}"
+                );
+            }
+        }
+        assert!(succeeded >= 1, "round {round}: neither apply succeeded");
+        let s = checked_state(&state);
+        assert_eq!(s.serial, 1, "round {round}: the plan was written twice");
+        assert_eq!(s.resources, want, "round {round}");
+        assert_no_changes(&w, "plan", &format!("round {round}"));
+    }
+}
+
+/// `force-unlock` with a wrong ID fails naming the right one; with the right one it frees
+/// the state for the next apply.
+#[test]
+fn force_unlock_checks_the_id() {
+    let w = workdir("force-unlock");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+    let guard = Store::new(&state)
+        .lock("test", Duration::ZERO)
+        .expect("take the lock");
+    let id = guard.info().id.clone();
+    let wrong = if id == "0123456789abcdef" {
+        "fedcba9876543210"
+    } else {
+        "0123456789abcdef"
+    };
+    let err = fails_with(
+        &ipam(&w, &["force-unlock", wrong, "plan"]),
+        "ipam::state::wrong_lock_id",
+        "force-unlock with a wrong ID",
+    );
+    assert!(
+        err.contains(&id),
+        "the error should name the lock's ID: {err}"
+    );
+    fails_with(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "ipam::state::locked",
+        "apply while still locked",
+    );
+
+    let out = ok(
+        &ipam(&w, &["force-unlock", &id, "plan"]),
+        "force-unlock with the right ID",
+    );
+    assert!(out.contains(&id), "{out}");
+    ok(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "apply after force-unlock",
+    );
+    assert_eq!(checked_state(&state).serial, 1);
+    // The broken guard's drop must not disturb later writers.
+    drop(guard);
+    write_plan(&plan, &["a", "b"]);
+    ok(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "apply after the old holder let go",
+    );
+    assert_eq!(checked_state(&state).serial, 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// kill -9
+// ---------------------------------------------------------------------------------------
+
+/// VPC slots of the kill test; each generation declares half of them.
+const SLOTS: usize = 3000;
+
+/// Generation `g` declares the even slots when `g` is even, the odd ones otherwise, so every
+/// apply deletes 1,500 VPCs and creates 1,500.
+fn write_generation(dir: &Path, g: u64) {
+    fs::create_dir_all(dir).expect("plan dir");
+    let mut s = String::from(
+        "[ipam]\nname = \"t\"\nregions = [\"r1\"]\nowner = \"net\"\n\n\
+         [accounts]\nnet = \"100000000001\"\n\n[pools.corp]\ncidrs = [\"10.0.0.0/8\"]\n",
+    );
+    let first = usize::try_from(g % 2).expect("0 or 1");
+    for i in (first..SLOTS).step_by(2) {
+        write!(s, "\n[vpcs.v{i:04}]\npool = \"corp\"\nnetmask = 24\n").expect("format");
+    }
+    fs::write(dir.join("ipam.toml"), s).expect("write plan");
+}
+
+/// SIGKILL at instants spread over an apply's run: the state is always the complete old one
+/// or the complete new one (never torn, always within the invariants), the backup likewise,
+/// and the kernel's release of the lock lets the next apply in.
+#[test]
+fn kill_9_during_apply_leaves_the_old_or_the_new_state() {
+    const ROUNDS: u32 = 25;
+    let w = workdir("kill-9");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    let backup = plan.join("ipam.state.json.backup");
+    let args = ["apply", "plan", "--auto-approve"];
+
+    // The first apply only creates; the second, timed, is a typical round: 1,500 deletes
+    // and 1,500 creates.
+    write_generation(&plan, 0);
+    ok(&ipam(&w, &args), "first apply");
+    write_generation(&plan, 1);
+    let start = Instant::now();
+    let timed = spawn_ipam(&w, &args)
+        .wait_with_output()
+        .expect("wait for ipam");
+    let full = start.elapsed();
+    assert!(
+        timed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&timed.stderr)
+    );
+    checked_state(&state);
+
+    let (mut old, mut new) = (0, 0);
+    for round in 0..ROUNDS {
+        let before_bytes = bytes(&state).expect("state");
+        let before: State = serde_json::from_slice(&before_bytes).expect("state parses");
+        // The generation follows the serial, so a killed round's plan is retried as is.
+        write_generation(&plan, before.serial);
+        let want = expected_after(&plan, &before.resources);
+
+        // From 0 to 120 % of a whole run, so the last rounds may finish before the kill.
+        let delay = full * (6 * round) / (5 * (ROUNDS - 1));
+        let mut child = spawn_ipam(&w, &args);
+        thread::sleep(delay);
+        // Fails only when the child is already reaped, which `wait` below reports anyway.
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("wait for ipam");
+        if let Some(code) = out.status.code() {
+            assert_eq!(
+                code,
+                0,
+                "round {round}: apply failed (a lock left by a killed apply?): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+
+        let after_bytes = bytes(&state).expect("the state vanished");
+        let after: State = serde_json::from_slice(&after_bytes)
+            .unwrap_or_else(|e| panic!("round {round} (killed after {delay:?}): torn state: {e}"));
+        let problems = check(&after.resources);
+        assert!(problems.is_empty(), "round {round}: {problems:#?}");
+        assert_eq!(after.lineage, before.lineage, "round {round}");
+        if after.serial == before.serial {
+            assert!(
+                !out.status.success(),
+                "round {round}: a completed apply wrote nothing"
+            );
+            assert_eq!(
+                after_bytes, before_bytes,
+                "round {round}: old serial, new bytes"
+            );
+            old += 1;
+        } else {
+            assert_eq!(after.serial, before.serial + 1, "round {round}");
+            assert_eq!(
+                after.resources, want,
+                "round {round}: not the planned state"
+            );
+            new += 1;
+        }
+        if let Some(b) = bytes(&backup) {
+            let kept: State = serde_json::from_slice(&b)
+                .unwrap_or_else(|e| panic!("round {round}: torn backup: {e}"));
+            assert!(check(&kept.resources).is_empty(), "round {round}: backup");
+        }
+    }
+    // Temp files of saves cut short may remain (allowed); their number shows how many kills
+    // landed inside a save.
+    let temps = fs::read_dir(&plan)
+        .expect("plan dir")
+        .filter(|e| {
+            e.as_ref().is_ok_and(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".ipam.state.json.")
+            })
+        })
+        .count();
+    eprintln!(
+        "kill -9: {old} rounds left the old state, {new} the new one, {temps} temp files \
+         left (apply takes {full:?})"
+    );
+
+    // Nothing is left blocking: a plain apply and an empty plan after it.
+    let serial = checked_state(&state).serial;
+    write_generation(&plan, serial);
+    ok(&ipam(&w, &args), "apply after the kills");
+    assert_eq!(checked_state(&state).serial, serial + 1);
+    assert_no_changes(&w, "plan", "after the kills");
+}
+
+// ---------------------------------------------------------------------------------------
+// Refused applies write nothing
+// ---------------------------------------------------------------------------------------
+
+/// A saved plan edited by hand so that its changes, its desired records, or both, no longer
+/// agree or break an invariant: apply's re-check refuses it and neither the state nor its
+/// backup changes. The untouched saved plan still applies afterwards.
+#[test]
+fn tampered_saved_plan_is_refused_and_nothing_is_written() {
+    let w = workdir("tampered");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    let backup = plan.join("ipam.state.json.backup");
+    write_plan(&plan, &["a"]);
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply 1");
+    write_plan(&plan, &["a", "b"]);
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply 2");
+    write_plan(&plan, &["a", "b", "c"]);
+    ok(
+        &ipam(&w, &["plan", "plan", "--out", "saved.json"]),
+        "plan --out",
+    );
+    let recorded = checked_state(&state);
+    let a_cidr = recorded.resources.vpcs["a"].cidr.to_string();
+    let saved: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("saved.json")).expect("saved plan"))
+            .expect("saved plan is JSON");
+    let before = bytes(&state);
+    let before_backup = bytes(&backup);
+    assert!(before_backup.is_some(), "two applies keep a backup");
+
+    let set_change = |v: &mut serde_json::Value| {
+        let changes = v["changes"].as_array_mut().expect("changes");
+        let c = changes
+            .iter_mut()
+            .find(|c| c["address"] == "vpc.c")
+            .expect("the plan creates vpc.c");
+        c["after"]["cidr"] = serde_json::Value::from(a_cidr.clone());
+    };
+    let set_desired = |v: &mut serde_json::Value| {
+        v["desired"]["vpcs"]["c"]["cidr"] = serde_json::Value::from(a_cidr.clone());
+    };
+    // (name, edit `changes`, edit `desired`)
+    for (name, change, desired) in [
+        ("changes", true, false),
+        ("changes-and-desired", true, true),
+        ("desired", false, true),
+    ] {
+        let mut v = saved.clone();
+        if change {
+            set_change(&mut v);
+        }
+        if desired {
+            set_desired(&mut v);
+        }
+        let file = format!("tampered-{name}.json");
+        fs::write(
+            w.join(&file),
+            serde_json::to_vec_pretty(&v).expect("encode"),
+        )
+        .expect("write tampered plan");
+        fails_with(
+            &ipam(&w, &["apply", &file]),
+            "ipam::apply::check",
+            &format!("apply of a plan with tampered {name}"),
+        );
+        assert_eq!(bytes(&state), before, "{name}: the state changed");
+        assert_eq!(bytes(&backup), before_backup, "{name}: the backup changed");
+    }
+    ok(
+        &ipam(&w, &["apply", "saved.json"]),
+        "apply of the untouched plan",
+    );
+    assert_eq!(checked_state(&state).serial, 3);
+}
+
+/// A state written by a newer format: plan, apply and apply of a saved plan all refuse with
+/// the newer-format diagnostic, pointing at the version, and leave the file as it is.
+#[test]
+fn newer_format_state_is_refused_and_untouched() {
+    let w = workdir("newer-format");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply");
+    write_plan(&plan, &["a", "b"]);
+    ok(
+        &ipam(&w, &["plan", "plan", "--out", "saved.json"]),
+        "plan --out",
+    );
+    let text = fs::read_to_string(&state).expect("state");
+    assert!(text.contains("\"format_version\": 1,"), "{text}");
+    let newer = text.replacen("\"format_version\": 1,", "\"format_version\": 99,", 1);
+    fs::write(&state, &newer).expect("write newer state");
+
+    for args in [
+        &["plan", "plan"][..],
+        &["apply", "plan", "--auto-approve"],
+        &["apply", "saved.json"],
+    ] {
+        let err = fails_with(
+            &ipam(&w, args),
+            "ipam::state::newer_format",
+            &args.join(" "),
+        );
+        assert!(err.contains("format 99"), "{err}");
+        assert!(err.contains("ipam.state.json:2:"), "not located: {err}");
+        assert_eq!(
+            fs::read_to_string(&state).expect("state"),
+            newer,
+            "{args:?} touched the state"
+        );
+    }
+}
+
+/// A garbled state: a parse error located at the damage, for plan and apply alike, and the
+/// file left for a person to repair.
+#[test]
+fn garbled_state_is_a_located_parse_error_and_untouched() {
+    let w = workdir("garbled");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply");
+    write_plan(&plan, &["a", "b"]);
+    let text = fs::read_to_string(&state).expect("state");
+    let line = 1 + text
+        .lines()
+        .position(|l| l.contains("\"serial\": 1"))
+        .expect("a serial line");
+    let garbled = text.replacen("\"serial\": 1", "\"serial\": one", 1);
+    fs::write(&state, &garbled).expect("write garbled state");
+
+    for args in [&["plan", "plan"][..], &["apply", "plan", "--auto-approve"]] {
+        let err = fails_with(&ipam(&w, args), "ipam::state::parse", &args.join(" "));
+        assert!(
+            err.contains(&format!("ipam.state.json:{line}:")),
+            "{args:?}: the error should point at line {line}: {err}"
+        );
+        assert!(
+            err.contains("backup"),
+            "the help should point at the backup: {err}"
+        );
+        assert_eq!(
+            fs::read_to_string(&state).expect("state"),
+            garbled,
+            "{args:?} touched the state"
+        );
+    }
+}
+
+/// apply with stdin not a terminal and no `--auto-approve` refuses: it never waits for input
+/// (not even "yes" on a pipe) and writes no state.
+#[test]
+fn apply_without_a_terminal_refuses() {
+    let w = workdir("no-tty");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("ipam"))
+        .current_dir(&w)
+        .env("NO_COLOR", "1")
+        .env_remove("IPAM_STATE")
+        .args(["apply", "plan"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ipam");
+    fails_with(
+        &out,
+        "ipam::apply::no_tty",
+        "apply with stdin from /dev/null",
+    );
+    assert!(
+        bytes(&state).is_none(),
+        "a refused first apply wrote a state"
+    );
+
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply");
+    write_plan(&plan, &["a", "b"]);
+    let before = bytes(&state);
+    let out = Command::cargo_bin("ipam")
+        .expect("binary")
+        .current_dir(&w)
+        .env("NO_COLOR", "1")
+        .env_remove("IPAM_STATE")
+        .args(["apply", "plan"])
+        .write_stdin("yes\n")
+        .output()
+        .expect("run ipam");
+    fails_with(&out, "ipam::apply::no_tty", "apply with `yes` on a pipe");
+    assert_eq!(bytes(&state), before, "a refused apply wrote the state");
+}
+
+/// `--state` and `IPAM_STATE` put the state where they say (and `--state` wins over the
+/// environment); the default place stays empty.
+#[test]
+fn state_flag_and_environment_choose_the_state_file() {
+    let w = workdir("state-path");
+    let plan = w.join("plan");
+    let default = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+
+    ok(
+        &ipam(
+            &w,
+            &["apply", "plan", "--auto-approve", "--state", "flag/s.json"],
+        ),
+        "apply --state",
+    );
+    let by_flag = checked_state(&w.join("flag/s.json"));
+    assert_eq!(by_flag.serial, 1);
+    assert!(bytes(&default).is_none(), "--state also wrote the default");
+
+    let env = |args: &[&str]| {
+        Command::cargo_bin("ipam")
+            .expect("binary")
+            .current_dir(&w)
+            .env("NO_COLOR", "1")
+            .env("IPAM_STATE", "env/e.json")
+            .args(args)
+            .output()
+            .expect("run ipam")
+    };
+    ok(
+        &env(&["apply", "plan", "--auto-approve"]),
+        "apply with IPAM_STATE",
+    );
+    let by_env = checked_state(&w.join("env/e.json"));
+    assert_eq!(by_env.serial, 1);
+    assert_ne!(
+        by_env.lineage, by_flag.lineage,
+        "a new state, not the flag's"
+    );
+    assert!(
+        bytes(&default).is_none(),
+        "IPAM_STATE also wrote the default"
+    );
+
+    // Reading follows the same rule.
+    let out = env(&["plan", "plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = ipam(
+        &w,
+        &[
+            "plan",
+            "plan",
+            "--detailed-exitcode",
+            "--state",
+            "flag/s.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = ipam(&w, &["plan", "plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "the default has no state yet");
+
+    // The flag wins over the environment.
+    write_plan(&plan, &["a", "b"]);
+    ok(
+        &env(&["apply", "plan", "--auto-approve", "--state", "flag/s.json"]),
+        "apply with both",
+    );
+    assert_eq!(checked_state(&w.join("flag/s.json")).serial, 2);
+    assert_eq!(checked_state(&w.join("env/e.json")).serial, 1);
+    assert!(bytes(&default).is_none());
+
+    // A saved plan remembers the state it was made against.
+    write_plan(&plan, &["a", "b", "c"]);
+    ok(
+        &ipam(
+            &w,
+            &[
+                "plan",
+                "plan",
+                "--state",
+                "flag/s.json",
+                "--out",
+                "saved.json",
+            ],
+        ),
+        "plan --state --out",
+    );
+    ok(&ipam(&w, &["apply", "saved.json"]), "apply the saved plan");
+    assert_eq!(checked_state(&w.join("flag/s.json")).serial, 3);
+    assert!(bytes(&default).is_none());
+}
+
+/// An empty `IPAM_STATE` (as CI systems set for an unset variable) means "not set": the
+/// state goes to its default place.
+#[test]
+fn empty_ipam_state_means_the_default() {
+    let w = workdir("empty-env");
+    let plan = w.join("plan");
+    write_plan(&plan, &["a"]);
+    let out = Command::cargo_bin("ipam")
+        .expect("binary")
+        .current_dir(&w)
+        .env("NO_COLOR", "1")
+        .env("IPAM_STATE", "")
+        .args(["apply", "plan", "--auto-approve"])
+        .output()
+        .expect("run ipam");
+    ok(&out, "apply with an empty IPAM_STATE");
+    assert_eq!(checked_state(&plan.join("ipam.state.json")).serial, 1);
+}
+
+/// A save keeps the state file's permissions (here: private to its owner).
+#[test]
+fn state_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = workdir("permissions");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    write_plan(&plan, &["a"]);
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply 1");
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o600)).expect("chmod");
+    write_plan(&plan, &["a", "b"]);
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply 2");
+    let mode = fs::metadata(&state).expect("state").permissions().mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the state's mode is now {:o}",
+        mode & 0o777
+    );
+    assert_eq!(checked_state(&state).serial, 2);
+}
+
+/// A state path that is a symbolic link (e.g. to a synced folder) is written through the
+/// link: the link stays, its target gets the new state and keeps its permissions.
+#[test]
+fn symlinked_state_is_written_through_the_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = workdir("symlink");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    let target = w.join("real").join("state.json");
+    write_plan(&plan, &["a"]);
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply 1");
+    fs::create_dir_all(w.join("real")).expect("target dir");
+    fs::rename(&state, &target).expect("move the state");
+    std::os::unix::fs::symlink("../real/state.json", &state).expect("link the state");
+    let mode_before = fs::metadata(&target).expect("target").permissions().mode() & 0o777;
+
+    write_plan(&plan, &["a", "b"]);
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply 2");
+    let mode = fs::metadata(&state).expect("state").permissions().mode() & 0o777;
+    assert_eq!(
+        mode, mode_before,
+        "the state's mode went from {mode_before:o} to {mode:o}"
+    );
+    assert!(
+        fs::symlink_metadata(&state)
+            .expect("state")
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a file"
+    );
+    assert_eq!(
+        checked_state(&target).serial,
+        2,
+        "the link's target was not written"
+    );
+}
