@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diff::{Action, Change};
-use crate::graph::Graph;
+use crate::graph::order_of;
 use crate::model::Address;
 use crate::plan::{Plan, rename};
 use crate::state::check::check;
@@ -46,13 +46,11 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ve
         .filter(|c| c.action.destroys())
         .map(|c| &c.address)
         .collect();
-    let order = Graph::of_addresses(&records, destroyed.iter().copied())
-        .order()
-        .map_err(|c| vec![c.to_string()])?;
-    for address in order.iter().rev() {
-        remove(&mut records, address)?;
+    let order = order_of(&records, &destroyed).map_err(|c| vec![c.to_string()])?;
+    for &i in order.iter().rev() {
+        remove(&mut records, destroyed[i])?;
         steps.push(Step {
-            address: address.clone(),
+            address: destroyed[i].clone(),
             action: Action::Delete,
         });
     }
@@ -63,11 +61,10 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ve
         .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace))
         .map(|c| &c.address)
         .collect();
-    let order = Graph::of_addresses(&plan.desired, made.iter().copied())
-        .order()
-        .map_err(|c| vec![c.to_string()])?;
-    for address in order {
-        let Some(c) = by_address.get(&address) else {
+    let order = order_of(&plan.desired, &made).map_err(|c| vec![c.to_string()])?;
+    for i in order {
+        let address = made[i];
+        let Some(c) = by_address.get(address) else {
             continue;
         };
         let action = match c.action {
@@ -78,8 +75,11 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ve
             .after
             .as_ref()
             .ok_or_else(|| vec![format!("the change to {address} has no `after`")])?;
-        put(&mut records, &address, after)?;
-        steps.push(Step { address, action });
+        put(&mut records, address, after)?;
+        steps.push(Step {
+            address: address.clone(),
+            action,
+        });
     }
     let problems = check(&records);
     if !problems.is_empty() {

@@ -87,26 +87,6 @@ impl Graph {
         g
     }
 
-    /// The graph of some resources of `records`, with the edges among them only: what apply
-    /// orders, at a cost proportional to the changes rather than to the whole state.
-    pub fn of_addresses<'a>(
-        records: &Records,
-        addresses: impl IntoIterator<Item = &'a Address> + Clone,
-    ) -> Graph {
-        let mut g = Graph::default();
-        for a in addresses.clone() {
-            g.node(a.clone());
-        }
-        for a in addresses {
-            for p in parents(records, a) {
-                if let (Some(&pi), Some(&ci)) = (g.index.get(&p), g.index.get(a)) {
-                    g.graph.add_edge(pi, ci, ());
-                }
-            }
-        }
-        g
-    }
-
     /// Every resource, parents before children; a cycle is named.
     pub fn order(&self) -> Result<Vec<Address>, Cycle> {
         match toposort(&self.graph, None) {
@@ -163,6 +143,39 @@ impl Graph {
         out.push_str("}\n");
         out
     }
+}
+
+/// Some resources of `records` (what a plan changes), parents before children: the order
+/// apply makes them in. Only the edges among these resources matter, so the cost follows the
+/// number of changes, not the size of the state. Returns positions in `addresses`.
+pub fn order_of(records: &Records, addresses: &[&Address]) -> Result<Vec<usize>, Cycle> {
+    let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(addresses.len(), addresses.len());
+    let index: HashMap<&Address, NodeIndex> = addresses
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (*a, graph.add_node(i)))
+        .collect();
+    for (i, a) in addresses.iter().enumerate() {
+        for p in parents(records, a) {
+            if let Some(&pi) = index.get(&p) {
+                graph.add_edge(pi, NodeIndex::new(i), ());
+            }
+        }
+    }
+    toposort(&graph, None)
+        .map(|nodes| nodes.into_iter().map(|n| graph[n]).collect())
+        .map_err(|cycle| {
+            let mut named = Graph::default();
+            for e in graph.edge_indices() {
+                if let Some((a, b)) = graph.edge_endpoints(e) {
+                    named.depends(addresses[graph[a]].clone(), addresses[graph[b]].clone());
+                }
+            }
+            named
+                .order()
+                .err()
+                .unwrap_or_else(|| Cycle(vec![addresses[graph[cycle.node_id()]].clone()]))
+        })
 }
 
 /// What must exist before a resource, according to `records`.
@@ -234,6 +247,32 @@ mod tests {
             assert!(text.contains(p), "{text}");
         }
         assert!(!text.contains("pool.root"), "{text}");
+    }
+
+    #[test]
+    fn apply_order_follows_the_records() {
+        let records: Records = serde_json::from_value(serde_json::json!({
+            "pools": {
+                "a": {"scope": "private", "ip_version": 4, "cidrs": ["10.0.0.0/8"]},
+                "b": {"scope": "private", "parent": "a", "ip_version": 4, "cidrs": ["10.0.0.0/16"]}
+            },
+            "vpcs": {
+                "v": {"pool": "b", "cidr": "10.0.0.0/24", "subnets": {"s": {"cidr": "10.0.0.0/26"}}}
+            }
+        }))
+        .expect("records");
+        let addresses = [
+            Address::Subnet("v".into(), "s".into()),
+            Address::Vpc("v".into()),
+            pool("b"),
+            pool("a"),
+        ];
+        let refs: Vec<&Address> = addresses.iter().collect();
+        let order = order_of(&records, &refs).expect("acyclic");
+        assert_eq!(order, vec![3, 2, 1, 0]);
+        // Only the given resources are ordered; unchanged parents are left out.
+        let order = order_of(&records, &refs[..2]).expect("acyclic");
+        assert_eq!(order, vec![1, 0]);
     }
 
     #[test]
