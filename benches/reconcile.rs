@@ -3,19 +3,20 @@
 //! Generates a plan of P pools (carved by netmask from one /8) and V VPCs (by netmask,
 //! spread over the pools, declared in ten team files), then times, end to end as the CLI runs them:
 //!
-//! - `plan+apply`: read and validate the plan files, plan against an empty state, apply,
-//!   write the state crash-safely;
-//! - `no-op plan`: read the plan and the state written above and plan (no changes).
+//! - `plan+apply`: `ipam apply DIR --auto-approve` on an empty state (read and validate the
+//!   plan files, plan, print the plan, apply, write the state crash-safely);
+//! - `no-op plan`: `ipam plan DIR` over the state written above (no changes);
 //!
-//! for 1,000/10,000 and 10,000/100,000 (pools/VPCs), so growth can be read off. Peak memory
-//! is the process's resident high-water mark (`VmHWM`), reset before each measured run
-//! through `/proc/self/clear_refs`. Each case is run `RUNS` times; the median is printed.
-//! Criterion is not used here: one iteration takes about a second, and peak memory is part
-//! of the target.
+//! for 1,000/10,000 and 10,000/100,000 (pools/VPCs), so growth can be read off. Each is the
+//! real binary, timed from spawn to exit, with its peak resident memory from GNU time. Each
+//! case is run `RUNS` times; the median is printed. Then one plan+apply in process, phase by
+//! phase. Criterion is not used here: one iteration takes about a second, and peak memory is
+//! part of the target.
 
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ipam::state::store::{Store, new_lineage};
@@ -48,43 +49,31 @@ fn generate(dir: &Path, pools: usize, vpcs: usize) {
     }
 }
 
-/// Peak resident memory since the last reset, in MiB.
-fn peak_mib() -> Option<f64> {
-    let status = fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-fn reset_peak() {
-    let _ = fs::write("/proc/self/clear_refs", "5");
-}
-
-/// The CLI's `plan` then `apply` (no printing): returns the number of changes.
-fn plan_and_apply(dir: &Path, store: &Store) -> usize {
-    let (model, _) = ipam::cli::load_model(dir).unwrap_or_else(|_| panic!("plan is valid"));
-    let lock = store.lock("bench", Duration::ZERO).expect("lock");
-    let state = store.load().expect("state loads");
-    let empty = Records::default();
-    let recorded = state.as_ref().map_or(&empty, |s| &s.resources);
-    let plan = ipam::plan::plan(&model, recorded).expect("plan");
-    let (records, _) = ipam::apply::apply(recorded, &plan).expect("apply");
-    let next = State {
-        format_version: FORMAT_VERSION,
-        lineage: state.map_or_else(new_lineage, |s| s.lineage),
-        serial: 1,
-        resources: records,
+/// Runs the `ipam` binary as a user would (output to /dev/null) under GNU time: wall
+/// seconds and the process's peak resident memory in MiB (`None` without /usr/bin/time).
+fn run_cli(args: &[&str]) -> (Duration, Option<f64>) {
+    let time = Path::new("/usr/bin/time");
+    let mut cmd = if time.exists() {
+        let mut c = Command::new(time);
+        c.args(["-f", "%M", env!("CARGO_BIN_EXE_ipam")]);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_ipam"))
     };
-    store.save(&next, &lock).expect("save");
-    plan.changes.len()
-}
-
-fn noop_plan(dir: &Path, store: &Store) -> usize {
-    let (model, _) = ipam::cli::load_model(dir).unwrap_or_else(|_| panic!("plan is valid"));
-    let state = store.load().expect("state loads").expect("state exists");
-    let plan = ipam::plan::plan(&model, &state.resources).expect("plan");
-    assert!(!plan.has_changes(), "a no-op plan");
-    plan.changes.len()
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let out = cmd.output().expect("run ipam");
+    let elapsed = start.elapsed();
+    assert!(
+        out.status.success(),
+        "ipam {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kb = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse::<f64>().ok());
+    (elapsed, kb.map(|k| k / 1024.0))
 }
 
 fn median(mut xs: Vec<Duration>) -> Duration {
@@ -92,15 +81,13 @@ fn median(mut xs: Vec<Duration>) -> Duration {
     xs[xs.len() / 2]
 }
 
-fn measure(name: &str, mut f: impl FnMut() -> usize) -> (Duration, f64) {
+fn measure(name: &str, mut f: impl FnMut() -> (Duration, Option<f64>)) -> Duration {
     let mut times = Vec::new();
     let mut peak: f64 = 0.0;
     for _ in 0..RUNS {
-        reset_peak();
-        let t = Instant::now();
-        std::hint::black_box(f());
-        times.push(t.elapsed());
-        peak = peak.max(peak_mib().unwrap_or(0.0));
+        let (t, mib) = f();
+        times.push(t);
+        peak = peak.max(mib.unwrap_or(0.0));
     }
     let m = median(times);
     println!(
@@ -108,7 +95,7 @@ fn measure(name: &str, mut f: impl FnMut() -> usize) -> (Duration, f64) {
         m.as_secs_f64(),
         peak
     );
-    (m, peak)
+    m
 }
 
 /// One plan+apply of the large case, phase by phase, to show where the time goes.
@@ -141,6 +128,8 @@ fn phases(dir: &Path, store: &Store) {
     let again = ipam::plan::plan(&model, &loaded.resources).expect("plan");
     assert!(!again.has_changes());
     lap("no-op plan (place + diff)");
+    drop((again, loaded, plan, state, model, raw));
+    lap("free everything");
 }
 
 fn main() {
@@ -150,23 +139,24 @@ fn main() {
     for (pools, vpcs) in [(1_000, 10_000), (10_000, 100_000)] {
         let dir = root.join(format!("{pools}-{vpcs}"));
         generate(&dir, pools, vpcs);
-        let store = Store::new(dir.join("ipam.state.json"));
+        let path = dir.to_str().expect("UTF-8 path");
+        let state = dir.join("ipam.state.json");
         let pa = measure(&format!("plan+apply {pools} pools / {vpcs} VPCs"), || {
-            let _ = fs::remove_file(store.path());
-            plan_and_apply(&dir, &store)
+            let _ = fs::remove_file(&state);
+            run_cli(&["apply", path, "--auto-approve"])
         });
         let noop = measure(&format!("no-op plan {pools} pools / {vpcs} VPCs"), || {
-            noop_plan(&dir, &store)
+            run_cli(&["plan", path, "--detailed-exitcode"])
         });
         results.push((pa, noop));
     }
-    println!("phases, 10000 pools / 100000 VPCs:");
+    println!("phases (in process), 10000 pools / 100000 VPCs:");
     let dir = root.join("10000-100000");
     phases(&dir, &Store::new(dir.join("ipam.state.json")));
     let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64();
     println!(
         "growth 10x input: plan+apply {:.1}x, no-op plan {:.1}x",
-        ratio(results[0].0.0, results[1].0.0),
-        ratio(results[0].1.0, results[1].1.0)
+        ratio(results[0].0, results[1].0),
+        ratio(results[0].1, results[1].1)
     );
 }

@@ -145,18 +145,70 @@ impl Graph {
     }
 }
 
+/// A resource address borrowed, for lookups that should not allocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key<'a> {
+    Scope(&'a str),
+    Pool(&'a str),
+    Vpc(&'a str),
+    Subnet(&'a str, &'a str),
+    Reservation(&'a str),
+}
+
+impl<'a> From<&'a Address> for Key<'a> {
+    fn from(a: &'a Address) -> Key<'a> {
+        match a {
+            Address::Scope(n) => Key::Scope(n),
+            Address::Pool(n) => Key::Pool(n),
+            Address::Vpc(n) => Key::Vpc(n),
+            Address::Subnet(v, s) => Key::Subnet(v, s),
+            Address::Reservation(n) => Key::Reservation(n),
+        }
+    }
+}
+
+/// What must exist before a resource, per `records`, without allocating.
+fn parent_keys<'a>(records: &'a Records, a: Key<'a>) -> Vec<Key<'a>> {
+    match a {
+        Key::Scope(_) => Vec::new(),
+        Key::Pool(n) => records
+            .pools
+            .get(n)
+            .map(|p| match &p.parent {
+                Some(parent) => Key::Pool(parent),
+                None => Key::Scope(&p.scope),
+            })
+            .into_iter()
+            .collect(),
+        Key::Vpc(n) => records
+            .vpcs
+            .get(n)
+            .into_iter()
+            .flat_map(|v| v.blocks())
+            .map(|(pool, _)| Key::Pool(pool))
+            .collect(),
+        Key::Subnet(v, _) => vec![Key::Vpc(v)],
+        Key::Reservation(n) => records
+            .reservations
+            .get(n)
+            .map(|r| Key::Pool(&r.pool))
+            .into_iter()
+            .collect(),
+    }
+}
+
 /// Some resources of `records` (what a plan changes), parents before children: the order
 /// apply makes them in. Only the edges among these resources matter, so the cost follows the
 /// number of changes, not the size of the state. Returns positions in `addresses`.
 pub fn order_of(records: &Records, addresses: &[&Address]) -> Result<Vec<usize>, Cycle> {
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(addresses.len(), addresses.len());
-    let index: HashMap<&Address, NodeIndex> = addresses
+    let index: HashMap<Key, NodeIndex> = addresses
         .iter()
         .enumerate()
-        .map(|(i, a)| (*a, graph.add_node(i)))
+        .map(|(i, a)| (Key::from(*a), graph.add_node(i)))
         .collect();
     for (i, a) in addresses.iter().enumerate() {
-        for p in parents(records, a) {
+        for p in parent_keys(records, Key::from(*a)) {
             if let Some(&pi) = index.get(&p) {
                 graph.add_edge(pi, NodeIndex::new(i), ());
             }
@@ -176,40 +228,6 @@ pub fn order_of(records: &Records, addresses: &[&Address]) -> Result<Vec<usize>,
                 .err()
                 .unwrap_or_else(|| Cycle(vec![addresses[graph[cycle.node_id()]].clone()]))
         })
-}
-
-/// What must exist before a resource, according to `records`.
-pub fn parents(records: &Records, address: &Address) -> Vec<Address> {
-    match address {
-        Address::Scope(_) => Vec::new(),
-        Address::Pool(n) => records
-            .pools
-            .get(n)
-            .map(|p| match &p.parent {
-                Some(parent) => Address::Pool(parent.clone()),
-                None => Address::Scope(p.scope.clone()),
-            })
-            .into_iter()
-            .collect(),
-        Address::Vpc(n) => {
-            let mut pools: Vec<Address> = records
-                .vpcs
-                .get(n)
-                .into_iter()
-                .flat_map(|v| v.blocks())
-                .map(|(pool, _)| Address::Pool(pool.to_string()))
-                .collect();
-            pools.dedup();
-            pools
-        }
-        Address::Subnet(v, _) => vec![Address::Vpc(v.clone())],
-        Address::Reservation(n) => records
-            .reservations
-            .get(n)
-            .map(|r| Address::Pool(r.pool.clone()))
-            .into_iter()
-            .collect(),
-    }
 }
 
 #[cfg(test)]

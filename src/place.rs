@@ -19,7 +19,7 @@
 //! O(n log n), and each request then costs O(log n): nothing here grows with the number of
 //! existing allocations per request (SPEC §12).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::diag::{Diag, Loc};
@@ -49,23 +49,56 @@ struct Ask {
     order: (usize, usize, usize),
 }
 
+/// Who holds a recorded block; borrowed from the state, made an [`Address`] only for a
+/// message (a large state has a block per VPC, so this stays allocation-free).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder<'a> {
+    Pool(&'a str),
+    Vpc(&'a str),
+    Subnet(&'a str, &'a str),
+    Reservation(&'a str),
+}
+
+impl Holder<'_> {
+    fn is(&self, a: &Address) -> bool {
+        match (self, a) {
+            (Holder::Pool(n), Address::Pool(m))
+            | (Holder::Vpc(n), Address::Vpc(m))
+            | (Holder::Reservation(n), Address::Reservation(m)) => n == m,
+            (Holder::Subnet(v, s), Address::Subnet(w, t)) => v == w && s == t,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Holder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Holder::Pool(n) => write!(f, "pool.{n}"),
+            Holder::Vpc(n) => write!(f, "vpc.{n}"),
+            Holder::Subnet(v, s) => write!(f, "vpc.{v}.subnet.{s}"),
+            Holder::Reservation(n) => write!(f, "reservation.{n}"),
+        }
+    }
+}
+
 /// A recorded block inside a pool's space.
 #[derive(Debug)]
-struct Recorded {
+struct Recorded<'a> {
     cidr: Prefix,
-    holder: Address,
+    holder: Holder<'a>,
     kept: bool,
 }
 
 /// Everything asked of one pool's (or one VPC's) space.
 #[derive(Debug, Default)]
-struct Bucket {
-    recorded: Vec<Recorded>,
+struct Bucket<'a> {
+    recorded: Vec<Recorded<'a>>,
     explicit: Vec<Ask>,
     netmask: Vec<Ask>,
 }
 
-impl Bucket {
+impl Bucket<'_> {
     fn ask(&mut self, ask: Ask) {
         match ask.request {
             Request::Cidr(_) => self.explicit.push(ask),
@@ -109,7 +142,7 @@ pub fn place(model: &Model, recorded: &Records) -> Result<Records, Vec<Diag>> {
 struct Placer<'a> {
     model: &'a Model,
     recorded: &'a Records,
-    buckets: Vec<Bucket>,
+    buckets: Vec<Bucket<'a>>,
     /// Concrete CIDRs per pool, once known.
     pool_cidrs: Vec<Option<Vec<Prefix>>>,
     /// Recorded pools the plan replaces; their descendants are replaced with them.
@@ -217,7 +250,7 @@ impl<'a> Placer<'a> {
                 });
                 self.buckets[parent.0].recorded.push(Recorded {
                     cidr: *c,
-                    holder: Address::Pool(name.clone()),
+                    holder: Holder::Pool(name),
                     kept,
                 });
             }
@@ -232,66 +265,86 @@ impl<'a> Placer<'a> {
             && fits(block.request, block.defaulted, p.rules, cidr)
     }
 
+    /// VPCs: the declared ones, in name order, merged with the recorded ones (also in name
+    /// order), so a large state costs one sort and one walk rather than a lookup per VPC.
     fn classify_vpcs(&mut self) {
         let model = self.model;
-        let index: HashMap<&str, usize> = model
-            .vpcs
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.name.as_str(), i))
-            .collect();
-        // Which recorded blocks each declared VPC keeps, by position in `VpcRecord::blocks`.
-        let mut kept_by_vpc: Vec<Vec<bool>> = vec![Vec::new(); model.vpcs.len()];
-        for (vi, vpc) in model.vpcs.iter().enumerate() {
-            let blocks: Vec<&Block> = vpc.blocks().collect();
-            if let Some(r) = self.recorded.vpcs.get(&vpc.name) {
-                let rec: Vec<(&str, Prefix)> = r.blocks().collect();
-                let mut used = vec![false; rec.len()];
-                let secondaries = 1..1 + r.secondary.len();
-                for (k, block) in blocks.iter().enumerate() {
-                    // The primary matches the recorded primary, the IPv6 block the recorded
-                    // IPv6 block, a secondary the first unused recorded secondary it fits.
-                    let candidates: Vec<usize> = if k == 0 {
-                        vec![0]
-                    } else if vpc.ipv6.is_some() && k == blocks.len() - 1 {
-                        r.ipv6.iter().map(|_| rec.len() - 1).collect()
-                    } else {
-                        secondaries.clone().collect()
-                    };
-                    if let Some(j) = candidates
-                        .into_iter()
-                        .find(|&j| !used[j] && self.keeps(block, rec[j].0, rec[j].1))
-                    {
-                        used[j] = true;
-                        self.vpc_blocks[vi][k] = Some(rec[j].1);
-                    }
-                }
-                kept_by_vpc[vi] = used;
-            }
-            let entry = vpc.loc.span.start;
-            for (k, block) in blocks.iter().enumerate() {
-                if self.vpc_blocks[vi][k].is_none() {
-                    self.buckets[block.pool.0].ask(Ask {
-                        owner: Owner::Vpc(vi, k),
-                        request: block.request,
-                        loc: block.loc.clone(),
-                        order: (vpc.loc.file.0, entry, k),
-                    });
-                }
-            }
-        }
+        let mut by_name: Vec<usize> = (0..model.vpcs.len()).collect();
+        by_name.sort_unstable_by(|&a, &b| model.vpcs[a].name.cmp(&model.vpcs[b].name));
+        let mut declared = by_name.into_iter().peekable();
         for (name, r) in &self.recorded.vpcs {
-            let kept = index.get(name.as_str()).map(|&vi| &kept_by_vpc[vi]);
+            while let Some(vi) = declared.next_if(|&vi| model.vpcs[vi].name < *name) {
+                self.ask_vpc(vi);
+            }
+            let kept = match declared.next_if(|&vi| model.vpcs[vi].name == *name) {
+                Some(vi) => {
+                    let kept = self.match_blocks(vi, r);
+                    self.ask_vpc(vi);
+                    kept
+                }
+                None => Vec::new(),
+            };
             for (j, (pool, cidr)) in r.blocks().enumerate() {
                 if let Some(pool) = model.pool_id(pool) {
                     self.buckets[pool.0].recorded.push(Recorded {
                         cidr,
-                        holder: Address::Vpc(name.clone()),
-                        kept: kept.is_some_and(|k| k.get(j).copied().unwrap_or(false)),
+                        holder: Holder::Vpc(name),
+                        kept: kept.get(j).copied().unwrap_or(false),
                     });
                 }
             }
         }
+        for vi in declared {
+            self.ask_vpc(vi);
+        }
+    }
+
+    /// Asks each pool for the blocks of a declared VPC that are not kept.
+    fn ask_vpc(&mut self, vi: usize) {
+        let vpc = &self.model.vpcs[vi];
+        let entry = vpc.loc.span.start;
+        for (k, block) in vpc.blocks().enumerate() {
+            if self.vpc_blocks[vi][k].is_none() {
+                self.buckets[block.pool.0].ask(Ask {
+                    owner: Owner::Vpc(vi, k),
+                    request: block.request,
+                    loc: block.loc.clone(),
+                    order: (vpc.loc.file.0, entry, k),
+                });
+            }
+        }
+    }
+
+    /// Matches a declared VPC's blocks to its recorded ones: the primary to the recorded
+    /// primary, the IPv6 block to the recorded IPv6 block, each secondary to the first unused
+    /// recorded secondary it fits. Sets the kept CIDRs; returns which recorded blocks (by
+    /// position in `VpcRecord::blocks`) are kept.
+    fn match_blocks(&mut self, vi: usize, r: &VpcRecord) -> Vec<bool> {
+        let vpc = &self.model.vpcs[vi];
+        let mut used = vec![false; 1 + r.secondary.len() + usize::from(r.ipv6.is_some())];
+        if self.keeps(&vpc.primary, &r.pool, r.cidr) {
+            used[0] = true;
+            self.vpc_blocks[vi][0] = Some(r.cidr);
+        }
+        for (k, block) in vpc.secondary.iter().enumerate() {
+            let found = r
+                .secondary
+                .iter()
+                .enumerate()
+                .find(|(j, b)| !used[1 + j] && self.keeps(block, &b.pool, b.cidr));
+            if let Some((j, b)) = found {
+                used[1 + j] = true;
+                self.vpc_blocks[vi][1 + k] = Some(b.cidr);
+            }
+        }
+        if let (Some(block), Some(b)) = (&vpc.ipv6, &r.ipv6)
+            && self.keeps(block, &b.pool, b.cidr)
+        {
+            let last = used.len() - 1;
+            used[last] = true;
+            self.vpc_blocks[vi][1 + vpc.secondary.len()] = Some(b.cidr);
+        }
+        used
     }
 
     fn classify_reservations(&mut self) {
@@ -319,7 +372,7 @@ impl<'a> Placer<'a> {
             if let Some(pool) = model.pool_id(&r.pool) {
                 self.buckets[pool.0].recorded.push(Recorded {
                     cidr: r.cidr,
-                    holder: Address::Reservation(name.clone()),
+                    holder: Holder::Reservation(name),
                     kept: declared.get(name.as_str()).copied().unwrap_or(false),
                 });
             }
@@ -440,7 +493,7 @@ impl<'a> Placer<'a> {
                 .any(|(si, s)| s.name == *name && self.subnets[vi][si] == Some(r.cidr));
             bucket.recorded.push(Recorded {
                 cidr: r.cidr,
-                holder: Address::Subnet(vpc.name.clone(), name.clone()),
+                holder: Holder::Subnet(&vpc.name, name),
                 kept,
             });
         }
@@ -509,7 +562,7 @@ impl<'a> Placer<'a> {
                 && bucket
                     .recorded
                     .iter()
-                    .any(|r| !r.kept && r.holder == me && r.cidr == cidr)
+                    .any(|r| !r.kept && r.holder.is(&me) && r.cidr == cidr)
             {
                 result = alloc.release(cidr).and_then(|()| alloc.claim(cidr));
             }

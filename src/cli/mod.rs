@@ -5,6 +5,8 @@ mod init;
 mod inspect;
 mod reconcile;
 
+pub use reconcile::load_plan_and_state;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
