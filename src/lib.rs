@@ -13,6 +13,7 @@
 
 pub mod addr;
 pub mod apply;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod diag;

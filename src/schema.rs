@@ -12,6 +12,7 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("state", "state.schema.json"),
     ("plan-output", "plan-output.schema.json"),
     ("show", "show.schema.json"),
+    ("inventory", "inventory.schema.json"),
 ];
 
 fn pretty<T: schemars::JsonSchema>() -> String {
@@ -33,6 +34,7 @@ pub fn schema(name: &str) -> Option<String> {
         "state" => Some(pretty::<crate::state::State>()),
         "plan-output" => Some(pretty::<crate::render::PlanDocument>()),
         "show" => Some(pretty::<crate::show::ShowDocument>()),
+        "inventory" => Some(pretty::<crate::audit::NativeInventory>()),
         _ => None,
     }
 }

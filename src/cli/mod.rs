@@ -112,10 +112,10 @@ enum Command {
         #[arg(default_value = ".")]
         path: PathBuf,
     },
-    /// Print a JSON Schema: of plan files (default), the state, `plan --format json` or
-    /// `show --json`.
+    /// Print a JSON Schema: of plan files (default), the state, `plan --format json`,
+    /// `show --json`, or the native inventory format.
     Schema {
-        #[arg(default_value = "plan", value_parser = ["plan", "state", "plan-output", "show"])]
+        #[arg(default_value = "plan", value_parser = ["plan", "state", "plan-output", "show", "inventory"])]
         document: String,
     },
     /// Remove a state lock left by an operation that can no longer release it.

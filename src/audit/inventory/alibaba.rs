@@ -1,0 +1,157 @@
+//! Alibaba Cloud `DescribeVpcs` and `DescribeVSwitches` responses, with or without the
+//! `…Response` wrapper. Every list may come as an array, as one object or as one string.
+
+use serde_json::Value;
+
+use super::json::{count, get, get_any, items, kind_of, tags, text, unwrap_response};
+use super::{
+    Format, Kind, RawCidr, Resource, Sink, Usage, entry_name, not_this_format, region_of_zone,
+};
+use crate::diag::Diag;
+
+/// Addresses Alibaba Cloud reserves in every vSwitch: the first and the last three.
+const RESERVED: u128 = 4;
+
+/// Reads a `DescribeVpcs` response.
+pub(super) fn read_vpcs(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(value, "Vpcs", "Vpc").ok_or_else(|| {
+        not_this_format(
+            sink,
+            Format::AlibabaVpcs,
+            "has no `Vpcs` list",
+            "export it with `aliyun vpc DescribeVpcs`",
+        )
+    })?;
+    for (position, v) in list {
+        vpc(v, &position, sink);
+    }
+    Ok(())
+}
+
+/// Reads a `DescribeVSwitches` response.
+pub(super) fn read_vswitches(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(value, "VSwitches", "VSwitch").ok_or_else(|| {
+        not_this_format(
+            sink,
+            Format::AlibabaVSwitches,
+            "has no `VSwitches` list",
+            "export it with `aliyun vpc DescribeVSwitches`",
+        )
+    })?;
+    for (position, v) in list {
+        vswitch(v, &position, sink);
+    }
+    Ok(())
+}
+
+/// The entries of `{"Vpcs": {"Vpc": [...]}}` (or a bare array) with their positions.
+fn list<'v>(value: &'v Value, outer: &str, inner: &str) -> Option<Vec<(String, &'v Value)>> {
+    let value = unwrap_response(value);
+    let (name, entries) = match value {
+        Value::Array(_) => (String::new(), items(Some(value), &[])),
+        _ => (
+            format!("{outer}.{inner}"),
+            items(Some(get(value, outer)?), &[inner]),
+        ),
+    };
+    Some(
+        entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{name}[{i}]"), v))
+            .collect(),
+    )
+}
+
+/// The blocks of a list of CIDRs whose elements are strings or objects holding the CIDR
+/// under `key` (`Ipv6CidrBlocks.Ipv6CidrBlock[].Ipv6CidrBlock`).
+fn cidr_list(v: &Value, outer: &str, key: &str, cidrs: &mut Vec<RawCidr>) {
+    for element in items(get(v, outer), &[key]) {
+        let cidr = match element {
+            Value::Object(_) => text(get(element, key)),
+            other => text(Some(other)),
+        };
+        if let Some(c) = cidr {
+            cidrs.push(RawCidr::new(outer, c, false));
+        }
+    }
+}
+
+fn vpc(v: &Value, position: &str, sink: &mut Sink) {
+    let id = text(get(v, "VpcId"));
+    let entry = entry_name(id.as_deref(), position);
+    if !v.is_object() {
+        sink.skip(&entry, format!("not a VPC: {}", kind_of(v)));
+        return;
+    }
+    let Some(id) = id else {
+        sink.skip(&entry, "no `VpcId`");
+        return;
+    };
+    let mut cidrs = Vec::new();
+    if let Some(c) = text(get(v, "CidrBlock")) {
+        cidrs.push(RawCidr::new("CidrBlock", c, true));
+    }
+    cidr_list(v, "SecondaryCidrBlocks", "SecondaryCidrBlock", &mut cidrs);
+    // The first IPv6 block is also in `Ipv6CidrBlocks`; `emit` keeps one.
+    if let Some(c) = text(get(v, "Ipv6CidrBlock")) {
+        cidrs.push(RawCidr::new("Ipv6CidrBlock", c, false));
+    }
+    cidr_list(v, "Ipv6CidrBlocks", "Ipv6CidrBlock", &mut cidrs);
+    let tags = tags(get(v, "Tags"));
+    let name = text(get(v, "VpcName")).or_else(|| tags.get("Name").cloned());
+    let resource = Resource {
+        id,
+        kind: Kind::Vpc,
+        region: text(get(v, "RegionId")),
+        account: text(get(v, "OwnerId")),
+        vpc_id: None,
+        zone: None,
+        tags,
+        name,
+    };
+    sink.emit(&entry, resource, cidrs, "CidrBlock");
+}
+
+fn vswitch(v: &Value, position: &str, sink: &mut Sink) {
+    let id = text(get(v, "VSwitchId"));
+    let entry = entry_name(id.as_deref(), position);
+    if !v.is_object() {
+        sink.skip(&entry, format!("not a vSwitch: {}", kind_of(v)));
+        return;
+    }
+    let Some(id) = id else {
+        sink.skip(&entry, "no `VSwitchId`");
+        return;
+    };
+    let zone = text(get_any(v, &["ZoneId", "Zone"]));
+    let region = text(get(v, "RegionId")).or_else(|| zone.as_deref().and_then(region_of_zone));
+    let mut cidrs = Vec::new();
+    if let Some(c) = text(get(v, "CidrBlock")) {
+        let mut raw = RawCidr::new("CidrBlock", c, true);
+        if let Some(available) = count(get(v, "AvailableIpAddressCount")) {
+            raw.usage = Usage::Available {
+                available,
+                reserved: RESERVED,
+            };
+        }
+        cidrs.push(raw);
+    }
+    let ipv6_only = cidrs.is_empty();
+    if let Some(c) = text(get(v, "Ipv6CidrBlock")) {
+        cidrs.push(RawCidr::new("Ipv6CidrBlock", c, ipv6_only));
+    }
+    let tags = tags(get(v, "Tags"));
+    let name = text(get(v, "VSwitchName")).or_else(|| tags.get("Name").cloned());
+    let resource = Resource {
+        id,
+        kind: Kind::Subnet,
+        region,
+        account: text(get(v, "OwnerId")),
+        vpc_id: text(get(v, "VpcId")),
+        zone,
+        tags,
+        name,
+    };
+    sink.emit(&entry, resource, cidrs, "CidrBlock");
+}

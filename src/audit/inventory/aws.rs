@@ -1,0 +1,191 @@
+//! `aws ec2 describe-vpcs` and `describe-subnets` output, and the `create-vpc` and
+//! `create-subnet` responses (one resource under `Vpc` or `Subnet`).
+
+use serde_json::Value;
+
+use super::json::{count, get, get_any, items, kind_of, tags, text};
+use super::{
+    Format, Kind, RawCidr, Resource, Sink, Usage, arn_parts, entry_name, not_this_format,
+    region_of_zone,
+};
+use crate::diag::Diag;
+
+/// The Query API's list wrappers, which some older tools print as `{"item": [...]}`.
+const ITEM: &[&str] = &["item", "member"];
+
+/// Addresses AWS reserves in every subnet: the first four and the last.
+const RESERVED: u128 = 5;
+
+/// Reads `describe-vpcs` output.
+pub(super) fn read_vpcs(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(value, &["Vpcs", "vpcSet"], "Vpc").ok_or_else(|| {
+        not_this_format(
+            sink,
+            Format::AwsVpcs,
+            "has no `Vpcs` list",
+            "export it with `aws ec2 describe-vpcs --output json`",
+        )
+    })?;
+    for (position, v) in list {
+        vpc(v, &position, sink);
+    }
+    Ok(())
+}
+
+/// Reads `describe-subnets` output.
+pub(super) fn read_subnets(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(value, &["Subnets", "subnetSet"], "Subnet").ok_or_else(|| {
+        not_this_format(
+            sink,
+            Format::AwsSubnets,
+            "has no `Subnets` list",
+            "export it with `aws ec2 describe-subnets --output json`",
+        )
+    })?;
+    for (position, v) in list {
+        subnet(v, &position, sink);
+    }
+    Ok(())
+}
+
+/// The entries and their positions (`Vpcs[3]`), from the named list, from a lone `single`
+/// object (`create-vpc`), or from a bare array (`--query 'Vpcs[]'`).
+fn list<'v>(value: &'v Value, names: &[&str], single: &str) -> Option<Vec<(String, &'v Value)>> {
+    if let Value::Array(entries) = value {
+        return Some(
+            entries
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("[{i}]"), v))
+                .collect(),
+        );
+    }
+    for name in names {
+        if let Some(found) = get(value, name) {
+            return Some(
+                items(Some(found), ITEM)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("{name}[{i}]"), v))
+                    .collect(),
+            );
+        }
+    }
+    get(value, single)
+        .filter(|v| v.is_object())
+        .map(|v| vec![(single.to_string(), v)])
+}
+
+/// False for an association that no longer holds its block (`disassociated`) or never did
+/// (`failed`, `failing`).
+fn live(association: &Value, state_key: &str) -> bool {
+    let state = get(association, state_key).and_then(|s| text(get(s, "State")).or(text(Some(s))));
+    !state.is_some_and(|s| {
+        ["disassociated", "failed", "failing"]
+            .iter()
+            .any(|dead| s.eq_ignore_ascii_case(dead))
+    })
+}
+
+/// The IPv6 blocks of a VPC or subnet.
+fn ipv6(v: &Value, cidrs: &mut Vec<RawCidr>) {
+    for a in items(get(v, "Ipv6CidrBlockAssociationSet"), ITEM) {
+        if !live(a, "Ipv6CidrBlockState") {
+            continue;
+        }
+        if let Some(c) = text(get(a, "Ipv6CidrBlock")) {
+            cidrs.push(RawCidr::new("Ipv6CidrBlockAssociationSet", c, false));
+        }
+    }
+}
+
+fn vpc(v: &Value, position: &str, sink: &mut Sink) {
+    let id = text(get(v, "VpcId"));
+    let entry = entry_name(id.as_deref(), position);
+    if !v.is_object() {
+        sink.skip(&entry, format!("not a VPC: {}", kind_of(v)));
+        return;
+    }
+    let Some(id) = id else {
+        sink.skip(&entry, "no `VpcId`");
+        return;
+    };
+    let mut cidrs = Vec::new();
+    let primary = text(get(v, "CidrBlock"));
+    let has_primary = primary.is_some();
+    if let Some(c) = primary {
+        cidrs.push(RawCidr::new("CidrBlock", c, true));
+    }
+    // The primary block is listed here again (the duplicate is dropped by `emit`); when
+    // the top-level `CidrBlock` is missing, the first association is the primary.
+    for a in items(get(v, "CidrBlockAssociationSet"), ITEM) {
+        if !live(a, "CidrBlockState") {
+            continue;
+        }
+        if let Some(c) = text(get(a, "CidrBlock")) {
+            let primary = !has_primary && cidrs.is_empty();
+            cidrs.push(RawCidr::new("CidrBlockAssociationSet", c, primary));
+        }
+    }
+    ipv6(v, &mut cidrs);
+    let tags = tags(get_any(v, &["Tags", "TagSet"]));
+    let resource = Resource {
+        id,
+        kind: Kind::Vpc,
+        region: text(get_any(v, &["Region", "RegionId"])),
+        account: text(get(v, "OwnerId")),
+        vpc_id: None,
+        zone: None,
+        name: tags.get("Name").cloned(),
+        tags,
+    };
+    sink.emit(&entry, resource, cidrs, "CidrBlock");
+}
+
+fn subnet(v: &Value, position: &str, sink: &mut Sink) {
+    let id = text(get(v, "SubnetId"));
+    let entry = entry_name(id.as_deref(), position);
+    if !v.is_object() {
+        sink.skip(&entry, format!("not a subnet: {}", kind_of(v)));
+        return;
+    }
+    let Some(id) = id else {
+        sink.skip(&entry, "no `SubnetId`");
+        return;
+    };
+    let zone = text(get(v, "AvailabilityZone"));
+    let (arn_region, arn_account) = text(get(v, "SubnetArn"))
+        .map(|arn| arn_parts(&arn))
+        .unwrap_or_default();
+    let region = text(get_any(v, &["Region", "RegionId"]))
+        .or(arn_region)
+        .or_else(|| zone.as_deref().and_then(region_of_zone));
+    let mut cidrs = Vec::new();
+    if let Some(c) = text(get(v, "CidrBlock")) {
+        let mut raw = RawCidr::new("CidrBlock", c, true);
+        if let Some(available) = count(get(v, "AvailableIpAddressCount")) {
+            raw.usage = Usage::Available {
+                available,
+                reserved: RESERVED,
+            };
+        }
+        cidrs.push(raw);
+    }
+    let ipv6_only = cidrs.is_empty();
+    ipv6(v, &mut cidrs);
+    if ipv6_only && let Some(first) = cidrs.first_mut() {
+        first.primary = true;
+    }
+    let tags = tags(get_any(v, &["Tags", "TagSet"]));
+    let resource = Resource {
+        id,
+        kind: Kind::Subnet,
+        region,
+        account: text(get(v, "OwnerId")).or(arn_account),
+        vpc_id: text(get(v, "VpcId")),
+        zone,
+        name: tags.get("Name").cloned(),
+        tags,
+    };
+    sink.emit(&entry, resource, cidrs, "CidrBlock");
+}

@@ -1,0 +1,268 @@
+//! Building rows: what every reader hands over (a resource and its raw CIDRs), checked here
+//! once, each bad CIDR turned into a skip with its reason.
+
+use std::collections::BTreeMap;
+
+use super::normalize::normalize;
+use super::{Discovered, Format, Inventory, Kind, Skipped};
+use crate::addr::{Family, Prefix, PrefixError};
+use crate::diag::Diag;
+
+/// Where the rows and skips of one file go while it is read.
+pub(super) struct Sink {
+    /// The file, as shown to the user.
+    pub(super) source: String,
+    pub(super) rows: Vec<Discovered>,
+    /// Beside each row: whether the inventory said it is primary (`None`: it did not, and
+    /// [`normalize`] decides).
+    pub(super) given: Vec<Option<bool>>,
+    pub(super) skipped: Vec<Skipped>,
+}
+
+/// What every row of one resource shares.
+pub(super) struct Resource {
+    pub(super) id: String,
+    pub(super) kind: Kind,
+    pub(super) region: Option<String>,
+    pub(super) account: Option<String>,
+    pub(super) vpc_id: Option<String>,
+    pub(super) zone: Option<String>,
+    pub(super) tags: BTreeMap<String, String>,
+    pub(super) name: Option<String>,
+}
+
+/// What a reader knows about a block's usage.
+#[derive(Clone, Copy)]
+pub(super) enum Usage {
+    Unknown,
+    /// The provider's count of free addresses and the number it reserves per subnet.
+    Available {
+        available: u128,
+        reserved: u128,
+    },
+}
+
+/// A CIDR as the inventory writes it, before it is checked.
+pub(super) struct RawCidr {
+    /// The field it came from, for the skip reason.
+    pub(super) field: String,
+    pub(super) text: String,
+    pub(super) primary: bool,
+    pub(super) usage: Usage,
+}
+
+impl RawCidr {
+    pub(super) fn new(field: impl Into<String>, text: impl Into<String>, primary: bool) -> RawCidr {
+        RawCidr {
+            field: field.into(),
+            text: text.into(),
+            primary,
+            usage: Usage::Unknown,
+        }
+    }
+}
+
+impl Sink {
+    pub(super) fn new(source: String) -> Sink {
+        Sink {
+            source,
+            rows: Vec::new(),
+            given: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
+    pub(super) fn skip(&mut self, entry: &str, reason: impl Into<String>) {
+        self.skipped.push(Skipped {
+            source: format!("{}: {entry}", self.source),
+            reason: reason.into(),
+        });
+    }
+
+    /// One row per distinct valid CIDR of a resource; each bad one skipped with its reason.
+    /// `expected` names the CIDR field for the skip of a resource that has none.
+    pub(super) fn emit(
+        &mut self,
+        entry: &str,
+        resource: Resource,
+        cidrs: Vec<RawCidr>,
+        expected: &str,
+    ) {
+        if cidrs.is_empty() {
+            self.skip(entry, format!("no `{expected}`"));
+            return;
+        }
+        let mut seen: Vec<Prefix> = Vec::with_capacity(cidrs.len());
+        let mut seen_bad: Vec<&str> = Vec::new();
+        let mut rows = Vec::with_capacity(cidrs.len());
+        for raw in &cidrs {
+            match raw.text.parse::<Prefix>() {
+                Ok(cidr) => {
+                    if seen.contains(&cidr) {
+                        continue;
+                    }
+                    seen.push(cidr);
+                    let (used, total) = usage(raw.usage, cidr);
+                    rows.push((cidr, raw.primary, used, total));
+                }
+                Err(e) => {
+                    if seen_bad.contains(&raw.text.as_str()) {
+                        continue;
+                    }
+                    seen_bad.push(&raw.text);
+                    let reason = cidr_problem(&raw.field, &raw.text, &e);
+                    self.skip(entry, reason);
+                }
+            }
+        }
+        let n = rows.len();
+        let mut resource = Some(resource);
+        for (i, (cidr, primary, used, total)) in rows.into_iter().enumerate() {
+            // The last row takes the resource; the others clone it.
+            let r = if i + 1 == n {
+                resource.take()
+            } else {
+                resource.as_ref().map(Resource::clone_parts)
+            };
+            let Some(r) = r else { break };
+            self.rows
+                .push(r.row(cidr, primary, used, total, &self.source));
+            self.given.push(Some(primary));
+        }
+    }
+
+    /// Sorts, merges duplicates and fills regions: the inventory of this one file.
+    pub(super) fn finish(self) -> Inventory {
+        Inventory {
+            resources: normalize(self.rows, &self.given),
+            skipped: self.skipped,
+        }
+    }
+}
+
+impl Resource {
+    fn clone_parts(&self) -> Resource {
+        Resource {
+            id: self.id.clone(),
+            kind: self.kind,
+            region: self.region.clone(),
+            account: self.account.clone(),
+            vpc_id: self.vpc_id.clone(),
+            zone: self.zone.clone(),
+            tags: self.tags.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    fn row(
+        self,
+        cidr: Prefix,
+        primary: bool,
+        used: Option<u128>,
+        total: Option<u128>,
+        source: &str,
+    ) -> Discovered {
+        Discovered {
+            id: self.id,
+            kind: self.kind,
+            cidr,
+            region: self.region,
+            account: self.account,
+            vpc_id: self.vpc_id,
+            zone: self.zone,
+            used,
+            total,
+            tags: self.tags,
+            name: self.name,
+            source: source.to_string(),
+            primary,
+        }
+    }
+}
+
+/// `used` and `total` of a block. A provider's count applies to IPv4 blocks only.
+fn usage(usage: Usage, cidr: Prefix) -> (Option<u128>, Option<u128>) {
+    match usage {
+        Usage::Unknown => (None, None),
+        Usage::Available {
+            available,
+            reserved,
+        } => {
+            if cidr.family() != Family::V4 {
+                return (None, None);
+            }
+            let Some(size) = cidr.size().to_u128() else {
+                return (None, None);
+            };
+            let total = size.saturating_sub(reserved);
+            (Some(total.saturating_sub(available)), Some(total))
+        }
+    }
+}
+
+/// True when a CIDR was redacted rather than mistyped: `2408:XXXX::/56`, `10.*.0.0/16`.
+fn is_masked(text: &str) -> bool {
+    text.contains(['X', 'x', '*'])
+}
+
+/// The skip reason for a CIDR that does not parse, with the canonical suggestion for one
+/// with host bits set.
+pub(super) fn cidr_problem(field: &str, text: &str, e: &PrefixError) -> String {
+    if is_masked(text) {
+        format!("`{field}` `{text}` is masked: the export hides part of the address")
+    } else {
+        format!("`{field}`: {e}; {}", e.help())
+    }
+}
+
+/// The error for a file that lacks what its (forced or detected) format must have.
+pub(super) fn not_this_format(sink: &Sink, format: Format, what: &str, help: &str) -> Box<Diag> {
+    Box::new(
+        Diag::error(
+            "ipam::audit::format",
+            format!("{} {what}: it is not {}", sink.source, format.describe()),
+        )
+        .help(format!("{help}; or name the file's format with --format")),
+    )
+}
+
+/// Names an entry by ID and position: `vpc-1 (Vpcs[0])`, or the position alone.
+pub(super) fn entry_name(id: Option<&str>, position: &str) -> String {
+    match id {
+        Some(id) => format!("{id} ({position})"),
+        None => position.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_and_host_bit_cidrs_have_precise_reasons() {
+        let e = "10.0.0.1/16".parse::<Prefix>().expect_err("host bits");
+        assert_eq!(
+            cidr_problem("CidrBlock", "10.0.0.1/16", &e),
+            "`CidrBlock`: `10.0.0.1/16` has host bits set; did you mean 10.0.0.0/16?"
+        );
+        let e = "2408:XXXX::/56".parse::<Prefix>().expect_err("masked");
+        assert!(cidr_problem("Ipv6CidrBlock", "2408:XXXX::/56", &e).contains("is masked"));
+    }
+
+    #[test]
+    fn usage_subtracts_reserved_addresses_for_ipv4_only() {
+        let v4: Prefix = "10.0.0.0/24".parse().expect("cidr");
+        let v6: Prefix = "2600::/64".parse().expect("cidr");
+        let aws = Usage::Available {
+            available: 251,
+            reserved: 5,
+        };
+        assert_eq!(usage(aws, v4), (Some(0), Some(251)));
+        assert_eq!(usage(aws, v6), (None, None));
+        let more_free_than_usable = Usage::Available {
+            available: 999,
+            reserved: 4,
+        };
+        assert_eq!(usage(more_free_than_usable, v4), (Some(0), Some(252)));
+    }
+}
