@@ -6,15 +6,14 @@
 
 use std::collections::HashMap;
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::diff::{Action, Change};
+use crate::diff::{Action, Change, value, vpc_value};
 use crate::graph::order_of;
 use crate::model::Address;
 use crate::plan::{Plan, rename};
 use crate::state::check::check;
-use crate::state::{Records, SubnetRecord, VpcRecord};
+use crate::state::{Records, VpcRecord};
 
 /// One step of an apply, in the order it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,11 +70,7 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ve
             Action::Create | Action::Replace => Action::Create,
             _ => Action::Update,
         };
-        let after = c
-            .after
-            .as_ref()
-            .ok_or_else(|| vec![format!("the change to {address} has no `after`")])?;
-        put(&mut records, address, after)?;
+        put(&mut records, &plan.desired, address)?;
         steps.push(Step {
             address: address.clone(),
             action,
@@ -116,40 +111,108 @@ fn remove(records: &mut Records, address: &Address) -> Result<(), Vec<String>> {
     }
 }
 
-fn decode<T: DeserializeOwned>(address: &Address, value: &Value) -> Result<T, Vec<String>> {
-    T::deserialize(value)
-        .map_err(|e| vec![format!("the record planned for {address} is invalid: {e}")])
+fn missing(address: &Address) -> Vec<String> {
+    vec![format!(
+        "the plan changes {address}, but its records do not hold it"
+    )]
 }
 
-fn put(records: &mut Records, address: &Address, after: &Value) -> Result<(), Vec<String>> {
+/// Makes `address` what the plan's desired records say.
+fn put(records: &mut Records, desired: &Records, address: &Address) -> Result<(), Vec<String>> {
     match address {
         Address::Scope(n) => {
-            records.scopes.insert(n.clone(), decode(address, after)?);
+            let r = desired.scopes.get(n).ok_or_else(|| missing(address))?;
+            records.scopes.insert(n.clone(), r.clone());
         }
         Address::Pool(n) => {
-            records.pools.insert(n.clone(), decode(address, after)?);
+            let r = desired.pools.get(n).ok_or_else(|| missing(address))?;
+            records.pools.insert(n.clone(), r.clone());
         }
         Address::Vpc(n) => {
-            let mut vpc: VpcRecord = decode(address, after)?;
+            let r = desired.vpcs.get(n).ok_or_else(|| missing(address))?;
             // Subnets are resources of their own; an update keeps the recorded ones.
-            if let Some(old) = records.vpcs.remove(n) {
-                vpc.subnets = old.subnets;
-            }
+            let subnets = records
+                .vpcs
+                .remove(n)
+                .map(|old| old.subnets)
+                .unwrap_or_default();
+            let vpc = VpcRecord {
+                pool: r.pool.clone(),
+                cidr: r.cidr,
+                secondary: r.secondary.clone(),
+                ipv6: r.ipv6.clone(),
+                owner: r.owner.clone(),
+                region: r.region.clone(),
+                resource_id: r.resource_id.clone(),
+                protect: r.protect,
+                description: r.description.clone(),
+                tags: r.tags.clone(),
+                subnets,
+            };
             records.vpcs.insert(n.clone(), vpc);
         }
         Address::Subnet(v, s) => {
-            let subnet: SubnetRecord = decode(address, after)?;
+            let r = desired
+                .vpcs
+                .get(v)
+                .and_then(|d| d.subnets.get(s))
+                .ok_or_else(|| missing(address))?;
             let vpc = records
                 .vpcs
                 .get_mut(v)
                 .ok_or_else(|| vec![format!("{address} needs vpc.{v}, which is not recorded")])?;
-            vpc.subnets.insert(s.clone(), subnet);
+            vpc.subnets.insert(s.clone(), r.clone());
         }
         Address::Reservation(n) => {
-            records
+            let r = desired
                 .reservations
-                .insert(n.clone(), decode(address, after)?);
+                .get(n)
+                .ok_or_else(|| missing(address))?;
+            records.reservations.insert(n.clone(), r.clone());
         }
     }
     Ok(())
+}
+
+/// A saved plan's changes must show exactly its desired records: what a reviewer read is what
+/// apply writes. (A plan made in this process is consistent by construction.)
+pub fn verify_saved(plan: &Plan) -> Result<(), Vec<String>> {
+    let problems: Vec<String> = plan
+        .changes
+        .iter()
+        .filter_map(|c| {
+            let want = desired_value(&plan.desired, &c.address);
+            let shown = if c.action == Action::Delete {
+                None
+            } else {
+                c.after.clone()
+            };
+            (want != shown).then(|| {
+                format!(
+                    "the change to {} does not show the records the plan would write",
+                    c.address
+                )
+            })
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// A resource of `records` as a change shows it (`None` when absent).
+fn desired_value(records: &Records, address: &Address) -> Option<Value> {
+    match address {
+        Address::Scope(n) => records.scopes.get(n).map(value),
+        Address::Pool(n) => records.pools.get(n).map(value),
+        Address::Vpc(n) => records.vpcs.get(n).map(vpc_value),
+        Address::Subnet(v, s) => records
+            .vpcs
+            .get(v)
+            .and_then(|d| d.subnets.get(s))
+            .map(value),
+        Address::Reservation(n) => records.reservations.get(n).map(value),
+    }
 }

@@ -183,7 +183,8 @@ fn same_vpc(a: &VpcRecord, b: &VpcRecord) -> bool {
         && *tags == b.tags
 }
 
-fn value<T: Serialize>(t: &T) -> Value {
+/// A record as a change shows it.
+pub fn value<T: Serialize>(t: &T) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::{fail, load_model, print_json, render};
-use crate::apply::{Step, apply};
+use crate::apply::{Step, apply, verify_saved};
 use crate::diag::{Diag, Diagnostics, Sources};
 use crate::diff::Action;
 use crate::model::Model;
@@ -374,6 +374,15 @@ fn apply_saved(args: &ApplyArgs, saved: &SavedPlan) -> ExitCode {
             .help("make a new plan with `ipam plan --out FILE`"),
         );
     };
+    if let Err(problems) = verify_saved(&plan) {
+        return fail(
+            Diag::error(
+                "ipam::apply::check",
+                format!("apply refused: {}", problems.join("; ")),
+            )
+            .help("the saved plan was edited; nothing was written: make a new plan"),
+        );
+    }
     print!("{}", render::text(&plan, Style { colour: colour() }));
     if !plan.has_changes() {
         return ExitCode::SUCCESS;
