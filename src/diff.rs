@@ -448,7 +448,6 @@ struct Differ<'a> {
 impl Differ<'_> {
     /// A declared resource; `recorded` is `None` for a create, else whether it differs and
     /// why it must be replaced. Nothing is built for a resource that does not change.
-    #[allow(clippy::too_many_arguments)]
     fn push<T>(
         &mut self,
         address: impl FnOnce() -> Address,
