@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::model::{Address, Model};
+use crate::model::{Address, AddressRef, Model};
 use crate::state::Records;
 
 /// Resources and "must exist before" edges.
@@ -145,53 +145,31 @@ impl Graph {
     }
 }
 
-/// A resource address borrowed, for lookups that should not allocate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Key<'a> {
-    Scope(&'a str),
-    Pool(&'a str),
-    Vpc(&'a str),
-    Subnet(&'a str, &'a str),
-    Reservation(&'a str),
-}
-
-impl<'a> From<&'a Address> for Key<'a> {
-    fn from(a: &'a Address) -> Key<'a> {
-        match a {
-            Address::Scope(n) => Key::Scope(n),
-            Address::Pool(n) => Key::Pool(n),
-            Address::Vpc(n) => Key::Vpc(n),
-            Address::Subnet(v, s) => Key::Subnet(v, s),
-            Address::Reservation(n) => Key::Reservation(n),
-        }
-    }
-}
-
 /// What must exist before a resource, per `records`, without allocating.
-fn parent_keys<'a>(records: &'a Records, a: Key<'a>) -> Vec<Key<'a>> {
+fn parent_keys<'a>(records: &'a Records, a: AddressRef<'a>) -> Vec<AddressRef<'a>> {
     match a {
-        Key::Scope(_) => Vec::new(),
-        Key::Pool(n) => records
+        AddressRef::Scope(_) => Vec::new(),
+        AddressRef::Pool(n) => records
             .pools
             .get(n)
             .map(|p| match &p.parent {
-                Some(parent) => Key::Pool(parent),
-                None => Key::Scope(&p.scope),
+                Some(parent) => AddressRef::Pool(parent),
+                None => AddressRef::Scope(&p.scope),
             })
             .into_iter()
             .collect(),
-        Key::Vpc(n) => records
+        AddressRef::Vpc(n) => records
             .vpcs
             .get(n)
             .into_iter()
             .flat_map(|v| v.blocks())
-            .map(|(pool, _)| Key::Pool(pool))
+            .map(|(pool, _)| AddressRef::Pool(pool))
             .collect(),
-        Key::Subnet(v, _) => vec![Key::Vpc(v)],
-        Key::Reservation(n) => records
+        AddressRef::Subnet(v, _) => vec![AddressRef::Vpc(v)],
+        AddressRef::Reservation(n) => records
             .reservations
             .get(n)
-            .map(|r| Key::Pool(&r.pool))
+            .map(|r| AddressRef::Pool(&r.pool))
             .into_iter()
             .collect(),
     }
@@ -202,13 +180,13 @@ fn parent_keys<'a>(records: &'a Records, a: Key<'a>) -> Vec<Key<'a>> {
 /// number of changes, not the size of the state. Returns positions in `addresses`.
 pub fn order_of(records: &Records, addresses: &[&Address]) -> Result<Vec<usize>, Cycle> {
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(addresses.len(), addresses.len());
-    let index: HashMap<Key, NodeIndex> = addresses
+    let index: HashMap<AddressRef, NodeIndex> = addresses
         .iter()
         .enumerate()
-        .map(|(i, a)| (Key::from(*a), graph.add_node(i)))
+        .map(|(i, a)| (AddressRef::from(*a), graph.add_node(i)))
         .collect();
     for (i, a) in addresses.iter().enumerate() {
-        for p in parent_keys(records, Key::from(*a)) {
+        for p in parent_keys(records, AddressRef::from(*a)) {
             if let Some(&pi) = index.get(&p) {
                 graph.add_edge(pi, NodeIndex::new(i), ());
             }

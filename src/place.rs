@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::diag::{Diag, Loc};
-use crate::model::{Address, Block, Model, PoolId, Provision, Request, Rules};
+use crate::model::{Address, AddressRef, Block, Model, PoolId, Provision, Request, Rules};
 use crate::state::{
     BlockRecord, PoolRecord, Records, ReservationRecord, ScopeRecord, SubnetRecord, VpcRecord,
 };
@@ -49,44 +49,12 @@ struct Ask {
     order: (usize, usize, usize),
 }
 
-/// Who holds a recorded block; borrowed from the state, made an [`Address`] only for a
-/// message (a large state has a block per VPC, so this stays allocation-free).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Holder<'a> {
-    Pool(&'a str),
-    Vpc(&'a str),
-    Subnet(&'a str, &'a str),
-    Reservation(&'a str),
-}
-
-impl Holder<'_> {
-    fn is(&self, a: &Address) -> bool {
-        match (self, a) {
-            (Holder::Pool(n), Address::Pool(m))
-            | (Holder::Vpc(n), Address::Vpc(m))
-            | (Holder::Reservation(n), Address::Reservation(m)) => n == m,
-            (Holder::Subnet(v, s), Address::Subnet(w, t)) => v == w && s == t,
-            _ => false,
-        }
-    }
-}
-
-impl std::fmt::Display for Holder<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Holder::Pool(n) => write!(f, "pool.{n}"),
-            Holder::Vpc(n) => write!(f, "vpc.{n}"),
-            Holder::Subnet(v, s) => write!(f, "vpc.{v}.subnet.{s}"),
-            Holder::Reservation(n) => write!(f, "reservation.{n}"),
-        }
-    }
-}
-
 /// A recorded block inside a pool's space.
 #[derive(Debug)]
 struct Recorded<'a> {
     cidr: Prefix,
-    holder: Holder<'a>,
+    /// Borrowed from the state: a large state has a block per VPC.
+    holder: AddressRef<'a>,
     kept: bool,
 }
 
@@ -250,7 +218,7 @@ impl<'a> Placer<'a> {
                 });
                 self.buckets[parent.0].recorded.push(Recorded {
                     cidr: *c,
-                    holder: Holder::Pool(name),
+                    holder: AddressRef::Pool(name),
                     kept,
                 });
             }
@@ -288,7 +256,7 @@ impl<'a> Placer<'a> {
                 if let Some(pool) = model.pool_id(pool) {
                     self.buckets[pool.0].recorded.push(Recorded {
                         cidr,
-                        holder: Holder::Vpc(name),
+                        holder: AddressRef::Vpc(name),
                         kept: kept.get(j).copied().unwrap_or(false),
                     });
                 }
@@ -372,7 +340,7 @@ impl<'a> Placer<'a> {
             if let Some(pool) = model.pool_id(&r.pool) {
                 self.buckets[pool.0].recorded.push(Recorded {
                     cidr: r.cidr,
-                    holder: Holder::Reservation(name),
+                    holder: AddressRef::Reservation(name),
                     kept: declared.get(name.as_str()).copied().unwrap_or(false),
                 });
             }
@@ -493,7 +461,7 @@ impl<'a> Placer<'a> {
                 .any(|(si, s)| s.name == *name && self.subnets[vi][si] == Some(r.cidr));
             bucket.recorded.push(Recorded {
                 cidr: r.cidr,
-                holder: Holder::Subnet(&vpc.name, name),
+                holder: AddressRef::Subnet(&vpc.name, name),
                 kept,
             });
         }
@@ -562,7 +530,7 @@ impl<'a> Placer<'a> {
                 && bucket
                     .recorded
                     .iter()
-                    .any(|r| !r.kept && r.holder.is(&me) && r.cidr == cidr)
+                    .any(|r| !r.kept && r.holder == AddressRef::from(&me) && r.cidr == cidr)
             {
                 result = alloc.release(cidr).and_then(|()| alloc.claim(cidr));
             }

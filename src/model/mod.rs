@@ -274,12 +274,41 @@ impl Address {
 
 impl std::fmt::Display for Address {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        AddressRef::from(self).fmt(f)
+    }
+}
+
+/// A resource address over names held elsewhere: for the lookups and messages of large
+/// plans and states, which should not allocate a string per resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AddressRef<'a> {
+    Scope(&'a str),
+    Pool(&'a str),
+    Vpc(&'a str),
+    Subnet(&'a str, &'a str),
+    Reservation(&'a str),
+}
+
+impl<'a> From<&'a Address> for AddressRef<'a> {
+    fn from(a: &'a Address) -> AddressRef<'a> {
+        match a {
+            Address::Scope(n) => AddressRef::Scope(n),
+            Address::Pool(n) => AddressRef::Pool(n),
+            Address::Vpc(n) => AddressRef::Vpc(n),
+            Address::Subnet(v, s) => AddressRef::Subnet(v, s),
+            Address::Reservation(n) => AddressRef::Reservation(n),
+        }
+    }
+}
+
+impl std::fmt::Display for AddressRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Address::Scope(n) => write!(f, "scope.{n}"),
-            Address::Pool(n) => write!(f, "pool.{n}"),
-            Address::Vpc(n) => write!(f, "vpc.{n}"),
-            Address::Subnet(v, s) => write!(f, "vpc.{v}.subnet.{s}"),
-            Address::Reservation(n) => write!(f, "reservation.{n}"),
+            AddressRef::Scope(n) => write!(f, "scope.{n}"),
+            AddressRef::Pool(n) => write!(f, "pool.{n}"),
+            AddressRef::Vpc(n) => write!(f, "vpc.{n}"),
+            AddressRef::Subnet(v, s) => write!(f, "vpc.{v}.subnet.{s}"),
+            AddressRef::Reservation(n) => write!(f, "reservation.{n}"),
         }
     }
 }

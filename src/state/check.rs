@@ -14,33 +14,14 @@ use std::collections::BTreeMap;
 
 use super::{PoolRecord, Records};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
-
-/// Who holds a block; formatted only when something is wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Holder<'a> {
-    Pool(&'a str),
-    Vpc(&'a str),
-    Subnet(&'a str, &'a str),
-    Reservation(&'a str),
-}
-
-impl std::fmt::Display for Holder<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Holder::Pool(n) => write!(f, "pool.{n}"),
-            Holder::Vpc(n) => write!(f, "vpc.{n}"),
-            Holder::Subnet(v, s) => write!(f, "vpc.{v}.subnet.{s}"),
-            Holder::Reservation(n) => write!(f, "reservation.{n}"),
-        }
-    }
-}
+use crate::model::AddressRef;
 
 /// Every broken invariant, in a stable order; empty when the state is sound.
 pub fn check(records: &Records) -> Vec<String> {
     let mut problems = Vec::new();
     // What each pool hands out, with who holds it.
-    let mut taken: BTreeMap<&str, Vec<(Prefix, Holder)>> = BTreeMap::new();
-    let mut top: BTreeMap<&str, Vec<(Prefix, Holder)>> = BTreeMap::new();
+    let mut taken: BTreeMap<&str, Vec<(Prefix, AddressRef)>> = BTreeMap::new();
+    let mut top: BTreeMap<&str, Vec<(Prefix, AddressRef)>> = BTreeMap::new();
     for (name, pool) in &records.pools {
         let family = family_of(pool.ip_version);
         if family.is_none() {
@@ -51,7 +32,7 @@ pub fn check(records: &Records) -> Vec<String> {
                 problems.push(format!("pool.{name}'s {c} is not IPv{}", pool.ip_version));
             }
         }
-        let holder = Holder::Pool(name);
+        let holder = AddressRef::Pool(name);
         match &pool.parent {
             None => {
                 if pool.scope != "private"
@@ -78,20 +59,20 @@ pub fn check(records: &Records) -> Vec<String> {
         }
     }
     // Blocks taken from pools: (pool, cidr, holder).
-    let mut blocks: Vec<(&str, Prefix, Holder)> = Vec::new();
+    let mut blocks: Vec<(&str, Prefix, AddressRef)> = Vec::new();
     for (name, vpc) in &records.vpcs {
         for (pool, cidr) in vpc.blocks() {
-            blocks.push((pool, cidr, Holder::Vpc(name)));
+            blocks.push((pool, cidr, AddressRef::Vpc(name)));
         }
         let subnets = vpc
             .subnets
             .iter()
-            .map(|(s, r)| (r.cidr, Holder::Subnet(name, s)))
+            .map(|(s, r)| (r.cidr, AddressRef::Subnet(name, s)))
             .collect();
-        check_space(&mut problems, Holder::Vpc(name), &[vpc.cidr], subnets);
+        check_space(&mut problems, AddressRef::Vpc(name), &[vpc.cidr], subnets);
     }
     for (name, r) in &records.reservations {
-        blocks.push((&r.pool, r.cidr, Holder::Reservation(name)));
+        blocks.push((&r.pool, r.cidr, AddressRef::Reservation(name)));
     }
     for (pool, cidr, holder) in blocks {
         match records.pools.get(pool) {
@@ -109,7 +90,7 @@ pub fn check(records: &Records) -> Vec<String> {
     }
     for (name, pool) in &records.pools {
         let children = taken.remove(name.as_str()).unwrap_or_default();
-        check_space(&mut problems, Holder::Pool(name), &pool.cidrs, children);
+        check_space(&mut problems, AddressRef::Pool(name), &pool.cidrs, children);
     }
     problems
 }
@@ -137,9 +118,9 @@ fn family_of(ip_version: u8) -> Option<Family> {
 /// Children inside `roots`, disjoint.
 fn check_space(
     problems: &mut Vec<String>,
-    owner: Holder,
+    owner: AddressRef,
     roots: &[Prefix],
-    mut children: Vec<(Prefix, Holder)>,
+    mut children: Vec<(Prefix, AddressRef)>,
 ) {
     let Some(family) = roots.first().map(|r| r.family()) else {
         if let Some((c, holder)) = children.first() {
@@ -169,11 +150,11 @@ fn check_space(
 }
 
 /// Blocks of one scope's top-level pools, disjoint.
-fn check_disjoint(problems: &mut Vec<String>, scope: &str, mut cidrs: Vec<(Prefix, Holder)>) {
+fn check_disjoint(problems: &mut Vec<String>, scope: &str, mut cidrs: Vec<(Prefix, AddressRef)>) {
     let owner = format!("scope.{scope}");
     cidrs.sort();
     for family in [Family::V4, Family::V6] {
-        let mut last: Option<&(Prefix, Holder)> = None;
+        let mut last: Option<&(Prefix, AddressRef)> = None;
         for item in cidrs.iter().filter(|(c, _)| c.family() == family) {
             if let Some(prev) = last {
                 if prev.0.overlaps(&item.0) {
