@@ -3,10 +3,8 @@
 
 use serde_json::Value;
 
-use super::json::{count, get, get_any, items, kind_of, tags, text, unwrap_response};
-use super::{
-    Format, Kind, RawCidr, Resource, Sink, Usage, entry_name, not_this_format, region_of_zone,
-};
+use super::json::{count, entry_id, get, get_any, items, tags, text, unwrap_response};
+use super::{Format, Kind, RawCidr, Resource, Sink, Usage, not_this_format, region_of_zone};
 use crate::diag::Diag;
 
 /// Addresses Alibaba Cloud reserves in every vSwitch: the first and the last three.
@@ -78,14 +76,7 @@ fn cidr_list(v: &Value, outer: &str, key: &str, cidrs: &mut Vec<RawCidr>) {
 }
 
 fn vpc(v: &Value, position: &str, sink: &mut Sink) {
-    let id = text(get(v, "VpcId"));
-    let entry = entry_name(id.as_deref(), position);
-    if !v.is_object() {
-        sink.skip(&entry, format!("not a VPC: {}", kind_of(v)));
-        return;
-    }
-    let Some(id) = id else {
-        sink.skip(&entry, "no `VpcId`");
+    let Some((id, entry)) = entry_id(v, "VpcId", "a VPC", position, sink) else {
         return;
     };
     let mut cidrs = Vec::new();
@@ -114,14 +105,7 @@ fn vpc(v: &Value, position: &str, sink: &mut Sink) {
 }
 
 fn vswitch(v: &Value, position: &str, sink: &mut Sink) {
-    let id = text(get(v, "VSwitchId"));
-    let entry = entry_name(id.as_deref(), position);
-    if !v.is_object() {
-        sink.skip(&entry, format!("not a vSwitch: {}", kind_of(v)));
-        return;
-    }
-    let Some(id) = id else {
-        sink.skip(&entry, "no `VSwitchId`");
+    let Some((id, entry)) = entry_id(v, "VSwitchId", "a vSwitch", position, sink) else {
         return;
     };
     let zone = text(get_any(v, &["ZoneId", "Zone"]));

@@ -3,10 +3,9 @@
 
 use serde_json::Value;
 
-use super::json::{count, get, get_any, items, kind_of, tags, text};
+use super::json::{count, entry_id, get, get_any, items, tags, text};
 use super::{
-    Format, Kind, RawCidr, Resource, Sink, Usage, arn_parts, entry_name, not_this_format,
-    region_of_zone,
+    Format, Kind, RawCidr, Resource, Sink, Usage, arn_parts, not_this_format, region_of_zone,
 };
 use crate::diag::Diag;
 
@@ -100,14 +99,7 @@ fn ipv6(v: &Value, cidrs: &mut Vec<RawCidr>) {
 }
 
 fn vpc(v: &Value, position: &str, sink: &mut Sink) {
-    let id = text(get(v, "VpcId"));
-    let entry = entry_name(id.as_deref(), position);
-    if !v.is_object() {
-        sink.skip(&entry, format!("not a VPC: {}", kind_of(v)));
-        return;
-    }
-    let Some(id) = id else {
-        sink.skip(&entry, "no `VpcId`");
+    let Some((id, entry)) = entry_id(v, "VpcId", "a VPC", position, sink) else {
         return;
     };
     let mut cidrs = Vec::new();
@@ -143,14 +135,7 @@ fn vpc(v: &Value, position: &str, sink: &mut Sink) {
 }
 
 fn subnet(v: &Value, position: &str, sink: &mut Sink) {
-    let id = text(get(v, "SubnetId"));
-    let entry = entry_name(id.as_deref(), position);
-    if !v.is_object() {
-        sink.skip(&entry, format!("not a subnet: {}", kind_of(v)));
-        return;
-    }
-    let Some(id) = id else {
-        sink.skip(&entry, "no `SubnetId`");
+    let Some((id, entry)) = entry_id(v, "SubnetId", "a subnet", position, sink) else {
         return;
     };
     let zone = text(get(v, "AvailabilityZone"));

@@ -17,6 +17,30 @@ pub(super) fn get<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
     (!found.is_null()).then_some(found)
 }
 
+/// The ID of one provider entry (under `id_key`) and how skip reports name it. An entry
+/// that is not an object, or has no ID, is reported to `sink` as skipped and gives `None`.
+pub(super) fn entry_id(
+    v: &Value,
+    id_key: &str,
+    what: &str,
+    position: &str,
+    sink: &mut super::Sink,
+) -> Option<(String, String)> {
+    let id = text(get(v, id_key));
+    let entry = super::entry_name(id.as_deref(), position);
+    if !v.is_object() {
+        sink.skip(&entry, format!("not {what}: {}", kind_of(v)));
+        return None;
+    }
+    match id {
+        Some(id) => Some((id, entry)),
+        None => {
+            sink.skip(&entry, format!("no `{id_key}`"));
+            None
+        }
+    }
+}
+
 /// The first of `keys` that is present.
 pub(super) fn get_any<'v>(value: &'v Value, keys: &[&str]) -> Option<&'v Value> {
     keys.iter().find_map(|k| get(value, k))
