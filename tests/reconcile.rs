@@ -9,39 +9,17 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use assert_cmd::Command;
+mod common;
+
+use common::{ipam, text};
 use ipam::state::State;
 use ipam::state::check::check;
 
 const ROOT: &str = "tests/plans";
 
-fn ipam(cwd: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("ipam")
-        .expect("binary")
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env_remove("IPAM_STATE")
-        .args(args)
-        .output()
-        .expect("run ipam")
-}
-
-fn text(out: &Output) -> String {
-    let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
-    s.push_str(&String::from_utf8_lossy(&out.stderr));
-    s
-}
-
-/// A fresh working directory for one test.
 fn workdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("reconcile")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("work dir");
-    dir
+    common::workdir("reconcile", name)
 }
 
 /// Replaces the plan files in `plan` by those of `step`.

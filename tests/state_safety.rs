@@ -31,7 +31,10 @@ use std::process::{Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use assert_cmd::Command;
+use common::{ipam, text};
 use ipam::plan::SavedPlan;
 use ipam::state::check::check;
 use ipam::state::store::Store;
@@ -42,26 +45,8 @@ const HEADER: &str = "[ipam]\nname = \"t\"\nregions = [\"r1\"]\nowner = \"net\"\
                       [accounts]\nnet = \"100000000001\"\n\n\
                       [pools.corp]\ncidrs = [\"10.0.0.0/16\"]\n";
 
-/// A fresh working directory for one test (tests run in parallel).
 fn workdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("state_safety")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("work dir");
-    dir
-}
-
-/// Runs `ipam` in `cwd` with no colour and no `IPAM_STATE` from the environment.
-fn ipam(cwd: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("ipam")
-        .expect("binary")
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env_remove("IPAM_STATE")
-        .args(args)
-        .output()
-        .expect("run ipam")
+    common::workdir("state_safety", name)
 }
 
 /// The same, as a process of our own to wait for or kill.
@@ -76,12 +61,6 @@ fn spawn_ipam(cwd: &Path, args: &[&str]) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn ipam")
-}
-
-fn text(out: &Output) -> String {
-    let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
-    s.push_str(&String::from_utf8_lossy(&out.stderr));
-    s
 }
 
 /// Asserts success and returns stdout.
