@@ -12,6 +12,7 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("state", "state.schema.json"),
     ("plan-output", "plan-output.schema.json"),
     ("show", "show.schema.json"),
+    ("audit", "audit.schema.json"),
     ("inventory", "inventory.schema.json"),
 ];
 
@@ -34,6 +35,7 @@ pub fn schema(name: &str) -> Option<String> {
         "state" => Some(pretty::<crate::state::State>()),
         "plan-output" => Some(pretty::<crate::render::PlanDocument>()),
         "show" => Some(pretty::<crate::show::ShowDocument>()),
+        "audit" => Some(pretty::<crate::audit::output::AuditDocument>()),
         "inventory" => Some(pretty::<crate::audit::NativeInventory>()),
         _ => None,
     }

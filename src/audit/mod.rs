@@ -3,12 +3,17 @@
 //!
 //! [`inventory`] reads the exports (native JSON, CSV, AWS CLI output, Alibaba Cloud API
 //! responses, Terraform state) into one row per resource CIDR, [`Discovered`], and reports
-//! every entry it could not use as [`Skipped`]. Nothing in this module decides whether a
-//! network is managed, compliant or overlapping: that is the audit's job, on these rows.
+//! every entry it could not use as [`Skipped`]. [`report`] decides, for each row, whether
+//! it is managed, compliant and overlapping, and how much of it is used; [`output`] prints
+//! that. [`import`] adopts discovered VPCs into pools with `auto_import`.
 
+pub mod import;
 pub mod inventory;
+pub mod output;
+pub mod report;
 
 pub use inventory::{
     Discovered, Format, Inventory, Kind, NativeInventory, NativeResource, Skipped, detect,
     native_schema, parse, read, read_all,
 };
+pub use report::{FailOn, Report, audit};

@@ -1,6 +1,7 @@
 //! The command line (SPEC §11): clap definitions and one function per subcommand. This is
 //! the only module that prints.
 
+mod audit;
 mod init;
 mod inspect;
 mod reconcile;
@@ -112,10 +113,59 @@ enum Command {
         #[arg(default_value = ".")]
         path: PathBuf,
     },
+    /// Set cloud inventories against the plan: management, compliance, overlap and IP
+    /// usage of every discovered resource CIDR.
+    Audit {
+        /// Plan file or directory (locates the state).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[command(flatten)]
+        state: StateArg,
+        /// Inventory files: native JSON, CSV, aws ec2 describe-vpcs/describe-subnets output,
+        /// Alibaba Cloud DescribeVpcs/DescribeVSwitches responses, Terraform state.
+        #[arg(long = "inventory", value_name = "FILE", required = true, num_args = 1..)]
+        inventories: Vec<PathBuf>,
+        /// Output format (text, markdown, json) and/or the inventories' format (detected
+        /// from each file when not given); may be given twice, once for each.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Vec<audit::AuditFormat>,
+        /// Same as `--format json`.
+        #[arg(long)]
+        json: bool,
+        /// Exit 1 when any resource CIDR is overlapping, noncompliant or unmanaged
+        /// (comma-separated).
+        #[arg(long, value_enum, value_delimiter = ',', value_name = "STATUS,...")]
+        fail_on: Vec<crate::audit::FailOn>,
+    },
+    /// Adopt discovered VPCs into pools with `auto_import`: plan entries and state in one
+    /// step.
+    Import {
+        /// Plan file or directory.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[command(flatten)]
+        state: StateArg,
+        /// Inventory files, as for `ipam audit`.
+        #[arg(long = "inventory", value_name = "FILE", required = true, num_args = 1..)]
+        inventories: Vec<PathBuf>,
+        /// The inventories' format, when it should not be detected.
+        #[arg(long, value_enum)]
+        format: Option<crate::audit::Format>,
+        /// Plan file to write the adopted VPCs to [default: imported.toml in a plan
+        /// directory; the plan file itself for a single-file plan].
+        #[arg(long, value_name = "FILE")]
+        to: Option<PathBuf>,
+        /// Print what would be adopted and the entries; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// How long to wait for another writer's lock: 0 (fail at once), 30s, 2m.
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = reconcile::parse_duration)]
+        lock_timeout: std::time::Duration,
+    },
     /// Print a JSON Schema: of plan files (default), the state, `plan --format json`,
-    /// `show --json`, or the native inventory format.
+    /// `show --json`, `audit --json`, or the native inventory format.
     Schema {
-        #[arg(default_value = "plan", value_parser = ["plan", "state", "plan-output", "show", "inventory"])]
+        #[arg(default_value = "plan", value_parser = ["plan", "state", "plan-output", "show", "audit", "inventory"])]
         document: String,
     },
     /// Remove a state lock left by an operation that can no longer release it.
@@ -194,6 +244,38 @@ pub fn run() -> ExitCode {
         }
         Command::Check { path, state } => inspect::run_check(&path, state.file.as_deref()),
         Command::Graph { path } => inspect::run_graph(&path),
+        Command::Audit {
+            path,
+            state,
+            inventories,
+            format,
+            json,
+            fail_on,
+        } => audit::run_audit(audit::AuditArgs {
+            path: &path,
+            state: state.file.as_deref(),
+            inventories: &inventories,
+            formats: &format,
+            json,
+            fail_on: &fail_on,
+        }),
+        Command::Import {
+            path,
+            state,
+            inventories,
+            format,
+            to,
+            dry_run,
+            lock_timeout,
+        } => audit::run_import(audit::ImportArgs {
+            path: &path,
+            state: state.file.as_deref(),
+            inventories: &inventories,
+            format,
+            to: to.as_deref(),
+            dry_run,
+            lock_timeout,
+        }),
         Command::ForceUnlock { id, path, state } => {
             inspect::run_force_unlock(&path, &id, state.file.as_deref())
         }

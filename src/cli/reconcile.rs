@@ -64,7 +64,7 @@ fn colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-fn print_diags(d: &Diagnostics) -> ExitCode {
+pub(super) fn print_diags(d: &Diagnostics) -> ExitCode {
     eprint!("{}", render(d, std::io::stderr().is_terminal()));
     ExitCode::from(1)
 }
@@ -154,7 +154,7 @@ pub fn run_plan(args: PlanArgs) -> ExitCode {
 /// The command is done and the process ends next: freeing a large plan's records one by one
 /// would cost more than writing them (about 0.3 s at 100,000 VPCs), so the memory is left for
 /// the operating system to reclaim at exit.
-fn left_to_exit<T>(value: T) {
+pub(super) fn left_to_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
@@ -244,16 +244,20 @@ fn read_saved(target: &Path) -> Result<Option<SavedPlan>, Box<Diag>> {
     Ok(Some(saved))
 }
 
-fn lock(store: &Store, timeout: Duration) -> Result<LockGuard, ExitCode> {
+pub(super) fn lock(
+    store: &Store,
+    operation: &str,
+    timeout: Duration,
+) -> Result<LockGuard, ExitCode> {
     store
-        .lock("apply", timeout)
+        .lock(operation, timeout)
         .map_err(|e| print_diags(&e.diagnostics()))
 }
 
 fn apply_plan(args: &ApplyArgs) -> ExitCode {
     let store = Store::new(state_path(args.target, args.state));
     // Plan under the lock, so nobody writes between the plan shown and the state written.
-    let guard = match lock(&store, args.lock_timeout) {
+    let guard = match lock(&store, "apply", args.lock_timeout) {
         Ok(g) => g,
         Err(code) => return code,
     };
@@ -320,7 +324,7 @@ fn apply_saved(args: &ApplyArgs, saved: &SavedPlan) -> ExitCode {
         ));
     }
     let store = Store::new(args.state.unwrap_or(&saved.state_path));
-    let guard = match lock(&store, args.lock_timeout) {
+    let guard = match lock(&store, "apply", args.lock_timeout) {
         Ok(g) => g,
         Err(code) => return code,
     };

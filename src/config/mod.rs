@@ -22,11 +22,31 @@ pub struct RawPlan {
 /// diagnostic (TOML stops at the first problem in a file); all files are read, so the
 /// problems of every file are reported together.
 pub fn load(path: &Path) -> Result<RawPlan, Diagnostics> {
+    load_with(path, None)
+}
+
+/// Reads the plan at `path` as [`load`] does, with one file's text given instead of read:
+/// `overlay` is a path as [`plan_files`] lists it (a file of the plan, or one that would
+/// be) and its text. This is how a change to the plan files is checked before it is
+/// written.
+pub fn load_with(path: &Path, overlay: Option<(&Path, &str)>) -> Result<RawPlan, Diagnostics> {
     let mut sources = Sources::default();
     let mut diags = Vec::new();
-    let paths = plan_files(path).map_err(|d| Diagnostics::new(Sources::default(), vec![*d]))?;
+    let mut paths = plan_files(path).map_err(|d| Diagnostics::new(Sources::default(), vec![*d]))?;
+    if let Some((extra, _)) = overlay
+        && !paths.iter().any(|p| p == extra)
+    {
+        paths.push(extra.to_path_buf());
+        paths.sort();
+    }
     let mut files = Vec::new();
     for file in paths {
+        if let Some((extra, text)) = overlay
+            && file == extra
+        {
+            files.push(sources.add(&file, text.to_string()));
+            continue;
+        }
         let text = match fs::read(&file) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => text,

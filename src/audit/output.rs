@@ -1,0 +1,564 @@
+//! Audit output (SPEC §8, §11): a table for a person, Markdown for a pull request or a
+//! ticket, and versioned JSON. Each writes as it goes, so a million rows never sit in memory
+//! twice; the same report gives byte-identical output.
+//!
+//! The JSON document has one resource per line (valid JSON, and a nightly audit's output
+//! diffs and greps line by line); [`AuditDocument`] is its shape and its schema.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::ops::Range;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::inventory::{Kind, Skipped};
+use super::report::{Compliance, Management, OverlapStatus, Report, Row, Summary};
+use crate::addr::Prefix;
+use crate::render::JSON_FORMAT_VERSION;
+
+/// `ipam audit --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "ipam audit")]
+pub struct AuditDocument<'a> {
+    /// Version of this document's format.
+    #[serde(borrow)]
+    pub format_version: Cow<'a, str>,
+    pub summary: SummaryJson,
+    /// One row per resource CIDR (a VPC with a secondary CIDR has two), sorted by CIDR,
+    /// then VPCs before subnets, then ID.
+    #[serde(borrow)]
+    pub resources: Vec<ResourceJson<'a>>,
+    /// Every inventory entry that could not be used, in reading order.
+    #[serde(borrow)]
+    pub skipped: Vec<SkippedJson<'a>>,
+}
+
+/// Counts of rows by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryJson {
+    /// Rows (resource CIDRs).
+    pub resources: usize,
+    pub managed: usize,
+    pub unmanaged: usize,
+    pub ignored: usize,
+    pub compliant: usize,
+    pub noncompliant: usize,
+    pub overlapping: usize,
+    /// Inventory entries skipped.
+    pub skipped: usize,
+}
+
+impl From<Summary> for SummaryJson {
+    fn from(s: Summary) -> SummaryJson {
+        SummaryJson {
+            resources: s.resources,
+            managed: s.managed,
+            unmanaged: s.unmanaged,
+            ignored: s.ignored,
+            compliant: s.compliant,
+            noncompliant: s.noncompliant,
+            overlapping: s.overlapping,
+            skipped: s.skipped,
+        }
+    }
+}
+
+/// One resource CIDR and its statuses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceJson<'a> {
+    /// The cloud's ID.
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub cidr: Prefix,
+    #[serde(borrow)]
+    pub region: Option<Cow<'a, str>>,
+    /// The owner account, as the inventory gives it.
+    #[serde(borrow)]
+    pub account: Option<Cow<'a, str>>,
+    /// A subnet's VPC.
+    #[serde(borrow)]
+    pub vpc_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub zone: Option<Cow<'a, str>>,
+    /// The `Name` tag or the provider's name.
+    #[serde(borrow)]
+    pub name: Option<Cow<'a, str>>,
+    /// Whether this is the resource's primary CIDR.
+    pub primary: bool,
+    /// The scope the row was audited in.
+    #[serde(borrow)]
+    pub scope: Cow<'a, str>,
+    /// `managed`: the CIDR is a recorded allocation and this resource holds it;
+    /// `unmanaged`; `ignored`: listed in the plan's `[audit] ignore`.
+    pub management: Management,
+    /// `compliant` or `noncompliant` (managed rows), `unmanaged`, or `ignored`.
+    pub compliance: Compliance,
+    /// Every rule a noncompliant row breaks.
+    #[serde(borrow)]
+    pub reasons: Vec<Cow<'a, str>>,
+    /// `overlapping`, `nonoverlapping`, or `ignored`.
+    pub overlap: OverlapStatus,
+    /// The IDs of overlapping rows in the same scope, and the addresses (`vpc.NAME`,
+    /// `reservation.NAME`) of overlapping recorded allocations no row holds; sorted.
+    #[serde(borrow)]
+    pub overlaps_with: Vec<Cow<'a, str>>,
+    /// For a VPC, the share of its addresses in its subnets; for a subnet, used / total.
+    /// 0–1, or null when the inventory does not tell.
+    pub ip_usage: Option<f64>,
+    /// For a managed row, the recorded allocation: `vpc.NAME` or `vpc.NAME.subnet.S`.
+    #[serde(borrow)]
+    pub address: Option<Cow<'a, str>>,
+    /// For a managed row, the pool its block is in.
+    #[serde(borrow)]
+    pub pool: Option<Cow<'a, str>>,
+    /// The inventory file the row was read from.
+    #[serde(borrow)]
+    pub source: Cow<'a, str>,
+}
+
+/// An inventory entry that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedJson<'a> {
+    /// `FILE: ENTRY`.
+    #[serde(borrow)]
+    pub source: Cow<'a, str>,
+    /// Why, with the fix where there is one.
+    #[serde(borrow)]
+    pub reason: Cow<'a, str>,
+}
+
+impl<'a> From<&'a Skipped> for SkippedJson<'a> {
+    fn from(s: &'a Skipped) -> SkippedJson<'a> {
+        SkippedJson {
+            source: Cow::Borrowed(&s.source),
+            reason: Cow::Borrowed(&s.reason),
+        }
+    }
+}
+
+fn borrowed(s: Option<&str>) -> Option<Cow<'_, str>> {
+    s.map(Cow::Borrowed)
+}
+
+impl<'a> ResourceJson<'a> {
+    pub fn of(row: Row<'a>) -> ResourceJson<'a> {
+        let r = row.resource;
+        ResourceJson {
+            id: Cow::Borrowed(&*r.id),
+            kind: r.kind,
+            cidr: r.cidr,
+            region: borrowed(r.region.as_deref()),
+            account: borrowed(r.account.as_deref()),
+            vpc_id: borrowed(r.vpc_id.as_deref()),
+            zone: borrowed(r.zone.as_deref()),
+            name: borrowed(r.name.as_deref()),
+            primary: r.primary,
+            scope: Cow::Borrowed(row.scope),
+            management: row.management,
+            compliance: row.compliance,
+            reasons: row
+                .reasons
+                .iter()
+                .map(|s| Cow::Borrowed(s.as_str()))
+                .collect(),
+            overlap: row.overlap,
+            overlaps_with: row
+                .overlaps_with
+                .iter()
+                .map(|s| Cow::Borrowed(s.as_str()))
+                .collect(),
+            ip_usage: row.ip_usage,
+            address: row.holder.map(|h| Cow::Owned(h.address.to_string())),
+            pool: row.holder.map(|h| Cow::Borrowed(h.pool)),
+            source: Cow::Borrowed(&*r.source),
+        }
+    }
+}
+
+/// Writes `audit --json`: an [`AuditDocument`], one resource and one skip per line.
+pub fn json(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "{{")?;
+    writeln!(out, "  \"format_version\": \"{JSON_FORMAT_VERSION}\",")?;
+    write!(out, "  \"summary\": ")?;
+    serde_json::to_writer(&mut *out, &SummaryJson::from(report.summary()))
+        .map_err(io::Error::other)?;
+    writeln!(out, ",")?;
+    // Each row after the first starts with the comma and line break that end the one
+    // before it, so rows render independently.
+    write!(out, "  \"resources\": [")?;
+    let first = report.rows().next().map(|row| row.resource);
+    write_rows(report, out, |row, buf| {
+        let lead: &[u8] = if first.is_some_and(|f| std::ptr::eq(f, row.resource)) {
+            b"\n    "
+        } else {
+            b",\n    "
+        };
+        buf.extend_from_slice(lead);
+        // Writing into a Vec cannot fail, and every field serializes.
+        let _ = serde_json::to_writer(&mut *buf, &ResourceJson::of(row));
+    })?;
+    writeln!(out, "{}],", if report.is_empty() { "" } else { "\n  " })?;
+    write!(out, "  \"skipped\": [")?;
+    for (i, s) in report.skipped.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, &SkippedJson::from(s)).map_err(io::Error::other)?;
+    }
+    writeln!(
+        out,
+        "{}]",
+        if report.skipped.is_empty() {
+            ""
+        } else {
+            "\n  "
+        }
+    )?;
+    writeln!(out, "}}")
+}
+
+/// How many overlapping IDs a table row lists before "and N more".
+const SHOWN_OVERLAPS: usize = 5;
+
+/// ANSI colours for the statuses that need attention, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub colour: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// The cells of a row, as the table and Markdown show them, written into `buf` (reused from
+/// row to row), with the end of each cell.
+fn cells(row: &Row, buf: &mut String) -> [usize; 9] {
+    use std::fmt::Write as _;
+    let r = row.resource;
+    buf.clear();
+    let mut ends = [0; 9];
+    let _ = write!(buf, "{}", r.cidr);
+    ends[0] = buf.len();
+    let texts = [
+        r.kind.as_str(),
+        &r.id,
+        r.region.as_deref().unwrap_or("-"),
+        r.account.as_deref().unwrap_or("-"),
+        row.management.as_str(),
+        row.compliance.as_str(),
+        row.overlap.as_str(),
+    ];
+    for (i, text) in texts.into_iter().enumerate() {
+        buf.push_str(text);
+        ends[i + 1] = buf.len();
+    }
+    match row.ip_usage {
+        Some(share) => percent(share, buf),
+        None => buf.push('-'),
+    }
+    ends[8] = buf.len();
+    ends
+}
+
+/// The `i`-th cell of [`cells`].
+fn nth<'b>(buf: &'b str, ends: &[usize; 9], i: usize) -> &'b str {
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &buf[start..ends[i]]
+}
+
+const HEADERS: [&str; 9] = [
+    "CIDR",
+    "TYPE",
+    "ID",
+    "REGION",
+    "ACCOUNT",
+    "MANAGEMENT",
+    "COMPLIANCE",
+    "OVERLAP",
+    "IP USAGE",
+];
+
+/// A share as a percentage: whole numbers bare, else one decimal; a share too small to
+/// show as 0.1% is `<0.1%`.
+fn percent(share: f64, out: &mut String) {
+    use std::fmt::Write as _;
+    let p = share * 100.0;
+    let _ = if p == p.trunc() {
+        write!(out, "{p:.0}%")
+    } else if p < 0.05 {
+        write!(out, "<0.1%")
+    } else {
+        write!(out, "{p:.1}%")
+    };
+}
+
+/// The notes under a row: each broken rule, then what it overlaps.
+fn notes(row: &Row) -> Vec<String> {
+    let mut notes: Vec<String> = row.reasons.to_vec();
+    if !row.overlaps_with.is_empty() {
+        let shown: Vec<&str> = row
+            .overlaps_with
+            .iter()
+            .take(SHOWN_OVERLAPS)
+            .map(String::as_str)
+            .collect();
+        let more = row.overlaps_with.len() - shown.len();
+        let mut line = format!("overlaps {}", shown.join(", "));
+        if more > 0 {
+            line.push_str(&format!(" and {more} more"));
+        }
+        notes.push(line);
+    }
+    notes
+}
+
+/// The summary line: `Audit: N resource CIDRs: …`.
+pub fn summary_line(s: &Summary) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut line = format!(
+        "Audit: {}: {} managed, {} unmanaged, {} ignored; {} compliant, {} noncompliant; {} overlapping.",
+        plural(s.resources, "resource CIDR", "resource CIDRs"),
+        s.managed,
+        s.unmanaged,
+        s.ignored,
+        s.compliant,
+        s.noncompliant,
+        s.overlapping
+    );
+    if s.skipped > 0 {
+        line.push_str(&format!(
+            " {} skipped.",
+            plural(s.skipped, "inventory entry", "inventory entries")
+        ));
+    }
+    line
+}
+
+/// Runs `f` over `0..n` split into one part per core, and gives the results in order.
+/// Rendering a million rows is most of an audit's time, and rows render independently.
+fn parallel<T: Send>(n: usize, f: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |w| w.get())
+        .clamp(1, 8);
+    let part = n.div_ceil(workers).max(1);
+    let ranges: Vec<Range<usize>> = (0..workers)
+        .map(|w| (w * part).min(n)..((w + 1) * part).min(n))
+        .collect();
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = ranges[1..]
+            .iter()
+            .cloned()
+            .map(|r| s.spawn(move || f(r)))
+            .collect();
+        let mut results = vec![f(ranges[0].clone())];
+        results.extend(handles.into_iter().map(|h| {
+            h.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }));
+        results
+    })
+}
+
+/// Writes every row, rendered by `render` on all cores a batch at a time, in order.
+fn write_rows(
+    report: &Report,
+    out: &mut impl Write,
+    render: impl Fn(Row, &mut Vec<u8>) + Sync,
+) -> io::Result<()> {
+    const BATCH: usize = 1 << 16;
+    let mut start = 0;
+    while start < report.len() {
+        let end = (start + BATCH).min(report.len());
+        let parts = parallel(end - start, |r| {
+            let mut buf = Vec::with_capacity(r.len() * 256);
+            for row in report.rows_at(start + r.start..start + r.end) {
+                render(row, &mut buf);
+            }
+            buf
+        });
+        for part in parts {
+            out.write_all(&part)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// The report for a person: a table sorted by CIDR, notes under the rows that need them, the
+/// summary, and every skipped entry.
+pub fn text(report: &Report, style: Style, out: &mut impl Write) -> io::Result<()> {
+    let widths = parallel(report.len(), |r| {
+        let mut buf = String::new();
+        let mut widths = HEADERS.map(str::len);
+        for row in report.rows_at(r) {
+            let ends = cells(&row, &mut buf);
+            for (i, w) in widths.iter_mut().enumerate() {
+                *w = (*w).max(nth(&buf, &ends, i).chars().count());
+            }
+        }
+        widths
+    })
+    .into_iter()
+    .fold(HEADERS.map(str::len), |a, b| {
+        std::array::from_fn(|i| a[i].max(b[i]))
+    });
+    let pad = |line: &mut String, text: &str, width: usize| {
+        line.push_str(text);
+        let n = width.saturating_sub(text.chars().count());
+        line.extend(std::iter::repeat_n(' ', n));
+    };
+    if !report.is_empty() {
+        let mut line = String::new();
+        for (i, h) in HEADERS.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            pad(&mut line, h, widths[i]);
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    let indent = " ".repeat(widths[0] + 2);
+    write_rows(report, out, |row, out| {
+        let mut buf = String::new();
+        let mut line = String::new();
+        let ends = cells(&row, &mut buf);
+        for (i, &w) in widths.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let c = nth(&buf, &ends, i);
+            let code = match (i, c) {
+                (5, "unmanaged") => Some("33"),
+                (6, "noncompliant") | (7, "overlapping") => Some("31"),
+                _ => None,
+            };
+            match code {
+                Some(code) if style.colour => {
+                    let mut padded = String::new();
+                    pad(&mut padded, c, w);
+                    line.push_str(&style.paint(code, &padded));
+                }
+                _ => pad(&mut line, c, w),
+            }
+        }
+        out.extend_from_slice(line.trim_end().as_bytes());
+        out.push(b'\n');
+        if !row.reasons.is_empty() || !row.overlaps_with.is_empty() {
+            for note in notes(&row) {
+                out.extend_from_slice(format!("{indent}↳ {note}\n").as_bytes());
+            }
+        }
+    })?;
+    if !report.is_empty() {
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", summary_line(&report.summary()))?;
+    if !report.skipped.is_empty() {
+        writeln!(out, "\nSkipped inventory entries:")?;
+        for s in &report.skipped {
+            writeln!(out, "  {}: {}", s.source, s.reason)?;
+        }
+    }
+    Ok(())
+}
+
+/// A Markdown table cell: pipes escaped, line breaks flattened.
+fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+/// The report for a pull request or a ticket: the summary, a warning when anything needs
+/// attention, the table, and the skipped entries folded.
+pub fn markdown(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    let s = report.summary();
+    writeln!(out, "### ipam audit\n")?;
+    writeln!(out, "{}\n", summary_line(&s))?;
+    let mut attention = Vec::new();
+    if s.overlapping > 0 {
+        attention.push(format!("{} overlapping", s.overlapping));
+    }
+    if s.noncompliant > 0 {
+        attention.push(format!("{} noncompliant", s.noncompliant));
+    }
+    if s.unmanaged > 0 {
+        attention.push(format!("{} unmanaged", s.unmanaged));
+    }
+    if !attention.is_empty() {
+        writeln!(
+            out,
+            "> [!WARNING]\n> Resource CIDRs that need attention: {}.\n",
+            attention.join(", ")
+        )?;
+    }
+    if !report.is_empty() {
+        writeln!(
+            out,
+            "| CIDR | Type | ID | Region | Account | Management | Compliance | Overlap | IP usage | Notes |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|---|---|---|---|")?;
+        let mut buf = String::new();
+        for row in report.rows() {
+            let ends = cells(&row, &mut buf);
+            let c = |i: usize| nth(&buf, &ends, i);
+            let strong = |text: &str, flag: bool| {
+                if flag {
+                    format!("**{text}**")
+                } else {
+                    text.to_string()
+                }
+            };
+            writeln!(
+                out,
+                "| `{}` | {} | `{}` | {} | {} | {} | {} | {} | {} | {} |",
+                c(0),
+                c(1),
+                cell(c(2)),
+                cell(c(3)),
+                cell(c(4)),
+                strong(c(5), row.management == Management::Unmanaged),
+                strong(c(6), row.compliance == Compliance::Noncompliant),
+                strong(c(7), row.overlap == OverlapStatus::Overlapping),
+                c(8),
+                cell(&notes(&row).join("; "))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !report.skipped.is_empty() {
+        writeln!(
+            out,
+            "<details><summary>{} inventory entr{} skipped</summary>\n",
+            report.skipped.len(),
+            if report.skipped.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            }
+        )?;
+        for sk in &report.skipped {
+            writeln!(
+                out,
+                "- `{}`: {}",
+                sk.source.replace('`', "'"),
+                cell(&sk.reason)
+            )?;
+        }
+        writeln!(out, "\n</details>")?;
+    }
+    Ok(())
+}
