@@ -115,7 +115,10 @@ fn measure(name: &str, mut f: impl FnMut() -> (Duration, Option<f64>)) -> Durati
     for _ in 0..RUNS {
         let (t, mib) = f();
         times.push(t);
-        peak = peak.max(mib);
+        peak = match (peak, mib) {
+            (Some(p), Some(m)) => Some(p.max(m)),
+            (p, m) => p.or(m),
+        };
     }
     times.sort();
     let median = times[times.len() / 2];
