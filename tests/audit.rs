@@ -697,3 +697,44 @@ fn bundled_inventories_audit_against_the_enterprise_example() {
         "the masked IPv6 block of the Alibaba sample"
     );
 }
+
+/// A reader that stops early (`| head`) ends the audit quietly: no panic, no error report.
+#[test]
+fn a_closed_pipe_ends_the_report_quietly() {
+    use std::io::Read as _;
+    let dir = applied("pipe");
+    let mut big =
+        String::from(r#"{"format": "ipam-inventory", "format_version": 1, "resources": ["#);
+    for i in 0..5_000 {
+        if i > 0 {
+            big.push(',');
+        }
+        big.push_str(&format!(
+            r#"{{"id": "vpc-{i}", "type": "vpc", "cidr": "10.{}.{}.0/24"}}"#,
+            100 + i / 256,
+            i % 256
+        ));
+    }
+    big.push_str("]}");
+    fs::write(dir.join("big.json"), big).expect("big");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ipam"))
+        .current_dir(&dir)
+        .args(["audit", "plan", "--inventory", "big.json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("some output");
+    // The pipe is closed here, with most of the report unwritten.
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.is_empty(), "{err}");
+    assert!(!out.status.success());
+}

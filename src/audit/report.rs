@@ -315,10 +315,44 @@ const PUBLIC: &str = "public";
 /// Audits an inventory against the recorded state of a plan.
 pub fn audit<'a>(model: &'a Model, records: &'a Records, inventory: Inventory) -> Report<'a> {
     let Inventory { resources, skipped } = inventory;
+    // IP usage and the output order need nothing else: a thread of their own.
+    let (usage, order, found) = std::thread::scope(|s| {
+        let side = s.spawn(|| (ip_usage(&resources), sorted(&resources)));
+        let found = statuses(model, records, &resources);
+        let (usage, order) = side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (usage, order, found)
+    });
+    let (targets, scopes, status) = found;
+    let status = status
+        .into_iter()
+        .zip(usage)
+        .map(|(mut s, u)| {
+            s.ip_usage = u;
+            s
+        })
+        .collect();
+    Report {
+        resources,
+        status,
+        order,
+        targets,
+        scopes,
+        skipped,
+    }
+}
+
+/// Everything but IP usage: what holds what, scopes, overlaps, compliance.
+fn statuses<'a>(
+    model: &'a Model,
+    records: &'a Records,
+    resources: &[Discovered],
+) -> (Vec<Target<'a>>, Vec<&'a str>, Vec<Status>) {
     let vpcs: Vec<(&'a str, &'a VpcRecord)> =
         records.vpcs.iter().map(|(n, v)| (n.as_str(), v)).collect();
     let targets = targets(&vpcs);
-    let held = hold(&resources, &vpcs, &targets);
+    let held = hold(resources, &vpcs, &targets);
     let ignored: Vec<bool> = resources
         .iter()
         .map(|r| {
@@ -331,15 +365,14 @@ pub fn audit<'a>(model: &'a Model, records: &'a Records, inventory: Inventory) -
         })
         .collect();
     let scopes = Scopes::new(records);
-    let scope = scope_rows(&resources, &held, &targets, &scopes);
+    let scope = scope_rows(resources, &held, &targets, &scopes);
     let mut consumed = vec![false; targets.len()];
     for t in held.iter().flatten() {
         consumed[*t] = true;
     }
-    let bound = bound_ids(&resources, &held, &targets, vpcs.len());
+    let bound = bound_ids(resources, &held, &targets, vpcs.len());
     let partners = partners(records, &vpcs, &targets, &consumed, &bound, &scopes);
-    let mut overlapping = overlap_rows(&resources, &ignored, &scope, scopes.names.len(), &partners);
-    let usage = ip_usage(&resources);
+    let mut overlapping = overlap_rows(resources, &ignored, &scope, scopes.names.len(), &partners);
     let owner = Owner::new(model);
 
     let status: Vec<Status> = (0..resources.len())
@@ -352,7 +385,7 @@ pub fn audit<'a>(model: &'a Model, records: &'a Records, inventory: Inventory) -
                 overlap: OverlapStatus::Ignored,
                 scope: scope[i],
                 holder,
-                ip_usage: usage[i],
+                ip_usage: None,
                 notes: None,
             };
             if ignored[i] {
@@ -388,15 +421,7 @@ pub fn audit<'a>(model: &'a Model, records: &'a Records, inventory: Inventory) -
             status
         })
         .collect();
-    let order = sorted(&resources);
-    Report {
-        resources,
-        status,
-        order,
-        targets,
-        scopes: scopes.names,
-        skipped,
-    }
+    (targets, scopes.names, status)
 }
 
 /// Row indices by CIDR, kind, then ID: compact keys sorted, then the rare runs of one CIDR
