@@ -10,16 +10,18 @@
 //!
 //! for 100,000 and 1,000,000 resource CIDRs, so growth can be read off. Each is the real
 //! binary, timed from spawn to exit, with its peak resident memory from GNU time; each case
-//! is run `RUNS` times and the median printed. Then one audit in process, phase by phase.
+//! is run `common::RUNS` times and the median printed. Then one audit in process, phase by phase.
 
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 5;
+mod common;
+
+use common::{measure, run_cli};
+
 /// VPCs the plan records.
 const RECORDED: usize = 10_000;
 /// Subnets per VPC in the inventories.
@@ -80,59 +82,6 @@ fn inventory(file: &Path, vpcs: usize) {
         }
     }
     let _ = writeln!(out, "\n]}}");
-}
-
-/// Runs the `ipam` binary as a user would (output to /dev/null) under GNU time: wall
-/// seconds and the process's peak resident memory in MiB (`None` without /usr/bin/time).
-fn run_cli(args: &[&str]) -> (Duration, Option<f64>) {
-    let time = Path::new("/usr/bin/time");
-    let mut cmd = if time.exists() {
-        let mut c = Command::new(time);
-        c.args(["-f", "%M", env!("CARGO_BIN_EXE_ipam")]);
-        c
-    } else {
-        Command::new(env!("CARGO_BIN_EXE_ipam"))
-    };
-    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
-    let start = Instant::now();
-    let out = cmd.output().expect("run ipam");
-    let elapsed = start.elapsed();
-    assert!(
-        out.status.success(),
-        "ipam {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let kb = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse::<f64>().ok());
-    (elapsed, kb.map(|k| k / 1024.0))
-}
-
-fn measure(name: &str, mut f: impl FnMut() -> (Duration, Option<f64>)) -> Duration {
-    let mut times = Vec::new();
-    let mut peak: Option<f64> = None;
-    for _ in 0..RUNS {
-        let (t, mib) = f();
-        times.push(t);
-        peak = match (peak, mib) {
-            (Some(p), Some(m)) => Some(p.max(m)),
-            (p, m) => p.or(m),
-        };
-    }
-    times.sort();
-    let median = times[times.len() / 2];
-    let runs: Vec<String> = times
-        .iter()
-        .map(|t| format!("{:.2}", t.as_secs_f64()))
-        .collect();
-    let memory = peak.map_or(String::new(), |m| format!(", peak {m:.0} MiB"));
-    println!(
-        "{name}: median {:.2} s (runs {}){memory}",
-        median.as_secs_f64(),
-        runs.join(" ")
-    );
-    median
 }
 
 /// One audit in process, phase by phase.

@@ -9,20 +9,22 @@
 //!
 //! for 1,000/10,000 and 10,000/100,000 (pools/VPCs), so growth can be read off. Each is the
 //! real binary, timed from spawn to exit, with its peak resident memory from GNU time. Each
-//! case is run `RUNS` times; the median is printed. Then one plan+apply in process, phase by
+//! case is run `common::RUNS` times; the median is printed. Then one plan+apply in process, phase by
 //! phase. Criterion is not used here: one iteration takes about a second, and peak memory is
 //! part of the target.
 
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{measure, run_cli};
 
 use ipam::state::store::{Store, new_lineage};
 use ipam::state::{FORMAT_VERSION, Records, State};
 
-const RUNS: usize = 5;
 const TEAMS: usize = 10;
 
 fn generate(dir: &Path, pools: usize, vpcs: usize) {
@@ -47,55 +49,6 @@ fn generate(dir: &Path, pools: usize, vpcs: usize) {
     for (team, text) in files.iter().enumerate() {
         fs::write(dir.join(format!("20-team-{team}.toml")), text).expect("write vpcs");
     }
-}
-
-/// Runs the `ipam` binary as a user would (output to /dev/null) under GNU time: wall
-/// seconds and the process's peak resident memory in MiB (`None` without /usr/bin/time).
-fn run_cli(args: &[&str]) -> (Duration, Option<f64>) {
-    let time = Path::new("/usr/bin/time");
-    let mut cmd = if time.exists() {
-        let mut c = Command::new(time);
-        c.args(["-f", "%M", env!("CARGO_BIN_EXE_ipam")]);
-        c
-    } else {
-        Command::new(env!("CARGO_BIN_EXE_ipam"))
-    };
-    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
-    let start = Instant::now();
-    let out = cmd.output().expect("run ipam");
-    let elapsed = start.elapsed();
-    assert!(
-        out.status.success(),
-        "ipam {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let kb = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse::<f64>().ok());
-    (elapsed, kb.map(|k| k / 1024.0))
-}
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
-}
-
-fn measure(name: &str, mut f: impl FnMut() -> (Duration, Option<f64>)) -> Duration {
-    let mut times = Vec::new();
-    let mut peak: f64 = 0.0;
-    for _ in 0..RUNS {
-        let (t, mib) = f();
-        times.push(t);
-        peak = peak.max(mib.unwrap_or(0.0));
-    }
-    let m = median(times);
-    println!(
-        "{name:<40} {:>9.3} s   peak {:>6.0} MiB",
-        m.as_secs_f64(),
-        peak
-    );
-    m
 }
 
 /// One plan+apply of the large case, phase by phase, to show where the time goes.

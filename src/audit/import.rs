@@ -487,6 +487,14 @@ fn joins(a: &Adoption, pool: &Pool, model: &Model) -> Result<(), String> {
     Ok(())
 }
 
+/// A discovered resource's tags, to be written into the plan.
+fn owned_tags(row: &Discovered) -> BTreeMap<String, String> {
+    row.tags
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 fn adoption(c: &Candidate) -> Adoption {
     let row = c.row;
     Adoption {
@@ -499,11 +507,7 @@ fn adoption(c: &Candidate) -> Adoption {
         ipv6: None,
         region: row.region.as_deref().unwrap_or_default().to_string(),
         owner: c.owner.clone(),
-        tags: row
-            .tags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        tags: owned_tags(row),
         name: row.name.as_deref().map(str::to_string),
         subnets: Vec::new(),
         source: row.source.to_string(),
@@ -561,11 +565,7 @@ fn add_subnets(
             cidr: s.cidr,
             zone: s.zone.as_deref().map(str::to_string),
             name: s.name.as_deref().map(str::to_string),
-            tags: s
-                .tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            tags: owned_tags(s),
         });
     }
 }

@@ -25,7 +25,7 @@ pub struct AuditDocument<'a> {
     /// Version of this document's format.
     #[serde(borrow)]
     pub format_version: Cow<'a, str>,
-    pub summary: SummaryJson,
+    pub summary: Summary,
     /// One row per resource CIDR (a VPC with a secondary CIDR has two), sorted by CIDR,
     /// then VPCs before subnets, then ID.
     #[serde(borrow)]
@@ -33,37 +33,6 @@ pub struct AuditDocument<'a> {
     /// Every inventory entry that could not be used, in reading order.
     #[serde(borrow)]
     pub skipped: Vec<SkippedJson<'a>>,
-}
-
-/// Counts of rows by status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SummaryJson {
-    /// Rows (resource CIDRs).
-    pub resources: usize,
-    pub managed: usize,
-    pub unmanaged: usize,
-    pub ignored: usize,
-    pub compliant: usize,
-    pub noncompliant: usize,
-    pub overlapping: usize,
-    /// Inventory entries skipped.
-    pub skipped: usize,
-}
-
-impl From<Summary> for SummaryJson {
-    fn from(s: Summary) -> SummaryJson {
-        SummaryJson {
-            resources: s.resources,
-            managed: s.managed,
-            unmanaged: s.unmanaged,
-            ignored: s.ignored,
-            compliant: s.compliant,
-            noncompliant: s.noncompliant,
-            overlapping: s.overlapping,
-            skipped: s.skipped,
-        }
-    }
 }
 
 /// One resource CIDR and its statuses.
@@ -187,8 +156,7 @@ pub fn json(report: &Report, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "{{")?;
     writeln!(out, "  \"format_version\": \"{JSON_FORMAT_VERSION}\",")?;
     write!(out, "  \"summary\": ")?;
-    serde_json::to_writer(&mut *out, &SummaryJson::from(report.summary()))
-        .map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *out, &report.summary()).map_err(io::Error::other)?;
     writeln!(out, ",")?;
     // Each row after the first starts with the comma and line break that end the one
     // before it, so rows render independently.

@@ -180,9 +180,11 @@ pub struct Report<'a> {
     pub skipped: Vec<Skipped>,
 }
 
-/// Counts over a report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Counts of rows by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
+    /// Rows (resource CIDRs).
     pub resources: usize,
     pub managed: usize,
     pub unmanaged: usize,
@@ -190,6 +192,7 @@ pub struct Summary {
     pub compliant: usize,
     pub noncompliant: usize,
     pub overlapping: usize,
+    /// Inventory entries skipped.
     pub skipped: usize,
 }
 

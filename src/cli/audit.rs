@@ -17,54 +17,45 @@ use crate::state::check::check;
 use crate::state::store::{Store, new_lineage};
 use crate::state::{FORMAT_VERSION, Records, State};
 
-/// `--format` of `ipam audit`: how to print, and the inventories' format when it should
-/// not be detected. Either or both may be given.
+/// How the report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuditFormat {
+pub enum Output {
     /// A table (the default).
     Text,
     /// Markdown, for a pull request or a ticket.
     Markdown,
     /// JSON (`schemas/audit.schema.json`), as `--json`.
     Json,
-    /// Inventories in the native JSON format.
-    Native,
-    /// Inventories in CSV.
-    Csv,
-    /// Inventories from `aws ec2 describe-vpcs`.
-    AwsVpcs,
-    /// Inventories from `aws ec2 describe-subnets`.
-    AwsSubnets,
-    /// Inventories from Alibaba Cloud DescribeVpcs.
-    AlibabaVpcs,
-    /// Inventories from Alibaba Cloud DescribeVSwitches.
-    #[value(name = "alibaba-vswitches")]
-    AlibabaVSwitches,
-    /// Inventories from Terraform state.
-    Terraform,
 }
 
-impl AuditFormat {
-    fn inventory(self) -> Option<Format> {
+/// `--format` of `ipam audit`: how to print, or the inventories' format when it should not
+/// be detected. Either or both may be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditFormat {
+    Output(Output),
+    Inventory(Format),
+}
+
+impl clap::ValueEnum for AuditFormat {
+    fn value_variants<'a>() -> &'a [AuditFormat] {
+        static ALL: std::sync::LazyLock<Vec<AuditFormat>> = std::sync::LazyLock::new(|| {
+            Output::value_variants()
+                .iter()
+                .map(|o| AuditFormat::Output(*o))
+                .chain(Format::ALL.iter().map(|f| AuditFormat::Inventory(*f)))
+                .collect()
+        });
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         match self {
-            AuditFormat::Text | AuditFormat::Markdown | AuditFormat::Json => None,
-            AuditFormat::Native => Some(Format::Native),
-            AuditFormat::Csv => Some(Format::Csv),
-            AuditFormat::AwsVpcs => Some(Format::AwsVpcs),
-            AuditFormat::AwsSubnets => Some(Format::AwsSubnets),
-            AuditFormat::AlibabaVpcs => Some(Format::AlibabaVpcs),
-            AuditFormat::AlibabaVSwitches => Some(Format::AlibabaVSwitches),
-            AuditFormat::Terraform => Some(Format::Terraform),
+            AuditFormat::Output(o) => o.to_possible_value(),
+            AuditFormat::Inventory(f) => f
+                .to_possible_value()
+                .map(|v| v.help(format!("inventories: {}", f.describe()))),
         }
     }
-}
-
-/// How the report is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Output {
-    Text,
-    Markdown,
-    Json,
 }
 
 pub struct AuditArgs<'a> {
@@ -81,8 +72,8 @@ fn formats(args: &AuditArgs) -> Result<(Output, Option<Format>), Box<Diag>> {
     let mut output = args.json.then_some(Output::Json);
     let mut inventory = None;
     for f in args.formats {
-        match f.inventory() {
-            Some(i) => {
+        match *f {
+            AuditFormat::Inventory(i) => {
                 if inventory.is_some_and(|x| x != i) {
                     return Err(Box::new(
                         Diag::error(
@@ -94,12 +85,7 @@ fn formats(args: &AuditArgs) -> Result<(Output, Option<Format>), Box<Diag>> {
                 }
                 inventory = Some(i);
             }
-            None => {
-                let o = match f {
-                    AuditFormat::Markdown => Output::Markdown,
-                    AuditFormat::Json => Output::Json,
-                    _ => Output::Text,
-                };
+            AuditFormat::Output(o) => {
                 if output.is_some_and(|x| x != o) {
                     return Err(Box::new(
                         Diag::error(

@@ -121,10 +121,8 @@ enum Command {
         path: PathBuf,
         #[command(flatten)]
         state: StateArg,
-        /// Inventory files: native JSON, CSV, aws ec2 describe-vpcs/describe-subnets output,
-        /// Alibaba Cloud DescribeVpcs/DescribeVSwitches responses, Terraform state.
-        #[arg(long = "inventory", value_name = "FILE", required = true, num_args = 1..)]
-        inventories: Vec<PathBuf>,
+        #[command(flatten)]
+        inventory: InventoryArg,
         /// Output format (text, markdown, json) and/or the inventories' format (detected
         /// from each file when not given); may be given twice, once for each.
         #[arg(long, value_enum, value_name = "FORMAT")]
@@ -145,9 +143,8 @@ enum Command {
         path: PathBuf,
         #[command(flatten)]
         state: StateArg,
-        /// Inventory files, as for `ipam audit`.
-        #[arg(long = "inventory", value_name = "FILE", required = true, num_args = 1..)]
-        inventories: Vec<PathBuf>,
+        #[command(flatten)]
+        inventory: InventoryArg,
         /// The inventories' format, when it should not be detected.
         #[arg(long, value_enum)]
         format: Option<crate::audit::Format>,
@@ -178,6 +175,15 @@ enum Command {
         #[command(flatten)]
         state: StateArg,
     },
+}
+
+/// What exists in the clouds (SPEC §8).
+#[derive(Debug, clap::Args)]
+struct InventoryArg {
+    /// Inventory files: native JSON, CSV, aws ec2 describe-vpcs/describe-subnets output,
+    /// Alibaba Cloud DescribeVpcs/DescribeVSwitches responses, Terraform state.
+    #[arg(long = "inventory", value_name = "FILE", required = true, num_args = 1..)]
+    files: Vec<PathBuf>,
 }
 
 /// Where the recorded state is (SPEC §7).
@@ -247,14 +253,14 @@ pub fn run() -> ExitCode {
         Command::Audit {
             path,
             state,
-            inventories,
+            inventory,
             format,
             json,
             fail_on,
         } => audit::run_audit(audit::AuditArgs {
             path: &path,
             state: state.file.as_deref(),
-            inventories: &inventories,
+            inventories: &inventory.files,
             formats: &format,
             json,
             fail_on: &fail_on,
@@ -262,7 +268,7 @@ pub fn run() -> ExitCode {
         Command::Import {
             path,
             state,
-            inventories,
+            inventory,
             format,
             to,
             dry_run,
@@ -270,7 +276,7 @@ pub fn run() -> ExitCode {
         } => audit::run_import(audit::ImportArgs {
             path: &path,
             state: state.file.as_deref(),
-            inventories: &inventories,
+            inventories: &inventory.files,
             format,
             to: to.as_deref(),
             dry_run,
