@@ -216,6 +216,15 @@ impl FailOn {
         }
     }
 
+    /// The status of the rows it names.
+    pub const fn status(self) -> &'static str {
+        match self {
+            FailOn::Overlap => OverlapStatus::Overlapping.as_str(),
+            FailOn::Noncompliant => Compliance::Noncompliant.as_str(),
+            FailOn::Unmanaged => Management::Unmanaged.as_str(),
+        }
+    }
+
     /// Whether a row matches.
     pub fn matches(self, row: &Row) -> bool {
         match self {

@@ -186,17 +186,7 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
     } else {
         let list: Vec<String> = failures
             .iter()
-            .map(|(f, n)| {
-                format!(
-                    "{n} {} (--fail-on {})",
-                    match f {
-                        FailOn::Overlap => "overlapping",
-                        FailOn::Noncompliant => "noncompliant",
-                        FailOn::Unmanaged => "unmanaged",
-                    },
-                    f.as_str()
-                )
-            })
+            .map(|(f, n)| format!("{n} {} (--fail-on {})", f.status(), f.as_str()))
             .collect();
         eprintln!("Audit failed: {}.", list.join(", "));
         ExitCode::from(1)
