@@ -35,7 +35,14 @@ fn read_error(name: &str, format: Option<Format>) -> ipam::diag::Diag {
 fn rows(inv: &Inventory) -> Vec<(String, &'static str, String, bool)> {
     inv.resources
         .iter()
-        .map(|r| (r.id.clone(), r.kind.as_str(), r.cidr.to_string(), r.primary))
+        .map(|r| {
+            (
+                r.id.to_string(),
+                r.kind.as_str(),
+                r.cidr.to_string(),
+                r.primary,
+            )
+        })
         .collect()
 }
 
@@ -67,15 +74,12 @@ fn expect_skips(inv: &Inventory, expected: &[(&str, &str)]) {
 fn find<'a>(inv: &'a Inventory, id: &str, cidr: &str) -> &'a Discovered {
     inv.resources
         .iter()
-        .find(|r| r.id == id && r.cidr.to_string() == cidr)
+        .find(|r| &*r.id == id && r.cidr.to_string() == cidr)
         .unwrap_or_else(|| panic!("no row {id} {cidr}"))
 }
 
-fn tags(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+fn tags(pairs: &[(&str, &str)]) -> inventory::Tags {
+    pairs.iter().copied().collect()
 }
 
 const MASKED: &str = "is masked: the export hides part of the address";
@@ -440,7 +444,7 @@ fn native_round_trip_of_every_readable_fixture() {
             .iter()
             .cloned()
             .map(|mut r| {
-                r.source.clear();
+                r.source = "".into();
                 r
             })
             .collect();
@@ -464,13 +468,13 @@ fn large_native_inventory_reads_exactly() {
                 format!("2001:db8:{:x}::/48", i)
             };
             Discovered {
-                id: format!("res-{i:08}"),
+                id: format!("res-{i:08}").into(),
                 kind: if subnet { Kind::Subnet } else { Kind::Vpc },
                 cidr: cidr.parse().expect("cidr"),
                 region: Some("eu-west-1".into()),
                 account: Some("111122223333".into()),
-                vpc_id: subnet.then(|| "vpc-1".to_string()),
-                zone: subnet.then(|| "eu-west-1a".to_string()),
+                vpc_id: subnet.then(|| "vpc-1".into()),
+                zone: subnet.then(|| "eu-west-1a".into()),
                 used: subnet.then_some(u128::from(i % 251)),
                 total: subnet.then_some(251),
                 tags: tags(&[("env", "prod")]),

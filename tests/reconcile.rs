@@ -149,11 +149,15 @@ fn example(name: &str, test: &str) -> (PathBuf, PathBuf) {
     (work, plan)
 }
 
-/// Every example: apply, the state keeps every invariant, and the next plan is empty.
+/// Every example plan (`examples/inventories` holds cloud exports, not a plan): apply, the
+/// state keeps every invariant, and the next plan is empty.
 #[test]
 fn every_example_applies_and_is_idempotent() {
     for e in fs::read_dir("examples").expect("examples") {
         let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+        if name == "inventories" {
+            continue;
+        }
         let (work, plan) = example(&name, "idempotent");
         let first = ipam(&work, &["plan", "plan", "--detailed-exitcode"]);
         assert_eq!(first.status.code(), Some(2), "{name}: {}", text(&first));

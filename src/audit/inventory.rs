@@ -88,24 +88,32 @@
 //!   `ipam::audit::csv` (no header, a required column missing, a column twice),
 //!   `ipam::audit::version` (a native `format_version` or Terraform state version this
 //!   build does not read). `read_all` reports every file that fails, not just the first.
-//! - **Scale.** A native inventory is parsed in one pass straight into rows (no JSON tree),
-//!   strings borrowed from the text where they can be; duplicates, primaries and order are
-//!   settled in one sort of compact keys. Reading is bound by allocating the rows' strings
-//!   and tag maps.
+//! - **Scale.** A native inventory file is read straight from the file, never whole: its
+//!   `resources` list is cut at entry boundaries into stretches that the cores (up to 8) read
+//!   side by side, each through a buffer of 256 KiB, entry by entry into rows (no JSON tree).
+//!   A file the fast reader cannot take (UTF-16, invalid JSON or UTF-8) is read whole and in
+//!   one pass, which reports the exact error; the rows are the same either way. Rows share
+//!   their text: each distinct region, account, zone, VPC ID, tag and tag set is allocated
+//!   once per file and reading thread, and the rows hold `Arc`s ([`Tags`], `Arc<str>`).
+//!   Duplicates, primaries and order are settled in one sort of compact keys, and each row is
+//!   then moved once, into the output, whose memory a second thread maps while the keys are
+//!   sorted. Reading is bound by parsing and by the page faults of the rows' first writes
+//!   (some 220 bytes a row).
 
 mod alibaba;
 mod aws;
 mod csv;
 mod detect;
+mod intern;
 mod json;
 mod native;
 mod normalize;
 mod sink;
 mod terraform;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -115,9 +123,11 @@ use crate::addr::Prefix;
 use crate::diag::Diag;
 
 use detect::{FORMATS_HELP, detect_value, first_line, json_error};
+use intern::{serialize_opt_str, serialize_str};
 use normalize::normalize;
 use sink::{RawCidr, Resource, Sink, Usage, cidr_problem, entry_name, not_this_format};
 
+pub use intern::Tags;
 pub use native::{
     FORMAT_NAME, FORMAT_VERSION, NativeInventory, NativeResource, native_schema, to_native,
 };
@@ -164,35 +174,46 @@ impl fmt::Display for Kind {
 }
 
 /// One discovered resource CIDR. A VPC with a secondary CIDR yields two; IPv6 blocks too.
+///
+/// The text fields are shared handles (`&*row.id`, `row.region.as_deref()`): a million rows
+/// name a few regions, accounts, zones and tag sets many times over, and each distinct value
+/// is held once per file (and reading thread). They serialize as plain strings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Discovered {
     /// The cloud's ID (`vpc-0e98…`, `vsw-bp1…`, `subnet-…`), what a plan's `resource_id`
     /// names.
-    pub id: String,
+    #[serde(serialize_with = "serialize_str")]
+    pub id: Arc<str>,
     /// VPC or subnet.
     pub kind: Kind,
     /// This row's block, canonical.
     pub cidr: Prefix,
     /// The cloud region, where the inventory says or it can be derived (see the module
     /// documentation).
-    pub region: Option<String>,
+    #[serde(serialize_with = "serialize_opt_str")]
+    pub region: Option<Arc<str>>,
     /// The owner account, as the inventory writes it.
-    pub account: Option<String>,
+    #[serde(serialize_with = "serialize_opt_str")]
+    pub account: Option<Arc<str>>,
     /// For a subnet, the VPC it belongs to.
-    pub vpc_id: Option<String>,
+    #[serde(serialize_with = "serialize_opt_str")]
+    pub vpc_id: Option<Arc<str>>,
     /// For a subnet, its availability zone.
-    pub zone: Option<String>,
+    #[serde(serialize_with = "serialize_opt_str")]
+    pub zone: Option<Arc<str>>,
     /// Addresses in use, where the inventory says (subnets' IPv4 blocks only).
     pub used: Option<u128>,
     /// Usable addresses, where the inventory says: the block minus the provider's reserved
     /// addresses.
     pub total: Option<u128>,
     /// The resource's tags (Terraform: `tags_all`, which includes the provider's defaults).
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     /// The `Name` tag, or the provider's name field (`VpcName`, `VSwitchName`).
-    pub name: Option<String>,
+    #[serde(serialize_with = "serialize_opt_str")]
+    pub name: Option<Arc<str>>,
     /// The file the row was read from, as given.
-    pub source: String,
+    #[serde(serialize_with = "serialize_str")]
+    pub source: Arc<str>,
     /// The CIDR that identifies the resource: a VPC's primary IPv4 block, a subnet's IPv4
     /// block (an IPv6-only subnet's IPv6 block). Secondary and IPv6 blocks are not primary.
     pub primary: bool,
@@ -316,17 +337,16 @@ pub fn read_all(paths: &[PathBuf], format: Option<Format>) -> Result<Inventory, 
     let mut names: Vec<(String, &Path)> = paths.iter().map(|p| (display(p), p.as_path())).collect();
     names.sort();
     names.dedup_by(|a, b| a.0 == b.0);
-    let mut resources = Vec::new();
-    let mut given = Vec::new();
+    let mut chunks = Vec::new();
     let mut skipped = Vec::new();
     let mut errors = Vec::new();
     for (name, path) in names {
         let mut sink = Sink::new(name);
         match read_into(path, format, &mut sink) {
             Ok(()) => {
-                resources.append(&mut sink.rows);
-                given.append(&mut sink.given);
-                skipped.append(&mut sink.skipped);
+                let (mut read, mut skips) = sink.into_parts();
+                chunks.append(&mut read);
+                skipped.append(&mut skips);
             }
             Err(e) => errors.push(*e),
         }
@@ -335,7 +355,7 @@ pub fn read_all(paths: &[PathBuf], format: Option<Format>) -> Result<Inventory, 
         return Err(errors);
     }
     Ok(Inventory {
-        resources: normalize(resources, &given),
+        resources: normalize(chunks),
         skipped,
     })
 }
@@ -352,6 +372,12 @@ fn display(path: &Path) -> String {
 }
 
 fn read_into(path: &Path, format: Option<Format>, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    // A native inventory is read straight from the file, without holding its whole text.
+    if matches!(format, None | Some(Format::Native))
+        && native::read_file(path, format.is_some(), sink)?
+    {
+        return Ok(());
+    }
     let bytes = std::fs::read(path).map_err(|e| {
         Box::new(
             Diag::error(

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use super::intern::Slot;
 use super::{Discovered, Kind, Sink, cidr_problem, entry_name, first_line};
 use crate::addr::Prefix;
 use crate::diag::Diag;
@@ -279,22 +280,30 @@ fn row(header: &Header, record: Record, sink: &mut Sink) {
         sink.skip(&entry_name(id, &position), problems.join("; "));
         return;
     };
-    let text = |col: Col| field(col).map(str::to_string);
-    sink.rows.push(Discovered {
-        id: id.to_string(),
+    let strings = &mut sink.strings;
+    let mut shared = |col: Col, f| field(col).map(|t| strings.shared(f, t));
+    let (region, account, vpc_id, zone) = (
+        shared(Col::Region, Slot::Region),
+        shared(Col::Account, Slot::Account),
+        shared(Col::VpcId, Slot::VpcId),
+        shared(Col::Zone, Slot::Zone),
+    );
+    let row = Discovered {
+        id: strings.recent(Slot::Id, id),
         kind,
         cidr,
-        region: text(Col::Region),
-        account: text(Col::Account),
-        vpc_id: text(Col::VpcId),
-        zone: text(Col::Zone),
+        region,
+        account,
+        vpc_id,
+        zone,
         used,
         total,
-        tags,
-        name: text(Col::Name),
-        source: sink.source.clone(),
+        tags: strings.tags(tags),
+        name: field(Col::Name).map(|t| strings.recent(Slot::Name, t)),
+        source: sink.row_source.clone(),
         primary: false,
-    });
+    };
+    sink.rows.push(row);
     sink.given.push(primary);
 }
 

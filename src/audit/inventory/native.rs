@@ -16,22 +16,32 @@
 //! ```
 //!
 //! Inventories run to a million entries, so the reader deserializes straight into rows, one
-//! entry at a time, without an intermediate JSON tree. Each entry is read leniently (a field
+//! entry at a time, without an intermediate JSON tree, on all cores ([`stream`]: the list
+//! cut into stretches, read from the file in chunks). Each entry is read leniently (a field
 //! of the wrong type skips that entry, with the reason) so that one bad entry does not cost
-//! the rest of the file.
+//! the rest of the file. Where the fast reader gives up, the one-pass reader
+//! ([`read_one_pass`]) reads the whole text and reports the exact error.
 
 mod de;
+mod stream;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::de::DeserializeSeed;
 use serde::{Serialize, Serializer};
 
-use super::{Discovered, Kind, Sink, cidr_problem, entry_name, json_error};
+use super::intern::{Interner, Slot};
+use super::normalize::Chunk;
+use super::{Discovered, Kind, Sink, Tags, cidr_problem, entry_name, json_error};
 use crate::addr::Prefix;
 use crate::diag::Diag;
-use de::{Entry, FileSeed, Loose, LooseTags};
+use de::{Entry, FileSeed, Header, Loose, LooseTags};
 
 /// The value of `format` that marks a native inventory.
 pub const FORMAT_NAME: &str = "ipam-inventory";
@@ -145,29 +155,39 @@ pub fn to_native(rows: &[Discovered]) -> NativeInventory {
         format_version: FORMAT_VERSION,
         resources: rows
             .iter()
-            .map(|r| NativeResource {
-                id: r.id.clone(),
-                kind: r.kind,
-                cidr: r.cidr,
-                primary: Some(r.primary),
-                region: r.region.clone(),
-                account: r.account.clone(),
-                vpc_id: r.vpc_id.clone(),
-                zone: r.zone.clone(),
-                used: r.used,
-                total: r.total,
-                tags: r.tags.clone(),
-                name: r.name.clone(),
+            .map(|r| {
+                let text = |t: &Option<Arc<str>>| t.as_deref().map(str::to_string);
+                NativeResource {
+                    id: r.id.to_string(),
+                    kind: r.kind,
+                    cidr: r.cidr,
+                    primary: Some(r.primary),
+                    region: text(&r.region),
+                    account: text(&r.account),
+                    vpc_id: text(&r.vpc_id),
+                    zone: text(&r.zone),
+                    used: r.used,
+                    total: r.total,
+                    tags: r
+                        .tags
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    name: text(&r.name),
+                }
             })
             .collect(),
     }
 }
 
+/// How much of the top of a document [`announces`] looks at.
+const ANNOUNCEMENT: usize = 4096;
+
 /// True when the top of the document, before its first nested value, says
-/// `"format": "ipam-inventory"`: a native inventory can then be parsed in one pass. One that
-/// puts `format` after `resources` is still recognised, by the slower general path.
+/// `"format": "ipam-inventory"`: a native inventory can then be read straight into rows. One
+/// that puts `format` after `resources` is still recognised, by the slower general path.
 pub(super) fn announces(text: &str) -> bool {
-    let mut end = text.len().min(4096);
+    let mut end = text.len().min(ANNOUNCEMENT);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -189,19 +209,89 @@ pub(super) fn announces(text: &str) -> bool {
     false
 }
 
-/// Reads a native inventory into `sink`.
+/// Reads a native inventory's text into `sink`.
 pub(super) fn read(text: &str, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    // A guess at the number of entries (a typical one has 150 to 250 bytes, a minimal one
-    // 45): growing a vector of a million rows copies them again and again, while memory
-    // reserved and never written costs next to nothing.
-    let guess = text.len() / 100;
-    sink.rows.reserve(guess);
-    sink.given.reserve(guess);
+    read_text(text, sink, plan())
+}
+
+/// Reads the native inventory file at `path` into `sink` straight from the file, when its
+/// top announces the format (or `forced`) and it is UTF-8. `Ok(false)` when it is not, or
+/// when it has a problem to report: the caller then reads it whole, as any other file, and
+/// reports the problem exactly.
+pub(super) fn read_file(path: &Path, forced: bool, sink: &mut Sink) -> Result<bool, Box<Diag>> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let Ok(file) = File::open(path) else {
+        return Ok(false);
+    };
+    let Ok(len) = file.metadata().map(|m| m.len()) else {
+        return Ok(false);
+    };
+    // What `announces` looks at, and a character's worth more.
+    let mut head = Vec::new();
+    if file
+        .take((BOM.len() + ANNOUNCEMENT + 4) as u64)
+        .read_to_end(&mut head)
+        .is_err()
+    {
+        return Ok(false);
+    }
+    let start = if head.starts_with(BOM) { BOM.len() } else { 0 };
+    let head = head[start..].utf8_chunks().next().map_or("", |c| c.valid());
+    let announced = head.trim_start().starts_with('{') && announces(head);
+    if !(forced || announced) {
+        return Ok(false);
+    }
+    let source = stream::FileSource { path, len };
+    let row_source = sink.row_source.clone();
+    match stream::read(&source, start as u64, &row_source, plan()) {
+        Some((header, parts)) => finish(header, parts, sink).map(|()| true),
+        None => Ok(false),
+    }
+}
+
+/// How a file is read: on the cores, up to 8 (beyond that they wait on memory, not on
+/// parsing), in stretches of at least 1 MiB (a few thousand entries: below that a thread
+/// costs more than it saves).
+fn plan() -> stream::Plan {
+    stream::Plan {
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+        min_part: 1 << 20,
+        chunk: stream::Plan::CHUNK,
+    }
+}
+
+/// [`read`] as `plan` says. The fast reader ([`stream`]) gives up on anything unexpected,
+/// and then the text is read again in one pass, which gives the exact error (with its line
+/// and column) where there is one.
+fn read_text(text: &str, sink: &mut Sink, plan: stream::Plan) -> Result<(), Box<Diag>> {
+    let row_source = sink.row_source.clone();
+    match stream::read(&text.as_bytes(), 0, &row_source, plan) {
+        Some((header, parts)) => finish(header, parts, sink),
+        None => read_one_pass(text, sink),
+    }
+}
+
+/// Reads the text in one pass with serde_json, without cutting it up.
+fn read_one_pass(text: &str, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let mut part = Part::new(sink.row_source.clone(), text.len(), Interner::default());
     let mut de = serde_json::Deserializer::from_str(text);
-    let header = FileSeed { sink: &mut *sink }
+    let header = FileSeed { part: &mut part }
         .deserialize(&mut de)
         .map_err(|e| json_error(&sink.source, &e))?;
     de.end().map_err(|e| json_error(&sink.source, &e))?;
+    finish(header, vec![part], sink)
+}
+
+/// Hands the parts' rows and skips to `sink`, then checks what the top of the document said.
+fn finish(header: Header, parts: Vec<Part>, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let mut first = 0;
+    for part in parts {
+        first += part.join(sink, first);
+    }
+    check_header(header, sink)
+}
+
+fn check_header(header: Header, sink: &Sink) -> Result<(), Box<Diag>> {
     let problem = |message: String, help: &str| {
         Box::new(Diag::error("ipam::audit::version", message).help(help.to_string()))
     };
@@ -256,19 +346,193 @@ pub(super) fn read(text: &str, sink: &mut Sink) -> Result<(), Box<Diag>> {
     Ok(())
 }
 
-/// A text field: a string (empty means absent) or an integer (account numbers).
-fn text(value: Option<Loose>, name: &str, problems: &mut Vec<String>) -> Option<String> {
+/// The rows and skips of one stretch of the `resources` list, read by one thread.
+pub(super) struct Part {
+    rows: Vec<Option<Discovered>>,
+    given: Vec<Option<bool>>,
+    /// Skipped entries: index within the stretch, ID where there is one, reason. Named in
+    /// full (`resources[N]`) when the stretches are joined and the index of the first is known.
+    skips: Vec<(usize, Option<Arc<str>>, String)>,
+    /// Entries read.
+    entries: usize,
+    strings: Interner,
+    source: Arc<str>,
+}
+
+impl Part {
+    /// A part for `bytes` of the list, with room for the rows of typical entries (150 to 250
+    /// bytes; a minimal one is 45): growing a vector of a million rows copies them again and
+    /// again, while memory reserved and never written costs next to nothing. `strings`: the
+    /// values the thread has met so far.
+    fn new(source: Arc<str>, bytes: usize, strings: Interner) -> Part {
+        let guess = bytes / 100;
+        Part {
+            rows: Vec::with_capacity(guess),
+            given: Vec::with_capacity(guess),
+            skips: Vec::new(),
+            entries: 0,
+            strings,
+            source,
+        }
+    }
+
+    /// Hands the rows and skips to `sink`; `first` is the index of the part's first entry.
+    fn join(self, sink: &mut Sink, first: usize) -> usize {
+        let Part {
+            rows,
+            given,
+            skips,
+            entries,
+            source,
+            ..
+        } = self;
+        sink.chunks.push(Chunk {
+            source,
+            rows,
+            given,
+        });
+        for (index, id, reason) in skips {
+            let position = format!("resources[{}]", first + index);
+            sink.skip(&entry_name(id.as_deref(), &position), reason);
+        }
+        entries
+    }
+
+    /// Turns one entry into a row, or a skip with every problem it has.
+    fn convert(&mut self, e: Entry) {
+        let index = self.entries;
+        self.entries += 1;
+        if let Some(kind) = e.not_object {
+            self.skips
+                .push((index, None, format!("not a resource: {kind}")));
+            return;
+        }
+        let mut problems = Vec::new();
+        let id = text(e.id, "id", &mut problems);
+        let kind = match e.kind {
+            Some(Loose::Str(s)) => Kind::parse(&s).or_else(|| {
+                problems.push(format!("`type` is {s:?}: expected \"vpc\" or \"subnet\""));
+                None
+            }),
+            None | Some(Loose::Null) => {
+                problems.push("no `type`".into());
+                None
+            }
+            Some(other) => {
+                problems.push(format!(
+                    "`type` must be \"vpc\" or \"subnet\", found {}",
+                    other.kind()
+                ));
+                None
+            }
+        };
+        let cidr = match e.cidr {
+            Some(Loose::Str(s)) => match s.parse::<Prefix>() {
+                Ok(p) => Some(p),
+                Err(err) => {
+                    problems.push(cidr_problem("cidr", &s, &err));
+                    None
+                }
+            },
+            None | Some(Loose::Null) => {
+                problems.push("no `cidr`".into());
+                None
+            }
+            Some(other) => {
+                problems.push(format!("`cidr` must be a string, found {}", other.kind()));
+                None
+            }
+        };
+        let primary = match e.primary {
+            None | Some(Loose::Null) => None,
+            Some(Loose::Bool(b)) => Some(b),
+            Some(other) => {
+                problems.push(format!(
+                    "`primary` must be true or false, found {}",
+                    other.kind()
+                ));
+                None
+            }
+        };
+        let strings = &mut self.strings;
+        let mut shared = |value, name, field, problems: &mut Vec<String>| {
+            text(value, name, problems).map(|t| strings.shared(field, &t))
+        };
+        let region = shared(e.region, "region", Slot::Region, &mut problems);
+        let account = shared(e.account, "account", Slot::Account, &mut problems);
+        let vpc_id = shared(e.vpc_id, "vpc_id", Slot::VpcId, &mut problems);
+        let zone = shared(e.zone, "zone", Slot::Zone, &mut problems);
+        let name = text(e.name, "name", &mut problems).map(|t| strings.recent(Slot::Name, &t));
+        let used = count(e.used, "used", &mut problems);
+        let total = count(e.total, "total", &mut problems);
+        if let (Some(u), Some(t)) = (used, total)
+            && u > t
+        {
+            problems.push(format!("`used` ({u}) is more than `total` ({t})"));
+        }
+        let tags = match e.tags {
+            None => Tags::default(),
+            Some(LooseTags(Ok(pairs))) => self.strings.tags(pairs),
+            Some(LooseTags(Err(problem))) => {
+                problems.push(problem);
+                Tags::default()
+            }
+        };
+        let id = id.map(|t| self.strings.recent(Slot::Id, &t));
+        if id.is_none() {
+            problems.insert(0, "no `id`".into());
+        }
+        if !problems.is_empty() {
+            self.skips.push((index, id, problems.join("; ")));
+            return;
+        }
+        let (Some(id), Some(kind), Some(cidr)) = (id, kind, cidr) else {
+            return;
+        };
+        self.rows.push(Some(Discovered {
+            id,
+            kind,
+            cidr,
+            region,
+            account,
+            vpc_id,
+            zone,
+            used,
+            total,
+            tags,
+            name,
+            source: self.source.clone(),
+            primary: false,
+        }));
+        self.given.push(primary);
+    }
+}
+
+/// A text field: a string (empty means absent), trimmed, or an integer (account numbers).
+fn text<'de>(
+    value: Option<Loose<'de>>,
+    name: &str,
+    problems: &mut Vec<String>,
+) -> Option<Cow<'de, str>> {
     match value? {
+        Loose::Str(s) if untrimmed(&s) => Some(s),
         Loose::Str(s) if s.trim().is_empty() => None,
-        Loose::Str(s) if s.trim().len() == s.len() => Some(s.into_owned()),
-        Loose::Str(s) => Some(s.trim().to_string()),
-        Loose::Int(n) => Some(n.to_string()),
+        Loose::Str(Cow::Borrowed(s)) => Some(Cow::Borrowed(s.trim())),
+        Loose::Str(s) => Some(Cow::Owned(s.trim().to_string())),
+        Loose::Int(n) => Some(Cow::Owned(n.to_string())),
         Loose::Null => None,
         other => {
             problems.push(format!("`{name}` must be a string, found {}", other.kind()));
             None
         }
     }
+}
+
+/// True when `s` is not empty and starts and ends with a printable ASCII character, so that
+/// trimming it leaves it as it is: the common case, told without a Unicode-aware scan.
+fn untrimmed(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic)
 }
 
 /// An address count: an integer or a decimal string.
@@ -293,112 +557,11 @@ fn count(value: Option<Loose>, name: &str, problems: &mut Vec<String>) -> Option
     }
 }
 
-/// Turns one entry into a row, or a skip with every problem it has.
-fn convert(e: Entry, index: usize, sink: &mut Sink) {
-    let position = || format!("resources[{index}]");
-    if let Some(kind) = e.not_object {
-        sink.skip(&position(), format!("not a resource: {kind}"));
-        return;
-    }
-    let mut problems = Vec::new();
-    let id = text(e.id, "id", &mut problems);
-    let kind = match e.kind {
-        Some(Loose::Str(s)) => Kind::parse(&s).or_else(|| {
-            problems.push(format!("`type` is {s:?}: expected \"vpc\" or \"subnet\""));
-            None
-        }),
-        None | Some(Loose::Null) => {
-            problems.push("no `type`".into());
-            None
-        }
-        Some(other) => {
-            problems.push(format!(
-                "`type` must be \"vpc\" or \"subnet\", found {}",
-                other.kind()
-            ));
-            None
-        }
-    };
-    let cidr = match e.cidr {
-        Some(Loose::Str(s)) => match s.parse::<Prefix>() {
-            Ok(p) => Some(p),
-            Err(err) => {
-                problems.push(cidr_problem("cidr", &s, &err));
-                None
-            }
-        },
-        None | Some(Loose::Null) => {
-            problems.push("no `cidr`".into());
-            None
-        }
-        Some(other) => {
-            problems.push(format!("`cidr` must be a string, found {}", other.kind()));
-            None
-        }
-    };
-    let primary = match e.primary {
-        None | Some(Loose::Null) => None,
-        Some(Loose::Bool(b)) => Some(b),
-        Some(other) => {
-            problems.push(format!(
-                "`primary` must be true or false, found {}",
-                other.kind()
-            ));
-            None
-        }
-    };
-    let region = text(e.region, "region", &mut problems);
-    let account = text(e.account, "account", &mut problems);
-    let vpc_id = text(e.vpc_id, "vpc_id", &mut problems);
-    let zone = text(e.zone, "zone", &mut problems);
-    let name = text(e.name, "name", &mut problems);
-    let used = count(e.used, "used", &mut problems);
-    let total = count(e.total, "total", &mut problems);
-    if let (Some(u), Some(t)) = (used, total)
-        && u > t
-    {
-        problems.push(format!("`used` ({u}) is more than `total` ({t})"));
-    }
-    let tags = match e.tags {
-        None => BTreeMap::new(),
-        Some(LooseTags(Ok(tags))) => tags,
-        Some(LooseTags(Err(problem))) => {
-            problems.push(problem);
-            BTreeMap::new()
-        }
-    };
-    if id.is_none() {
-        problems.insert(0, "no `id`".into());
-    }
-    if !problems.is_empty() {
-        sink.skip(&entry_name(id.as_deref(), &position()), problems.join("; "));
-        return;
-    }
-    let (Some(id), Some(kind), Some(cidr)) = (id, kind, cidr) else {
-        return;
-    };
-    sink.rows.push(Discovered {
-        id,
-        kind,
-        cidr,
-        region,
-        account,
-        vpc_id,
-        zone,
-        used,
-        total,
-        tags,
-        name,
-        source: sink.source.clone(),
-        primary: false,
-    });
-    sink.given.push(primary);
-}
-
 #[cfg(test)]
 mod tests {
     use super::de::{ENTRY_FIELDS, Field};
     use super::*;
+    use crate::audit::inventory::Skipped;
 
     #[test]
     fn announcement_is_read_from_the_top_only() {
@@ -456,5 +619,247 @@ mod tests {
         assert_eq!(json["used"], 5);
         assert_eq!(json["total"], "18446744073709551616");
         assert_eq!(json["type"], "subnet");
+    }
+
+    /// What a read gave: the rows with what was said of `primary`, and the skips.
+    type Read = (Vec<(Discovered, Option<bool>)>, Vec<Skipped>);
+
+    fn contents(sink: Sink) -> Read {
+        let (chunks, skipped) = sink.into_parts();
+        let rows = chunks
+            .into_iter()
+            .flat_map(|c| c.rows.into_iter().flatten().zip(c.given))
+            .collect();
+        (rows, skipped)
+    }
+
+    /// The fast reader, cut up as `plan` says, reads `text` as the one-pass reader does; where
+    /// the one-pass reader fails, it gives up (and the caller reads again in one pass).
+    fn reads_the_same(text: &str, plan: stream::Plan) {
+        let mut one = Sink::new("f.json".into());
+        let expected = read_one_pass(text, &mut one).map(|()| contents(one));
+        let mut sink = Sink::new("f.json".into());
+        let row_source = sink.row_source.clone();
+        match stream::read(&text.as_bytes(), 0, &row_source, plan) {
+            Some((header, parts)) => {
+                let got = finish(header, parts, &mut sink).map(|()| contents(sink));
+                assert_eq!(got, expected, "{plan:?}\n{text}");
+            }
+            None => assert!(
+                expected.is_err(),
+                "gave up on a good file: {plan:?}\n{text}"
+            ),
+        }
+    }
+
+    fn plans() -> Vec<stream::Plan> {
+        let mut plans = Vec::new();
+        for (threads, min_part) in [(1, 1 << 20), (2, 1), (3, 40), (5, 7), (8, 1)] {
+            for chunk in [3, 61, 4096] {
+                plans.push(stream::Plan {
+                    threads,
+                    min_part,
+                    chunk,
+                });
+            }
+        }
+        plans
+    }
+
+    /// Entries of every kind the reader meets: rows, skips, entries that are not objects,
+    /// escapes, text in several scripts, unknown fields holding lists of objects (where a cut
+    /// guessed from `}, {` falls inside an entry), numbers too large for a count.
+    const ENTRIES: [&str; 16] = [
+        r#"{"id": "vpc-1", "type": "vpc", "cidr": "10.0.0.0/16", "region": "eu-west-1", "account": 111122223333, "tags": {"env": "prod", "n": 3, "ok": true, "none": null}, "name": "prod"}"#,
+        r#"{"id": "vpc-1", "type": "vpc", "cidr": "2001:db8::/56", "primary": false}"#,
+        r#"{"id":"subnet-1","type":"subnet","cidr":"10.0.1.0/24","vpc_id":"vpc-1","zone":"eu-west-1a","used":12,"total":"251"}"#,
+        r#"{"id": " vpc-\u0032 ", "type": "VPC", "cidr": "10.2.0.0/16", "name": "caf\u00e9 \"quoted\" \\ \/", "tags": {"k\u00e9y": "v\n"}}"#,
+        r#"{"id": "vsw-é", "type": "vswitch", "cidr": "10.3.0.0/24", "name": "日本語 ☃ 𝄞", "tags": {"ключ": "значение"}}"#,
+        r#"{"id": "vpc-x", "type": "vpc", "cidr": "10.9.0.1/16"}"#,
+        r#"{"type": "vpc", "cidr": "XXXX"}"#,
+        r#"{"id": 7, "type": "bus", "cidr": 5, "primary": "yes", "used": -1, "total": 1.5, "tags": [1]}"#,
+        r#"{"id": "vpc-n", "type": "vpc", "cidr": "10.4.0.0/16", "used": 123456789012345678901234567890, "total": 18446744073709551616}"#,
+        r#"{"id": "vpc-u", "type": "vpc", "cidr": "10.5.0.0/16", "extra": [{"a": 1}, {"b": [{"c": "}, {"}, {"d": 2}]}, {"e": 3}], "more": {"x": {"y": []}}}"#,
+        r#"{"id": "vpc-d", "type": "vpc", "cidr": "10.6.0.0/16", "cidr": "10.7.0.0/16", "tags": {"a": "1", "a": "2"}}"#,
+        r#"{"id": "vpc-t", "type": "vpc", "cidr": "10.8.0.0/16", "tags": {"bad": {"x": 1}, "worse": [2]}}"#,
+        r#"[{"id": "in-a-list"}, {"id": "x"}]"#,
+        r#"12345"#,
+        r#""a string, {""#,
+        r#"null"#,
+    ];
+
+    /// A document of `entries` laid out with `between` between entries.
+    fn document(entries: &[&str], between: &str) -> String {
+        format!(
+            "{{\"format\": \"ipam-inventory\", \"format_version\": 1, \"note\": [{{\"a\": 1}}, {{\"b\": 2}}],\n\"resources\": [{}],\n\"after\": {{\"k\": [1, 2]}}}}\n",
+            entries.join(between)
+        )
+    }
+
+    #[test]
+    fn cut_up_or_in_one_pass_a_document_reads_the_same() {
+        let mut sink = Sink::new("f.json".into());
+        read_one_pass(&document(&ENTRIES, ","), &mut sink)
+            .expect("the entries make a valid document");
+        // A few hundred entries in an order that a fixed seed shuffles.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let entries: Vec<&str> = (0..300)
+            .map(|_| ENTRIES[(next() % ENTRIES.len() as u64) as usize])
+            .collect();
+        let layouts = [",", ",\n", " ,\r\n\t ", "\n,\n"];
+        for (i, between) in layouts.iter().enumerate() {
+            let text = document(&entries, between);
+            for (j, plan) in plans().into_iter().enumerate() {
+                // Every layout with a few plans, one layout with all of them.
+                if i == 0 || j % layouts.len() == i {
+                    reads_the_same(&text, plan);
+                }
+            }
+        }
+        let compact = document(&entries, ",");
+        reads_the_same(
+            &compact,
+            stream::Plan {
+                threads: 2,
+                min_part: 1,
+                chunk: 1 << 20,
+            },
+        );
+        // Without lists of objects inside entries every guessed cut is right, and the
+        // stretches are joined rather than read again.
+        let plain: Vec<&str> = entries
+            .iter()
+            .copied()
+            .filter(|e| !e.contains("}, {"))
+            .collect();
+        for between in layouts {
+            let text = document(&plain, between);
+            for plan in plans() {
+                reads_the_same(&text, plan);
+            }
+            let mut sink = Sink::new("f.json".into());
+            let plan = stream::Plan {
+                threads: 4,
+                min_part: 1,
+                chunk: 64,
+            };
+            read_text(&text, &mut sink, plan).expect("read");
+            assert!(
+                sink.chunks.len() > 4,
+                "{between:?}: {} stretches",
+                sink.chunks.len()
+            );
+        }
+    }
+
+    #[test]
+    fn the_top_of_the_document_reads_the_same() {
+        let entry = ENTRIES[0];
+        let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+        let texts = [
+            r#"{"format": "ipam-inventory", "format_version": 1, "resources": []}"#.to_string(),
+            format!(
+                r#"{{"resources": [{entry}], "format": "ipam-inventory", "format_version": 1}}"#
+            ),
+            format!(
+                r#"{{"format": "ipam-inventory", "format_version": 2, "resources": [{entry}]}}"#
+            ),
+            format!(r#"{{"format": "other", "format_version": 1, "resources": [{entry}]}}"#),
+            r#"{"format": "ipam-inventory", "format_version": 1}"#.to_string(),
+            format!(r#"{{"format_version": 1, "resources": [{entry}], "resources": 5}}"#),
+            format!(
+                r#"{{"form\u0061t": "ipam-inventory", "format_version": 1, "resources": [{entry}]}}"#
+            ),
+            "  { }  ".to_string(),
+            format!(r#"{{"format_version": 1, "x": {deep}, "resources": [{entry}, {deep}]}}"#),
+        ];
+        for text in &texts {
+            for plan in plans() {
+                reads_the_same(text, plan);
+            }
+        }
+    }
+
+    #[test]
+    fn a_document_that_is_not_valid_json_is_given_up() {
+        let entry = ENTRIES[0];
+        let texts = [
+            format!(r#"{{"format_version": 1, "resources": [{entry},]}}"#),
+            format!(r#"{{"format_version": 1, "resources": [{entry} {entry}]}}"#),
+            format!(r#"{{"format_version": 1, "resources": [{entry}, {entry}"#),
+            format!(r#"{{"format_version": 1, "resources": [{entry}]}} x"#),
+            format!(r#"{{"format_version": 1, "resources": [{entry}]}}{{}}"#),
+            r#"{"format_version": 1, "resources": {}}"#.to_string(),
+            r#"{"format_version": 1, "resources": [1 2]}"#.to_string(),
+            "{\"format_version\": 1, \"resources\": [{\"id\": \"a\tb\"}]}".to_string(),
+            "{\"format_version\": 1, \"resources\": [{\"id\": \"a\u{1}b\"}]}".to_string(),
+            r#"{"format_version": 1, "resources": [{"id": "\x"}]}"#.to_string(),
+            r#"{"format_version": 1, "resources": [{"id" "a"}]}"#.to_string(),
+            r#"{"format_version": 1 "resources": []}"#.to_string(),
+            format!("[{entry}]"),
+            r#"{"format_version": 01, "resources": []}"#.to_string(),
+        ];
+        for text in &texts {
+            let mut sink = Sink::new("f.json".into());
+            assert!(read_one_pass(text, &mut sink).is_err(), "{text}");
+            for plan in plans() {
+                reads_the_same(text, plan);
+            }
+        }
+    }
+
+    #[test]
+    fn skips_in_later_stretches_name_their_place_in_the_whole_list() {
+        let good = ENTRIES[2];
+        let mut entries = vec![good; 2000];
+        entries[1500] = r#"{"id": "late", "type": "vpc"}"#;
+        let text = document(&entries, ",\n");
+        let mut sink = Sink::new("f.json".into());
+        let plan = stream::Plan {
+            threads: 4,
+            min_part: 1,
+            chunk: 512,
+        };
+        read_text(&text, &mut sink, plan).expect("read");
+        assert!(sink.chunks.len() > 1, "the list was not cut");
+        let (rows, skipped) = contents(sink);
+        assert_eq!(rows.len(), 1999);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].source, "f.json: late (resources[1500])");
+        assert_eq!(skipped[0].reason, "no `cidr`");
+    }
+
+    #[test]
+    fn a_file_is_read_straight_when_it_announces_the_format() {
+        let text = document(&ENTRIES, ",\n");
+        let dir = std::env::temp_dir().join(format!("ipam-native-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let plain = dir.join("plain.json");
+        let bom = dir.join("bom.json");
+        let csv = dir.join("inventory.csv");
+        std::fs::write(&plain, &text).expect("write");
+        std::fs::write(&bom, format!("\u{feff}{text}")).expect("write");
+        std::fs::write(&csv, "id,type,cidr\nvpc-1,vpc,10.0.0.0/16\n").expect("write");
+        let mut expected = Sink::new("f.json".into());
+        read_one_pass(&text, &mut expected).expect("one pass");
+        let expected = contents(expected);
+        for path in [&plain, &bom] {
+            let mut sink = Sink::new("f.json".into());
+            assert_eq!(read_file(path, false, &mut sink), Ok(true), "{path:?}");
+            assert_eq!(contents(sink), expected, "{path:?}");
+        }
+        let mut sink = Sink::new("f.json".into());
+        assert_eq!(read_file(&csv, false, &mut sink), Ok(false));
+        assert_eq!(
+            read_file(&dir.join("missing.json"), false, &mut sink),
+            Ok(false)
+        );
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

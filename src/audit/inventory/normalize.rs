@@ -2,66 +2,167 @@
 //! read twice made one row, rows put in order, regions shared between a VPC and its subnets.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use super::intern::FastHash;
 use super::{Discovered, Kind};
 use crate::addr::Family;
 
+/// The rows of one file, or of one stretch of a large native file, in reading order.
+pub(super) struct Chunk {
+    /// The file every row was read from.
+    pub(super) source: Arc<str>,
+    /// Every row is `Some` until [`normalize`] takes it out.
+    pub(super) rows: Vec<Option<Discovered>>,
+    /// Beside each row: whether the inventory said it is primary (`None`: it did not, and
+    /// [`normalize`] decides).
+    pub(super) given: Vec<Option<bool>>,
+}
+
+impl Chunk {
+    pub(super) fn new(source: Arc<str>, rows: Vec<Discovered>, given: Vec<Option<bool>>) -> Chunk {
+        Chunk {
+            source,
+            rows: rows.into_iter().map(Some).collect(),
+            given,
+        }
+    }
+}
+
+/// Where a row is: its chunk in the high half, its index in the chunk in the low half. In
+/// reading order, like the rows.
+type Pos = u64;
+
+fn pos(chunk: usize, index: usize) -> Pos {
+    ((chunk as u64) << 32) | index as u64
+}
+
+fn at(pos: Pos) -> (usize, usize) {
+    ((pos >> 32) as usize, (pos & 0xFFFF_FFFF) as usize)
+}
+
+/// Below this many rows the output is not prepared on a second thread.
+const PREPARE_MIN: usize = 1 << 16;
+
 /// Decides `primary` where the inventory did not say, merges duplicates, orders by source,
-/// ID, CIDR and fills missing regions between VPCs and their subnets. `given[i]` is what the
-/// inventory said of `rows[i]`'s `primary`. Among duplicates the one read first (earlier
-/// file, earlier in the file) wins.
+/// ID, CIDR and fills missing regions between VPCs and their subnets. Among duplicates the
+/// one read first (earlier file, earlier in the file) wins.
 ///
-/// Inventories run to a million rows of ~300 bytes, so this sorts compact keys that lead with
-/// the first 16 bytes of the ID (rows are looked at only on a tie), does everything else in
-/// one walk over the runs of one ID, and skips a sort where the input is already in order.
-pub(super) fn normalize(mut rows: Vec<Discovered>, given: &[Option<bool>]) -> Vec<Discovered> {
-    let mut keys: Vec<(u128, usize)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (id_prefix(&r.id), i))
-        .collect();
+/// Inventories run to a million rows of ~220 bytes, so this sorts compact keys that lead with
+/// the first 16 bytes of the ID (rows are looked at only on a tie), decides everything else
+/// in one walk over the runs of one ID, and moves each row once, into its place in the
+/// output. Touching fresh memory for the first time is what costs most (a page fault every
+/// 4 KiB, dear on a virtual machine), so a second thread touches the output's pages while
+/// this one sorts.
+pub(super) fn normalize(mut chunks: Vec<Chunk>) -> Vec<Discovered> {
+    let n: usize = chunks.iter().map(|c| c.rows.len()).sum();
+    let mut out: Vec<Discovered> = Vec::with_capacity(n);
+    let order = std::thread::scope(|s| {
+        if n >= PREPARE_MIN {
+            s.spawn(|| touch(out.spare_capacity_mut()));
+        }
+        decide(&mut chunks)
+    });
+    let mut regions_missing = false;
+    for (pos, primary) in order {
+        let (c, i) = at(pos);
+        if let Some(mut row) = chunks[c].rows[i].take() {
+            row.primary = primary;
+            regions_missing |= row.region.is_none();
+            out.push(row);
+        }
+    }
+    // Emptied, the chunks are still a walk over every slot to free: another thread's job,
+    // which nothing needs to wait for.
+    if n >= PREPARE_MIN {
+        let _ = std::thread::Builder::new().spawn(move || drop(chunks));
+    }
+    if regions_missing {
+        fill_regions(&mut out);
+    }
+    out
+}
+
+/// Writes to every page of `slots`, so that the kernel maps them now.
+fn touch(slots: &mut [std::mem::MaybeUninit<Discovered>]) {
+    let per_page = (4096 / std::mem::size_of::<Discovered>()).max(1);
+    for slot in slots.iter_mut().step_by(per_page) {
+        *slot = std::mem::MaybeUninit::zeroed();
+    }
+    std::hint::black_box(slots);
+}
+
+/// The rows to keep, in output order, each with its `primary`. Merges each duplicate into
+/// the row kept for it (taking the duplicate out of its chunk).
+fn decide(chunks: &mut [Chunk]) -> Vec<(Pos, bool)> {
+    fn row(chunks: &[Chunk], p: Pos) -> &Discovered {
+        let (c, i) = at(p);
+        chunks[c].rows[i]
+            .as_ref()
+            .expect("a row is taken out only when it is merged, after it was compared")
+    }
+    let mut keys: Vec<(u128, Pos)> = Vec::with_capacity(chunks.iter().map(|c| c.rows.len()).sum());
+    for (c, chunk) in chunks.iter().enumerate() {
+        for (i, r) in chunk.rows.iter().enumerate() {
+            if let Some(r) = r {
+                keys.push((id_prefix(&r.id), pos(c, i)));
+            }
+        }
+    }
+    // By prefix, as plain numbers; then, where prefixes tie (the rows of one ID, or IDs
+    // alike in their first 16 bytes), by the rows themselves.
+    if !keys.is_sorted() {
+        keys.sort_unstable();
+    }
     {
-        let full = |a: usize, b: usize| {
-            let (x, y) = (&rows[a], &rows[b]);
-            (&x.id, x.cidr, x.kind, a).cmp(&(&y.id, y.cidr, y.kind, b))
+        let chunks = &*chunks;
+        let full = |a: &(u128, Pos), b: &(u128, Pos)| {
+            let (x, y) = (row(chunks, a.1), row(chunks, b.1));
+            (&x.id, x.cidr, x.kind, a.1).cmp(&(&y.id, y.cidr, y.kind, b.1))
         };
-        let by_key =
-            |a: &(u128, usize), b: &(u128, usize)| a.0.cmp(&b.0).then_with(|| full(a.1, b.1));
-        if !keys.is_sorted_by(|a, b| by_key(a, b).is_le()) {
-            keys.sort_unstable_by(by_key);
+        for tie in keys.chunk_by_mut(|a, b| a.0 == b.0) {
+            if tie.len() > 1 && !tie.is_sorted_by(|a, b| full(a, b).is_le()) {
+                tie.sort_unstable_by(full);
+            }
         }
     }
     // One ID's rows are now together, and within it one CIDR's, in reading order.
-    let mut kept: Vec<usize> = Vec::with_capacity(keys.len());
+    let mut order: Vec<(Pos, bool)> = Vec::with_capacity(keys.len());
+    let mut ids: Vec<Pos> = Vec::new();
+    let mut primary: Vec<bool> = Vec::new();
     let mut run = 0;
     while run < keys.len() {
         let (prefix, first) = keys[run];
         let mut end = run + 1;
-        while end < keys.len() && keys[end].0 == prefix && rows[keys[end].1].id == rows[first].id {
+        while end < keys.len()
+            && keys[end].0 == prefix
+            && row(chunks, keys[end].1).id == row(chunks, first).id
+        {
             end += 1;
         }
-        let ids: Vec<usize> = keys[run..end].iter().map(|k| k.1).collect();
-        decide_primary(&mut rows, &ids, given);
-        merge_run(&mut rows, &ids, &mut kept);
+        ids.clear();
+        ids.extend(keys[run..end].iter().map(|k| k.1));
+        decide_primary(chunks, &ids, &mut primary);
+        merge_run(chunks, &ids, &primary, &mut order);
         run = end;
     }
     drop(keys);
     // Files come whole and in path order, so sources are compared by rank, not by path.
-    let rank = source_ranks(&rows);
-    if !kept.is_sorted_by_key(|&i| rank[i]) {
-        // Stable: within a source, the rows stay in ID, CIDR order.
-        kept.sort_by_key(|&i| rank[i]);
+    let mut sources: Vec<&str> = chunks.iter().map(|c| &*c.source).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    if sources.len() > 1 {
+        let rank: Vec<usize> = chunks
+            .iter()
+            .map(|c| sources.binary_search(&&*c.source).unwrap_or(0))
+            .collect();
+        let rank_of = |&(p, _): &(Pos, bool)| rank[at(p).0];
+        if !order.is_sorted_by_key(rank_of) {
+            // Stable: within a source, the rows stay in ID, CIDR order.
+            order.sort_by_key(rank_of);
+        }
     }
-    let in_place = kept.len() == rows.len() && kept.iter().enumerate().all(|(at, &i)| at == i);
-    let mut rows = if in_place {
-        rows.shrink_to_fit();
-        rows
-    } else {
-        let mut slots: Vec<Option<Discovered>> = rows.into_iter().map(Some).collect();
-        kept.into_iter().filter_map(|i| slots[i].take()).collect()
-    };
-    fill_regions(&mut rows);
-    rows
+    order
 }
 
 /// The first 16 bytes of an ID, zero-padded, as a number that orders like the ID (IDs hold
@@ -73,153 +174,120 @@ fn id_prefix(id: &str) -> u128 {
     u128::from_be_bytes(bytes)
 }
 
-/// For the rows of one ID (`ids`: sorted by CIDR, then reading order) that the inventory did
-/// not mark: per file, when no row of the ID there says, the first IPv4 row in reading order
-/// is primary (the first row when there is no IPv4 one); otherwise they are not.
-fn decide_primary(rows: &mut [Discovered], ids: &[usize], given: &[Option<bool>]) {
-    let said = |i: usize| given.get(i).copied().flatten();
-    if ids.iter().all(|&i| said(i).is_some()) {
-        for &i in ids {
-            rows[i].primary = said(i).unwrap_or_default();
-        }
+/// `primary` of each row of one ID (`ids`: sorted by CIDR, then reading order), into
+/// `primary`. Where the inventory did not say: per file, when no row of the ID there says,
+/// the first IPv4 row in reading order is primary (the first row when there is no IPv4 one);
+/// otherwise they are not.
+fn decide_primary(chunks: &[Chunk], ids: &[Pos], primary: &mut Vec<bool>) {
+    let said = |p: Pos| {
+        let (c, i) = at(p);
+        chunks[c].given.get(i).copied().flatten()
+    };
+    primary.clear();
+    if let [only] = *ids {
+        primary.push(said(only).unwrap_or(true));
+        return;
+    }
+    if ids.iter().all(|&p| said(p).is_some()) {
+        primary.extend(ids.iter().map(|&p| said(p).unwrap_or_default()));
         return;
     }
     // Per source: whether any row said, and the chosen row by (not IPv4, reading order).
-    let mut sources: Vec<(&str, bool, (bool, usize))> = Vec::new();
-    for &i in ids {
-        let r = &rows[i];
-        let candidate = (r.cidr.family() != Family::V4, i);
-        match sources.iter_mut().find(|s| s.0 == r.source) {
+    let mut sources: Vec<(&str, bool, (bool, Pos))> = Vec::new();
+    for &p in ids {
+        let (c, i) = at(p);
+        let Some(r) = &chunks[c].rows[i] else {
+            continue;
+        };
+        let candidate = (r.cidr.family() != Family::V4, p);
+        match sources.iter_mut().find(|s| s.0 == &*r.source) {
             Some(s) => {
-                s.1 |= said(i).is_some();
+                s.1 |= said(p).is_some();
                 s.2 = s.2.min(candidate);
             }
-            None => sources.push((&r.source, said(i).is_some(), candidate)),
+            None => sources.push((&r.source, said(p).is_some(), candidate)),
         }
     }
-    let chosen: Vec<usize> = sources
+    let chosen: Vec<Pos> = sources
         .iter()
         .filter(|(_, any, _)| !any)
-        .map(|(_, _, (_, i))| *i)
+        .map(|(_, _, (_, p))| *p)
         .collect();
-    for &i in ids {
-        rows[i].primary = said(i).unwrap_or_else(|| chosen.contains(&i));
-    }
+    primary.extend(
+        ids.iter()
+            .map(|&p| said(p).unwrap_or_else(|| chosen.contains(&p))),
+    );
 }
 
 /// Merges the rows of one ID that are the same resource CIDR into the first read; the
-/// survivors go to `kept`.
-fn merge_run(rows: &mut [Discovered], ids: &[usize], kept: &mut Vec<usize>) {
-    let mut first: Option<usize> = None;
-    for &i in ids {
-        if let Some(f) = first
-            && rows[f].cidr == rows[i].cidr
-            && rows[f].kind == rows[i].kind
-        {
-            let (earlier, later) = pair_mut(rows, f, i);
-            merge(earlier, later);
-            continue;
+/// survivors go to `order`, each primary when any of its readings is.
+fn merge_run(chunks: &mut [Chunk], ids: &[Pos], primary: &[bool], order: &mut Vec<(Pos, bool)>) {
+    let [single] = *ids else {
+        let mut kept: Option<Pos> = None;
+        for (&p, &is_primary) in ids.iter().zip(primary) {
+            if let Some(k) = kept
+                && let Some(later) = take_if_same(chunks, k, p)
+            {
+                let (c, i) = at(k);
+                if let Some(first) = &mut chunks[c].rows[i] {
+                    merge(first, later);
+                }
+                if let Some(last) = order.last_mut() {
+                    last.1 |= is_primary;
+                }
+                continue;
+            }
+            kept = Some(p);
+            order.push((p, is_primary));
         }
-        first = Some(i);
-        kept.push(i);
-    }
+        return;
+    };
+    order.push((single, primary[0]));
 }
 
-/// Two distinct elements of a slice, mutably.
-fn pair_mut<T>(items: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
-    if a < b {
-        let (left, right) = items.split_at_mut(b);
-        (&mut left[a], &mut right[0])
-    } else {
-        let (left, right) = items.split_at_mut(a);
-        (&mut right[0], &mut left[b])
+/// Takes the row at `later` out when it is the same resource CIDR as the one at `first`.
+fn take_if_same(chunks: &mut [Chunk], first: Pos, later: Pos) -> Option<Discovered> {
+    let get = |chunks: &[Chunk], p: Pos| {
+        let (c, i) = at(p);
+        chunks[c].rows[i].as_ref().map(|r| (r.cidr, r.kind))
+    };
+    if get(chunks, first)? != get(chunks, later)? {
+        return None;
     }
+    let (c, i) = at(later);
+    chunks[c].rows[i].take()
 }
 
-/// Each row's source's place in path order.
-fn source_ranks(rows: &[Discovered]) -> Vec<u32> {
-    let mut sources: Vec<&str> = Vec::new();
-    for r in rows {
-        if sources.last() != Some(&r.source.as_str()) && !sources.contains(&r.source.as_str()) {
-            sources.push(&r.source);
-        }
-    }
-    if sources.len() <= 1 {
-        return vec![0; rows.len()];
-    }
-    sources.sort_unstable();
-    rows.iter()
-        .map(|r| {
-            sources
-                .binary_search(&r.source.as_str())
-                .map_or(0, |rank| u32::try_from(rank).unwrap_or(u32::MAX))
-        })
-        .collect()
-}
-
-/// A fast hash for the per-ID maps of one audit (FxHash's mixing, murmur3's finaliser). Inputs are the user's
-/// own files, so resistance to crafted collisions (SipHash's reason to be slow) is not needed.
-#[derive(Default, Clone, Copy)]
-struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    /// murmur3's finaliser: every output bit depends on every input bit, so the table's
-    /// bucket (low bits) and tag (high bits) are both well spread.
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
-
-type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+type IdMap<K, V> = HashMap<K, V, FastHash>;
 
 fn id_map<K, V>(capacity: usize) -> IdMap<K, V> {
     HashMap::with_capacity_and_hasher(capacity, Default::default())
 }
 
 /// Fills what `into` lacks from `from`, a later reading of the same resource CIDR.
-fn merge(into: &mut Discovered, from: &mut Discovered) {
-    fn fill(a: &mut Option<String>, b: &mut Option<String>) {
+fn merge(into: &mut Discovered, from: Discovered) {
+    fn fill(a: &mut Option<Arc<str>>, b: Option<Arc<str>>) {
         if a.is_none() {
-            *a = b.take();
+            *a = b;
         }
     }
-    fill(&mut into.region, &mut from.region);
-    fill(&mut into.account, &mut from.account);
-    fill(&mut into.vpc_id, &mut from.vpc_id);
-    fill(&mut into.zone, &mut from.zone);
-    fill(&mut into.name, &mut from.name);
+    fill(&mut into.region, from.region);
+    fill(&mut into.account, from.account);
+    fill(&mut into.vpc_id, from.vpc_id);
+    fill(&mut into.zone, from.zone);
+    fill(&mut into.name, from.name);
     if into.used.is_none() && into.total.is_none() {
         into.used = from.used;
         into.total = from.total;
     }
-    for (k, v) in std::mem::take(&mut from.tags) {
-        into.tags.entry(k).or_insert(v);
-    }
-    into.primary |= from.primary;
+    into.tags.fill_from(&from.tags);
 }
 
 /// A VPC and its subnets are in one region: each lends it to the others that lack it.
 fn fill_regions(rows: &mut [Discovered]) {
-    if rows.iter().all(|r| r.region.is_some()) {
-        return;
-    }
     fn vpc_of(r: &Discovered) -> Option<&str> {
         match r.kind {
-            Kind::Vpc => Some(r.id.as_str()),
+            Kind::Vpc => Some(&r.id),
             Kind::Subnet => r.vpc_id.as_deref(),
         }
     }
@@ -243,9 +311,23 @@ fn fill_regions(rows: &mut [Discovered]) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
+    use super::super::Tags;
     use super::*;
+
+    /// [`normalize`] of rows in reading order, one chunk per run of one source.
+    fn normalize_rows(rows: Vec<Discovered>, given: &[Option<bool>]) -> Vec<Discovered> {
+        let mut chunks: Vec<Chunk> = Vec::new();
+        for (r, g) in rows.into_iter().zip(given) {
+            match chunks.last_mut() {
+                Some(c) if c.source == r.source => {
+                    c.rows.push(Some(r));
+                    c.given.push(*g);
+                }
+                _ => chunks.push(Chunk::new(r.source.clone(), vec![r], vec![*g])),
+            }
+        }
+        normalize(chunks)
+    }
 
     fn row(id: &str, cidr: &str, source: &str) -> Discovered {
         Discovered {
@@ -258,7 +340,7 @@ mod tests {
             zone: None,
             used: None,
             total: None,
-            tags: BTreeMap::new(),
+            tags: Tags::default(),
             name: None,
             source: source.into(),
             primary: false,
@@ -275,13 +357,13 @@ mod tests {
         b.primary = true;
         let c = row("vpc-1", "10.1.0.0/16", "c.json");
         let d = row("vpc-1", "10.0.0.0/16", "c.json");
-        let out = normalize(
+        let out = normalize_rows(
             vec![a, b, c, d],
             &[Some(false), Some(true), Some(false), Some(true)],
         );
         let got: Vec<_> = out
             .iter()
-            .map(|r| (r.source.as_str(), r.id.as_str(), r.cidr.to_string()))
+            .map(|r| (&*r.source, &*r.id, r.cidr.to_string()))
             .collect();
         assert_eq!(
             got,
@@ -306,7 +388,7 @@ mod tests {
         let mut other = row("vsw-2", "10.9.1.0/24", "a");
         other.kind = Kind::Subnet;
         other.vpc_id = Some("vpc-9".into());
-        let out = normalize(vec![vpc, subnet, other], &[Some(true); 3]);
+        let out = normalize_rows(vec![vpc, subnet, other], &[Some(true); 3]);
         assert_eq!(out[0].region.as_deref(), Some("cn-hangzhou"));
         assert_eq!(out[2].region, None);
     }
@@ -335,10 +417,10 @@ mod tests {
             None,
             None,
         ];
-        let out = normalize(rows, &given);
+        let out = normalize_rows(rows, &given);
         let got: Vec<(&str, String, bool)> = out
             .iter()
-            .map(|r| (r.source.as_str(), r.cidr.to_string(), r.primary))
+            .map(|r| (&*r.source, r.cidr.to_string(), r.primary))
             .collect();
         let want = [
             // The first IPv4 block read, not the first block nor the lowest.

@@ -2,8 +2,10 @@
 //! once, each bad CIDR turned into a skip with its reason.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use super::normalize::normalize;
+use super::intern::{Interner, Slot};
+use super::normalize::{Chunk, normalize};
 use super::{Discovered, Format, Inventory, Kind, Skipped};
 use crate::addr::{Family, Prefix, PrefixError};
 use crate::diag::Diag;
@@ -12,10 +14,16 @@ use crate::diag::Diag;
 pub(super) struct Sink {
     /// The file, as shown to the user.
     pub(super) source: String,
+    /// The same, as the rows hold it.
+    pub(super) row_source: Arc<str>,
+    /// The file's distinct regions, accounts, zones and tag sets.
+    pub(super) strings: Interner,
     pub(super) rows: Vec<Discovered>,
     /// Beside each row: whether the inventory said it is primary (`None`: it did not, and
     /// [`normalize`] decides).
     pub(super) given: Vec<Option<bool>>,
+    /// Rows already in chunks (a native file read by several threads), before `rows`.
+    pub(super) chunks: Vec<Chunk>,
     pub(super) skipped: Vec<Skipped>,
 }
 
@@ -65,9 +73,12 @@ impl RawCidr {
 impl Sink {
     pub(super) fn new(source: String) -> Sink {
         Sink {
+            row_source: Arc::from(source.as_str()),
             source,
+            strings: Interner::default(),
             rows: Vec::new(),
             given: Vec::new(),
+            chunks: Vec::new(),
             skipped: Vec::new(),
         }
     }
@@ -115,67 +126,54 @@ impl Sink {
                 }
             }
         }
-        let n = rows.len();
-        let mut resource = Some(resource);
-        for (i, (cidr, primary, used, total)) in rows.into_iter().enumerate() {
-            // The last row takes the resource; the others clone it.
-            let r = if i + 1 == n {
-                resource.take()
-            } else {
-                resource.as_ref().map(Resource::clone_parts)
-            };
-            let Some(r) = r else { break };
-            self.rows
-                .push(r.row(cidr, primary, used, total, &self.source));
+        if rows.is_empty() {
+            return;
+        }
+        // Every row of the resource shares its strings and tags.
+        let strings = &mut self.strings;
+        let mut shared = |text: Option<String>, field| text.map(|t| strings.shared(field, &t));
+        let region = shared(resource.region, Slot::Region);
+        let account = shared(resource.account, Slot::Account);
+        let vpc_id = shared(resource.vpc_id, Slot::VpcId);
+        let zone = shared(resource.zone, Slot::Zone);
+        let id: Arc<str> = resource.id.into();
+        let name: Option<Arc<str>> = resource.name.map(Arc::from);
+        let tags = self.strings.tags(resource.tags);
+        for (cidr, primary, used, total) in rows {
+            self.rows.push(Discovered {
+                id: id.clone(),
+                kind: resource.kind,
+                cidr,
+                region: region.clone(),
+                account: account.clone(),
+                vpc_id: vpc_id.clone(),
+                zone: zone.clone(),
+                used,
+                total,
+                tags: tags.clone(),
+                name: name.clone(),
+                source: self.row_source.clone(),
+                primary,
+            });
             self.given.push(Some(primary));
         }
     }
 
+    /// The rows read, in reading order, and the skips.
+    pub(super) fn into_parts(mut self) -> (Vec<Chunk>, Vec<Skipped>) {
+        if !self.rows.is_empty() {
+            let rows = Chunk::new(self.row_source, self.rows, self.given);
+            self.chunks.push(rows);
+        }
+        (self.chunks, self.skipped)
+    }
+
     /// Sorts, merges duplicates and fills regions: the inventory of this one file.
     pub(super) fn finish(self) -> Inventory {
+        let (chunks, skipped) = self.into_parts();
         Inventory {
-            resources: normalize(self.rows, &self.given),
-            skipped: self.skipped,
-        }
-    }
-}
-
-impl Resource {
-    fn clone_parts(&self) -> Resource {
-        Resource {
-            id: self.id.clone(),
-            kind: self.kind,
-            region: self.region.clone(),
-            account: self.account.clone(),
-            vpc_id: self.vpc_id.clone(),
-            zone: self.zone.clone(),
-            tags: self.tags.clone(),
-            name: self.name.clone(),
-        }
-    }
-
-    fn row(
-        self,
-        cidr: Prefix,
-        primary: bool,
-        used: Option<u128>,
-        total: Option<u128>,
-        source: &str,
-    ) -> Discovered {
-        Discovered {
-            id: self.id,
-            kind: self.kind,
-            cidr,
-            region: self.region,
-            account: self.account,
-            vpc_id: self.vpc_id,
-            zone: self.zone,
-            used,
-            total,
-            tags: self.tags,
-            name: self.name,
-            source: source.to_string(),
-            primary,
+            resources: normalize(chunks),
+            skipped,
         }
     }
 }

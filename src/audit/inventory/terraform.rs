@@ -3,6 +3,7 @@
 //! over without a report.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -134,7 +135,7 @@ fn lend_vpc_fields(sink: &mut Sink, first_row: usize, associations: &[usize]) {
     if associations.is_empty() {
         return;
     }
-    let mut vpcs: HashMap<String, usize> = HashMap::new();
+    let mut vpcs: HashMap<Arc<str>, usize> = HashMap::new();
     for (i, row) in sink.rows.iter().enumerate().skip(first_row) {
         if row.kind == Kind::Vpc && row.primary {
             vpcs.entry(row.id.clone()).or_insert(i);

@@ -1,16 +1,14 @@
 //! The native reader's deserializers: each entry read leniently (a field of the wrong type
 //! is remembered, not fatal), strings borrowed from the text, entries handed to
-//! [`super::convert`] one at a time so that a million of them never exist as a list.
+//! [`Part::convert`] one at a time so that a million of them never exist as a list.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::convert;
-use crate::audit::inventory::Sink;
+use super::Part;
 
 /// A JSON value read without failing on its type: scalars are kept, anything else is
 /// consumed and remembered as what it was. Strings borrow from the input where they can (no
@@ -25,6 +23,17 @@ pub(super) enum Loose<'de> {
 }
 
 impl Loose<'_> {
+    /// The same value, owning its text.
+    pub(super) fn into_owned(self) -> Loose<'static> {
+        match self {
+            Loose::Null => Loose::Null,
+            Loose::Bool(b) => Loose::Bool(b),
+            Loose::Int(n) => Loose::Int(n),
+            Loose::Str(s) => Loose::Str(Cow::Owned(s.into_owned())),
+            Loose::Other(kind) => Loose::Other(kind),
+        }
+    }
+
     pub(super) fn describe(&self) -> String {
         match self {
             Loose::Null => "null".into(),
@@ -110,19 +119,52 @@ impl<'de> Visitor<'de> for LooseVisitor {
     }
 }
 
-/// `tags`: an object of strings, or why not.
-pub(super) struct LooseTags(pub(super) Result<BTreeMap<String, String>, String>);
+/// `tags`: an object of strings, as `(key, value)` pairs in reading order, or why not.
+/// Counts and booleans are written out as text, `null` as an empty string.
+pub(super) struct LooseTags<'de>(pub(super) Result<Vec<TagPair<'de>>, String>);
 
-impl<'de> Deserialize<'de> for LooseTags {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LooseTags, D::Error> {
+/// A tag's key and value, borrowed from the text where they have no escapes.
+pub(super) type TagPair<'de> = (Cow<'de, str>, Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for LooseTags<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LooseTags<'de>, D::Error> {
         d.deserialize_any(TagsVisitor)
+    }
+}
+
+/// An object key, borrowed from the text where it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
     }
 }
 
 struct TagsVisitor;
 
 impl TagsVisitor {
-    fn wrong<E>(kind: &str) -> Result<LooseTags, E> {
+    fn wrong<'de, E>(kind: &str) -> Result<LooseTags<'de>, E> {
         Ok(LooseTags(Err(format!(
             "`tags` must be an object of strings, found {kind}"
         ))))
@@ -130,61 +172,61 @@ impl TagsVisitor {
 }
 
 impl<'de> Visitor<'de> for TagsVisitor {
-    type Value = LooseTags;
+    type Value = LooseTags<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object of tags")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LooseTags, A::Error> {
-        let mut tags = BTreeMap::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LooseTags<'de>, A::Error> {
+        let mut tags = Vec::new();
         let mut problem = None;
-        while let Some((key, value)) = map.next_entry::<String, Loose>()? {
+        while let Some((Key(key), value)) = map.next_entry::<Key, Loose>()? {
             let value = match value {
-                Loose::Str(s) => s.into_owned(),
-                Loose::Int(n) => n.to_string(),
-                Loose::Bool(b) => b.to_string(),
-                Loose::Null => String::new(),
+                Loose::Str(s) => s,
+                Loose::Int(n) => Cow::Owned(n.to_string()),
+                Loose::Bool(b) => Cow::Owned(b.to_string()),
+                Loose::Null => Cow::Borrowed(""),
                 Loose::Other(kind) => {
                     problem.get_or_insert_with(|| format!("tag `{key}` is {kind}"));
                     continue;
                 }
             };
-            tags.insert(key, value);
+            tags.push((key, value));
         }
         Ok(LooseTags(problem.map_or(Ok(tags), Err)))
     }
 
-    fn visit_unit<E>(self) -> Result<LooseTags, E> {
-        Ok(LooseTags(Ok(BTreeMap::new())))
+    fn visit_unit<E>(self) -> Result<LooseTags<'de>, E> {
+        Ok(LooseTags(Ok(Vec::new())))
     }
 
-    fn visit_none<E>(self) -> Result<LooseTags, E> {
-        Ok(LooseTags(Ok(BTreeMap::new())))
+    fn visit_none<E>(self) -> Result<LooseTags<'de>, E> {
+        Ok(LooseTags(Ok(Vec::new())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LooseTags, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LooseTags<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Self::wrong("a list")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<LooseTags, E> {
+    fn visit_bool<E>(self, _: bool) -> Result<LooseTags<'de>, E> {
         Self::wrong("a boolean")
     }
 
-    fn visit_u64<E>(self, _: u64) -> Result<LooseTags, E> {
+    fn visit_u64<E>(self, _: u64) -> Result<LooseTags<'de>, E> {
         Self::wrong("a number")
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<LooseTags, E> {
+    fn visit_i64<E>(self, _: i64) -> Result<LooseTags<'de>, E> {
         Self::wrong("a number")
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<LooseTags, E> {
+    fn visit_f64<E>(self, _: f64) -> Result<LooseTags<'de>, E> {
         Self::wrong("a number")
     }
 
-    fn visit_str<E>(self, _: &str) -> Result<LooseTags, E> {
+    fn visit_str<E>(self, _: &str) -> Result<LooseTags<'de>, E> {
         Self::wrong("a string")
     }
 }
@@ -272,9 +314,9 @@ pub(super) struct Header<'de> {
     pub(super) resources: bool,
 }
 
-/// Reads the document, sending each entry to the sink as it is read.
+/// Reads the document in one pass, sending each entry to `part` as it is read.
 pub(super) struct FileSeed<'a> {
-    pub(super) sink: &'a mut Sink,
+    pub(super) part: &'a mut Part,
 }
 
 impl<'de> DeserializeSeed<'de> for FileSeed<'_> {
@@ -304,7 +346,7 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                 Field::FormatVersion => header.format_version = Some(map.next_value()?),
                 Field::Resources if !header.resources => {
                     map.next_value_seed(ResourcesSeed {
-                        sink: &mut *self.sink,
+                        part: &mut *self.part,
                     })?;
                     header.resources = true;
                 }
@@ -318,7 +360,7 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
 }
 
 struct ResourcesSeed<'a> {
-    sink: &'a mut Sink,
+    part: &'a mut Part,
 }
 
 impl<'de> DeserializeSeed<'de> for ResourcesSeed<'_> {
@@ -337,11 +379,28 @@ impl<'de> Visitor<'de> for ResourcesSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0;
-        while let Some(entry) = seq.next_element::<Entry>()? {
-            convert(entry, index, self.sink);
-            index += 1;
-        }
+        while seq
+            .next_element_seed(EntrySeed {
+                part: &mut *self.part,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+/// Reads one entry and hands it to `part`, once it has been read whole.
+pub(super) struct EntrySeed<'a> {
+    pub(super) part: &'a mut Part,
+}
+
+impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let mut e = Entry::default();
+        d.deserialize_any(EntryVisitor { e: &mut e })?;
+        self.part.convert(e);
         Ok(())
     }
 }
@@ -361,36 +420,40 @@ pub(super) struct Entry<'de> {
     pub(super) zone: Option<Loose<'de>>,
     pub(super) used: Option<Loose<'de>>,
     pub(super) total: Option<Loose<'de>>,
-    pub(super) tags: Option<LooseTags>,
+    pub(super) tags: Option<LooseTags<'de>>,
     pub(super) name: Option<Loose<'de>>,
 }
 
 impl<'de> Deserialize<'de> for Entry<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entry<'de>, D::Error> {
-        d.deserialize_any(EntryVisitor)
+        let mut e = Entry::default();
+        d.deserialize_any(EntryVisitor { e: &mut e })?;
+        Ok(e)
     }
 }
 
-struct EntryVisitor;
+/// Reads an entry into `e`, in place: an entry is some 400 bytes, moved a million times
+/// otherwise.
+struct EntryVisitor<'a, 'de> {
+    e: &'a mut Entry<'de>,
+}
 
-impl EntryVisitor {
-    fn not_object<'de, E>(kind: &'static str) -> Result<Entry<'de>, E> {
-        Ok(Entry {
-            not_object: Some(kind),
-            ..Entry::default()
-        })
+impl EntryVisitor<'_, '_> {
+    fn not_object<E>(self, kind: &'static str) -> Result<(), E> {
+        self.e.not_object = Some(kind);
+        Ok(())
     }
 }
 
-impl<'de> Visitor<'de> for EntryVisitor {
-    type Value = Entry<'de>;
+impl<'de> Visitor<'de> for EntryVisitor<'_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a resource object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry<'de>, A::Error> {
-        let mut e = Entry::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let e = self.e;
         while let Some(field) = map.next_key::<Field>()? {
             let slot = match field {
                 Field::Id => &mut e.id,
@@ -415,35 +478,35 @@ impl<'de> Visitor<'de> for EntryVisitor {
             };
             *slot = Some(map.next_value()?);
         }
-        Ok(e)
+        Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Self::not_object("a list")
+        self.not_object("a list")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<Entry<'de>, E> {
-        Self::not_object("a boolean")
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        self.not_object("a boolean")
     }
 
-    fn visit_u64<E>(self, _: u64) -> Result<Entry<'de>, E> {
-        Self::not_object("a number")
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        self.not_object("a number")
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<Entry<'de>, E> {
-        Self::not_object("a number")
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        self.not_object("a number")
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<Entry<'de>, E> {
-        Self::not_object("a number")
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        self.not_object("a number")
     }
 
-    fn visit_str<E>(self, _: &str) -> Result<Entry<'de>, E> {
-        Self::not_object("a string")
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        self.not_object("a string")
     }
 
-    fn visit_unit<E>(self) -> Result<Entry<'de>, E> {
-        Self::not_object("null")
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.not_object("null")
     }
 }
