@@ -97,7 +97,7 @@ const INVENTORY: &str = r#"{"format": "ipam-inventory", "format_version": 1, "re
   {"id": "vpc-dc", "type": "vpc", "cidr": "10.200.5.0/24"},
   {"id": "vpc-ignored", "type": "vpc", "cidr": "10.1.0.0/16"},
   {"id": "subnet-ign", "type": "subnet", "cidr": "10.1.0.0/28", "vpc_id": "vpc-ignored"},
-  {"id": "vpc-free", "type": "vpc", "cidr": "10.50.0.0/16"},
+  {"id": "vpc-free", "type": "vpc", "cidr": "10.50.0.0/16", "name": "legacy \"blue\" \\ zoë\ttab"},
   {"id": "subnet-x", "type": "subnet", "cidr": "10.50.0.0/24", "vpc_id": "vpc-elsewhere"},
   {"id": "vpc-v6", "type": "vpc", "cidr": "2001:db8::/56"},
   {"id": "vpc-masked", "type": "vpc", "cidr": "10.9.XXXX.0/24"}
@@ -155,6 +155,21 @@ fn statuses_of_every_case() {
     assert!(out.status.success(), "{}", text(&out));
     let doc = parse(&json);
     assert_eq!(doc.format_version, "1.0");
+    // One resource per line, each exactly as its documented type serializes.
+    let lines: Vec<&str> = json.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| *l == "  \"resources\": [")
+        .expect("resources")
+        + 1;
+    for (line, r) in lines[start..].iter().zip(&doc.resources) {
+        let line = line.trim_start().trim_end_matches(',');
+        assert_eq!(line, serde_json::to_string(r).expect("row"));
+    }
+    assert_eq!(
+        row(&doc, "vpc-free", "10.50.0.0/16").name.as_deref(),
+        Some("legacy \"blue\" \\ zoë\ttab")
+    );
     let st = |id: &str, cidr: &str| statuses(row(&doc, id, cidr));
     let triple = |m: &str, c: &str, o: &str| (m.to_string(), c.to_string(), o.to_string());
 
