@@ -115,45 +115,6 @@ impl<'a> From<&'a Skipped> for SkippedJson<'a> {
     }
 }
 
-fn borrowed(s: Option<&str>) -> Option<Cow<'_, str>> {
-    s.map(Cow::Borrowed)
-}
-
-impl<'a> ResourceJson<'a> {
-    pub fn of(row: Row<'a>) -> ResourceJson<'a> {
-        let r = row.resource;
-        ResourceJson {
-            id: Cow::Borrowed(&*r.id),
-            kind: r.kind,
-            cidr: r.cidr,
-            region: borrowed(r.region.as_deref()),
-            account: borrowed(r.account.as_deref()),
-            vpc_id: borrowed(r.vpc_id.as_deref()),
-            zone: borrowed(r.zone.as_deref()),
-            name: borrowed(r.name.as_deref()),
-            primary: r.primary,
-            scope: Cow::Borrowed(row.scope),
-            management: row.management,
-            compliance: row.compliance,
-            reasons: row
-                .reasons
-                .iter()
-                .map(|s| Cow::Borrowed(s.as_str()))
-                .collect(),
-            overlap: row.overlap,
-            overlaps_with: row
-                .overlaps_with
-                .iter()
-                .map(|s| Cow::Borrowed(s.as_str()))
-                .collect(),
-            ip_usage: row.ip_usage,
-            address: row.holder.map(|h| Cow::Owned(h.address.to_string())),
-            pool: row.holder.map(|h| Cow::Borrowed(h.pool)),
-            source: Cow::Borrowed(&*r.source),
-        }
-    }
-}
-
 /// Writes `audit --json`: an [`AuditDocument`], one resource and one skip per line.
 pub fn json(report: &Report, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "{{")?;
