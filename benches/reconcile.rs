@@ -22,8 +22,8 @@ mod common;
 
 use common::{measure, run_cli};
 
-use ipam::state::store::{Store, new_lineage};
-use ipam::state::{FORMAT_VERSION, Records, State};
+use ipam::state::store::Store;
+use ipam::state::{Records, State};
 
 const TEAMS: usize = 10;
 
@@ -68,12 +68,7 @@ fn phases(dir: &Path, store: &Store) {
     let (records, _) = ipam::apply::apply(&Records::default(), &plan).expect("apply");
     lap("apply (graph order + re-check)");
     let lock = store.lock("bench", Duration::ZERO).expect("lock");
-    let state = State {
-        format_version: FORMAT_VERSION,
-        lineage: new_lineage(),
-        serial: 1,
-        resources: records,
-    };
+    let state = State::after(None, records);
     store.save(&state, &lock).expect("save");
     lap("write state");
     let loaded = store.load().expect("load").expect("state");

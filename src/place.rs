@@ -81,9 +81,7 @@ fn fits(request: Request, defaulted: bool, rules: Rules, cidr: Prefix) -> bool {
     match request {
         Request::Cidr(c) => c == cidr,
         Request::Netmask(n) if !defaulted => len == n,
-        Request::Netmask(_) => {
-            rules.min.is_none_or(|m| len >= m) && rules.max.is_none_or(|m| len <= m)
-        }
+        Request::Netmask(_) => rules.admits(len),
     }
 }
 

@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use super::inventory::{Discovered, Inventory, Kind};
+use super::report::outside_rules;
 use crate::addr::{ContainerIndex, Family, Prefix};
 use crate::model::{Model, Pool, PoolId, Provision, Request};
 use crate::state::Records;
@@ -423,14 +424,8 @@ fn check(
     if !imp.is_free(row.cidr) {
         return Err(format!("already allocated in pool {p}"));
     }
-    let len = row.cidr.prefix_len();
-    if pool.rules.min.is_some_and(|m| len < m) || pool.rules.max.is_some_and(|m| len > m) {
-        let bound = |m: Option<u8>| m.map_or("any".to_string(), |m| format!("/{m}"));
-        return Err(format!(
-            "netmask /{len} is outside pool {p}'s allocation rules ({} to {})",
-            bound(pool.rules.min),
-            bound(pool.rules.max)
-        ));
+    if let Some(reason) = outside_rules(p, pool.rules, row.cidr) {
+        return Err(reason);
     }
     let missing: Vec<String> = pool
         .required_tags

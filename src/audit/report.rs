@@ -45,7 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use super::inventory::{Discovered, Inventory, Kind, Skipped};
 use crate::addr::{AddrCount, ContainerIndex, Family, Prefix, overlaps};
-use crate::model::{AddressRef, Model};
+use crate::model::{AddressRef, Model, Rules};
 use crate::state::{PoolRecord, Records, VpcRecord};
 
 /// Whether a resource CIDR is allocated from a pool.
@@ -364,7 +364,7 @@ fn statuses<'a>(
     let vpcs: Vec<(&'a str, &'a VpcRecord)> =
         records.vpcs.iter().map(|(n, v)| (n.as_str(), v)).collect();
     let targets = targets(&vpcs);
-    let held = hold(resources, &vpcs, &targets);
+    let Holding { held, taken, bound } = hold(resources, &vpcs, &targets);
     let ignored: Vec<bool> = resources
         .iter()
         .map(|r| {
@@ -378,12 +378,7 @@ fn statuses<'a>(
         .collect();
     let scopes = Scopes::new(records);
     let scope = scope_rows(resources, &held, &targets, &scopes);
-    let mut consumed = vec![false; targets.len()];
-    for t in held.iter().flatten() {
-        consumed[*t] = true;
-    }
-    let bound = bound_ids(resources, &held, &targets, vpcs.len());
-    let partners = partners(records, &vpcs, &targets, &consumed, &bound, &scopes);
+    let partners = partners(records, &targets, &taken, &bound, &scopes);
     let mut overlapping = overlap_rows(resources, &ignored, &scope, scopes.names.len(), &partners);
     let owner = Owner::new(model);
 
@@ -512,19 +507,24 @@ fn targets<'a>(vpcs: &[(&'a str, &'a VpcRecord)]) -> Vec<Target<'a>> {
     targets
 }
 
-/// For each row, the target it holds (see the module documentation, "Managed").
-fn hold(
-    rows: &[Discovered],
-    vpcs: &[(&str, &VpcRecord)],
-    targets: &[Target],
-) -> Vec<Option<usize>> {
+/// Which row holds which recorded CIDR (see the module documentation, "Managed").
+struct Holding {
+    /// Per row, the target it holds.
+    held: Vec<Option<usize>>,
+    /// Per target, whether a row holds it.
+    taken: Vec<bool>,
+    /// Per recorded VPC, the discovered ID it is held by: its `resource_id`, else the ID of
+    /// the first row that holds one of its blocks (a subnet row: its `vpc_id`).
+    bound: Vec<Option<String>>,
+}
+
+fn hold(rows: &[Discovered], vpcs: &[(&str, &VpcRecord)], targets: &[Target]) -> Holding {
     let mut first: FxHashMap<(Prefix, Kind), usize> = FxHashMap::default();
     for (i, t) in targets.iter().enumerate() {
         first.entry((t.cidr, t.kind)).or_insert(i);
     }
     let mut held = vec![None; rows.len()];
     let mut taken = vec![false; targets.len()];
-    // The ID a recorded VPC is held by: its `resource_id`, else the first that holds it.
     let mut bound: Vec<Option<String>> = vpcs.iter().map(|(_, v)| v.resource_id.clone()).collect();
     let mut order: Vec<usize> = (0..rows.len())
         .filter(|&i| first.contains_key(&(rows[i].cidr, rows[i].kind)))
@@ -564,31 +564,7 @@ fn hold(
             }
         }
     }
-    held
-}
-
-/// The discovered ID each recorded VPC is held by (its `resource_id`, else the VPC ID of
-/// the rows holding its blocks or subnets).
-fn bound_ids<'r>(
-    rows: &'r [Discovered],
-    held: &[Option<usize>],
-    targets: &[Target],
-    vpcs: usize,
-) -> Vec<Option<&'r str>> {
-    let mut bound = vec![None; vpcs];
-    for (row, t) in rows.iter().zip(held) {
-        if let Some(t) = t {
-            let id = match row.kind {
-                Kind::Vpc => Some(&*row.id),
-                Kind::Subnet => row.vpc_id.as_deref(),
-            };
-            let b = &mut bound[targets[*t].vpc];
-            if b.is_none() {
-                *b = id;
-            }
-        }
-    }
-    bound
+    Holding { held, taken, bound }
 }
 
 /// Scopes by index: `private`, `public`, then the custom scopes by name. Which scope a
@@ -703,32 +679,31 @@ fn scope_rows(
 }
 
 /// A recorded allocation no row holds, which rows may overlap.
-struct Partner<'a> {
+struct Partner<'b> {
     cidr: Prefix,
     scope: u16,
     /// `vpc.NAME` or `reservation.NAME`.
     name: String,
     /// For a VPC block, the discovered ID its VPC is held by, whose subnets lie in it.
-    vpc_id: Option<&'a str>,
+    vpc_id: Option<&'b str>,
 }
 
-fn partners<'a>(
-    records: &'a Records,
-    vpcs: &[(&'a str, &'a VpcRecord)],
-    targets: &[Target<'a>],
-    consumed: &[bool],
-    bound: &[Option<&'a str>],
-    scopes: &Scopes<'a>,
-) -> Vec<Partner<'a>> {
-    let mut partners: Vec<Partner<'a>> = targets
+fn partners<'b>(
+    records: &Records,
+    targets: &[Target],
+    taken: &[bool],
+    bound: &'b [Option<String>],
+    scopes: &Scopes,
+) -> Vec<Partner<'b>> {
+    let mut partners: Vec<Partner<'b>> = targets
         .iter()
-        .zip(consumed)
-        .filter(|(t, consumed)| t.kind == Kind::Vpc && !**consumed)
+        .zip(taken)
+        .filter(|(t, taken)| t.kind == Kind::Vpc && !**taken)
         .map(|(t, _)| Partner {
             cidr: t.cidr,
             scope: scopes.of_pool(t.holder.pool),
             name: t.holder.address.to_string(),
-            vpc_id: bound[t.vpc].or(vpcs[t.vpc].1.resource_id.as_deref()),
+            vpc_id: bound[t.vpc].as_deref(),
         })
         .collect();
     partners.extend(records.reservations.iter().map(|(name, r)| Partner {
@@ -888,6 +863,19 @@ impl<'a> Owner<'a> {
     }
 }
 
+/// Why a block's size breaks its pool's allocation rules, if it does.
+pub(super) fn outside_rules(pool: &str, rules: Rules, cidr: Prefix) -> Option<String> {
+    let len = cidr.prefix_len();
+    let bound = |m: Option<u8>| m.map_or("any".to_string(), |m| format!("/{m}"));
+    (!rules.admits(len)).then(|| {
+        format!(
+            "netmask /{len} is outside pool {pool}'s allocation rules ({} to {})",
+            bound(rules.min),
+            bound(rules.max)
+        )
+    })
+}
+
 /// Every rule of its pool a managed row breaks (see the module documentation,
 /// "Compliance").
 fn broken_rules(
@@ -903,17 +891,7 @@ fn broken_rules(
         return reasons;
     };
     if row.kind == Kind::Vpc {
-        let len = row.cidr.prefix_len();
-        let below = pool.min_netmask.is_some_and(|m| len < m);
-        let above = pool.max_netmask.is_some_and(|m| len > m);
-        if below || above {
-            let bound = |m: Option<u8>| m.map_or("any".to_string(), |m| format!("/{m}"));
-            reasons.push(format!(
-                "netmask /{len} is outside pool {pool_name}'s allocation rules ({} to {})",
-                bound(pool.min_netmask),
-                bound(pool.max_netmask)
-            ));
-        }
+        reasons.extend(outside_rules(pool_name, pool.rules(), row.cidr));
         for (key, want) in &pool.required_tags {
             match row.tags.get(key.as_str()) {
                 None => reasons.push(format!(

@@ -1,11 +1,11 @@
 //! `ipam audit` and `ipam import` (SPEC §8).
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::reconcile::{left_to_exit, lock, print_diags, state_path};
+use super::reconcile::{colour, left_to_exit, lock, print_diags, state_path};
 use super::{fail, load_plan_and_state};
 use crate::audit::import::{Selection, entries, select};
 use crate::audit::output::{self, Style};
@@ -14,8 +14,8 @@ use crate::diag::{Diag, Diagnostics, Sources};
 use crate::model::{Address, Model};
 use crate::plan::plan;
 use crate::state::check::check;
-use crate::state::store::{Store, new_lineage};
-use crate::state::{FORMAT_VERSION, Records, State};
+use crate::state::store::{Store, sync_directory};
+use crate::state::{Records, State};
 
 /// How the report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -162,8 +162,7 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
     let records = loaded.state.as_ref().map_or(&empty, |s| &s.resources);
     let report = audit(&loaded.model, records, loaded.inventory);
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let colour = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let colour = colour();
     let written = match output {
         Output::Text => output::text(&report, Style { colour }, &mut out),
         Output::Markdown => output::markdown(&report, &mut out),
@@ -395,7 +394,7 @@ fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
+        sync_directory(dir)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -449,16 +448,30 @@ pub fn run_import(args: ImportArgs) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let state = loaded.state.as_ref();
-    let next = State {
-        format_version: FORMAT_VERSION,
-        lineage: state.map_or_else(new_lineage, |s| s.lineage.clone()),
-        serial: state.map_or(1, |s| s.serial + 1),
-        resources: records,
+    let next = State::after(loaded.state.as_ref(), records);
+    // Puts the plan file back as it was, when the import cannot complete.
+    let undo = || {
+        let restored = match &old {
+            Some(old) => write_atomic(&target, old),
+            None => std::fs::remove_file(&target).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            }),
+        };
+        if let Err(r) = restored {
+            eprintln!(
+                "could not undo the change to {}: {r}; remove the entries `ipam import` added",
+                target.display()
+            );
+        }
     };
     // The plan file first: a crash before the state is written leaves entries the next
     // plan shows as creates of the same CIDRs, never state the plan does not declare.
     if let Err(e) = write_atomic(&target, &text) {
+        // The rename may have happened before the error (syncing the directory failed).
+        if std::fs::read(&target).is_ok_and(|now| now == text.as_bytes()) {
+            undo();
+        }
         return fail(Diag::error(
             "ipam::io::write",
             format!(
@@ -468,16 +481,7 @@ pub fn run_import(args: ImportArgs) -> ExitCode {
         ));
     }
     if let Err(e) = store.save(&next, &guard) {
-        let restored = match &old {
-            Some(old) => write_atomic(&target, old),
-            None => std::fs::remove_file(&target),
-        };
-        if let Err(r) = restored {
-            eprintln!(
-                "could not undo the change to {}: {r}; remove the entries `ipam import` added",
-                target.display()
-            );
-        }
+        undo();
         return print_diags(&e.diagnostics());
     }
     println!(

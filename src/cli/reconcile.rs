@@ -12,8 +12,8 @@ use crate::diff::Action;
 use crate::model::Model;
 use crate::plan::{Plan, SAVED_FORMAT, SAVED_KIND, SavedPlan, files_hash, plan};
 use crate::render::{self, Style};
-use crate::state::store::{LockGuard, Store, StoreError, new_lineage};
-use crate::state::{FORMAT_VERSION, Records, State};
+use crate::state::store::{LockGuard, Store, StoreError};
+use crate::state::{Records, State};
 
 /// How a plan is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -60,7 +60,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
-fn colour() -> bool {
+pub(super) fn colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
@@ -410,12 +410,7 @@ fn write(store: &Store, guard: &LockGuard, state: Option<&State>, plan: &Plan) -
             return fail(d);
         }
     };
-    let next = State {
-        format_version: FORMAT_VERSION,
-        lineage: state.map_or_else(new_lineage, |s| s.lineage.clone()),
-        serial: state.map_or(1, |s| s.serial + 1),
-        resources: records,
-    };
+    let next = State::after(state, records);
     if let Err(e) = store.save(&next, guard) {
         return print_diags(&e.diagnostics());
     }

@@ -105,6 +105,11 @@ impl Rules {
         max: None,
         default: None,
     };
+
+    /// Whether a block of this prefix length is within `min`..`max`.
+    pub fn admits(&self, len: u8) -> bool {
+        self.min.is_none_or(|m| len >= m) && self.max.is_none_or(|m| len <= m)
+    }
 }
 
 /// Where a pool came from.

@@ -35,6 +35,19 @@ pub struct State {
     pub resources: Records,
 }
 
+impl State {
+    /// The state that follows `previous` (none before the first write) with `resources`:
+    /// the same lineage, or a new one; the next serial.
+    pub fn after(previous: Option<&State>, resources: Records) -> State {
+        State {
+            format_version: FORMAT_VERSION,
+            lineage: previous.map_or_else(store::new_lineage, |s| s.lineage.clone()),
+            serial: previous.map_or(1, |s| s.serial + 1),
+            resources,
+        }
+    }
+}
+
 /// Every resource apply has created, by kind and name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -92,6 +105,17 @@ pub struct PoolRecord {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+}
+
+impl PoolRecord {
+    /// The allocation rules, as the model has them.
+    pub fn rules(&self) -> crate::model::Rules {
+        crate::model::Rules {
+            min: self.min_netmask,
+            max: self.max_netmask,
+            default: self.default_netmask,
+        }
+    }
 }
 
 /// A block a VPC holds in a pool.

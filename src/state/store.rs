@@ -648,10 +648,13 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 /// Makes the renames in `dir` durable.
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    let synced = File::open(dir).and_then(|d| d.sync_all());
-    match synced {
-        Ok(()) => Ok(()),
-        // File systems that cannot sync a directory say so; there is nothing more to do.
+    sync_directory(dir).map_err(|e| StoreError::io("sync the directory", dir, e))
+}
+
+/// Syncs a directory, so that renames in it survive a crash. File systems that cannot sync
+/// a directory say so; there is nothing more to do there.
+pub fn sync_directory(dir: &Path) -> io::Result<()> {
+    match File::open(dir).and_then(|d| d.sync_all()) {
         Err(e)
             if matches!(
                 e.kind(),
@@ -660,7 +663,7 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         {
             Ok(())
         }
-        Err(e) => Err(StoreError::io("sync the directory", dir, e)),
+        other => other,
     }
 }
 
