@@ -93,9 +93,9 @@ fn phases(dir: &Path, file: &Path) {
         println!("  {what}: {:.2} s", (now - last).as_secs_f64());
         last = now;
     };
-    let (model, _) = ipam::cli::load_model(dir).unwrap_or_else(|_| panic!("plan"));
-    let store = ipam::state::store::Store::new(dir.join("ipam.state.json"));
-    let state = store.load().ok().flatten().expect("state");
+    let (model, _) = ipam::load::model(dir).unwrap_or_else(|_| panic!("plan"));
+    let store = ipam::state::file::FileBackend::new(dir.join("ipam.state.json"));
+    let state = store.read().ok().flatten().expect("state");
     lap("read plan and state");
     let inventory =
         ipam::audit::read_all(&[file.to_path_buf()], None).unwrap_or_else(|_| panic!("inventory"));

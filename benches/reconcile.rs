@@ -22,8 +22,8 @@ mod common;
 
 use common::{measure, run_cli};
 
-use ipam::state::store::Store;
-use ipam::state::{Records, State};
+use ipam::state::file::FileBackend;
+use ipam::state::{Backend, Records, State};
 
 const TEAMS: usize = 10;
 
@@ -52,7 +52,7 @@ fn generate(dir: &Path, pools: usize, vpcs: usize) {
 }
 
 /// One plan+apply of the large case, phase by phase, to show where the time goes.
-fn phases(dir: &Path, store: &Store) {
+fn phases(dir: &Path, store: &FileBackend) {
     let _ = fs::remove_file(store.path());
     let mut t = Instant::now();
     let mut lap = |what: &str| {
@@ -67,9 +67,10 @@ fn phases(dir: &Path, store: &Store) {
     lap("plan (place + diff)");
     let (records, _) = ipam::apply::apply(&Records::default(), &plan).expect("apply");
     lap("apply (graph order + re-check)");
-    let lock = store.lock("bench", Duration::ZERO).expect("lock");
+    let mut session = store.lock("bench", Duration::ZERO).expect("lock");
     let state = State::after(None, records);
-    store.save(&state, &lock).expect("save");
+    session.save(&state, None).expect("save");
+    drop(session);
     lap("write state");
     let loaded = store.load().expect("load").expect("state");
     lap("read state");
@@ -100,7 +101,7 @@ fn main() {
     }
     println!("phases (in process), 10000 pools / 100000 VPCs:");
     let dir = root.join("10000-100000");
-    phases(&dir, &Store::new(dir.join("ipam.state.json")));
+    phases(&dir, &FileBackend::new(dir.join("ipam.state.json")));
     let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64();
     println!(
         "growth 10x input: plan+apply {:.1}x, no-op plan {:.1}x",

@@ -1,18 +1,19 @@
 //! Apply (SPEC §6): the planned changes, exactly, in dependency order — deletes (and the
 //! delete half of replaces) children first over the recorded graph, then creates and
 //! updates parents first over the desired graph — followed by a re-check of every
-//! invariant ([`check`](crate::state::check::check)) through the allocator. The result must
-//! equal the plan's desired records; anything else is refused and nothing is written.
+//! invariant ([`check`]) through the allocator. The result must equal the plan's desired
+//! records; anything else is refused and nothing is written.
+//!
+//! Apply reads each change's action and the plan's desired records, never a change's
+//! reason (display only).
 
 use std::collections::HashMap;
+use std::fmt;
 
-use serde_json::Value;
-
-use crate::diff::{Action, Change, value, vpc_value};
-use crate::graph::order_of;
+use crate::graph::{Cycle, order_of};
 use crate::model::Address;
-use crate::plan::{Plan, rename};
-use crate::state::check::check;
+use crate::plan::{Action, Change, Plan, Record, RenameError, rename};
+use crate::state::check::{Violation, check};
 use crate::state::{Records, VpcRecord};
 
 /// One step of an apply, in the order it was made.
@@ -23,15 +24,72 @@ pub struct Step {
     pub action: Action,
 }
 
-/// Applies `plan` to `recorded`: the new records and the steps taken, or every reason the
-/// result cannot be written.
-pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Vec<String>> {
+/// Why a plan cannot be applied to a state; nothing is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyError {
+    /// A `[[moved]]` rename does not fit the state.
+    Rename(RenameError),
+    /// The resources changed form a dependency cycle.
+    Cycle(Cycle),
+    /// A delete names a resource the state does not hold.
+    NotRecorded(Address),
+    /// A create or update names a resource the desired records do not hold.
+    Missing(Address),
+    /// A subnet's VPC is not recorded.
+    NoVpc { subnet: Address, vpc: String },
+    /// The result breaks an invariant.
+    Invariants(Vec<Violation>),
+    /// The result is not the records the plan computed.
+    Mismatch,
+    /// A saved plan's changes do not show the records it would write.
+    Unshown(Vec<Address>),
+}
+
+impl fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApplyError::Rename(e) => e.fmt(f),
+            ApplyError::Cycle(c) => c.fmt(f),
+            ApplyError::NotRecorded(a) => write!(f, "{a} is not recorded, so it cannot be deleted"),
+            ApplyError::Missing(a) => {
+                write!(f, "the plan changes {a}, but its records do not hold it")
+            }
+            ApplyError::NoVpc { subnet, vpc } => {
+                write!(f, "{subnet} needs vpc.{vpc}, which is not recorded")
+            }
+            ApplyError::Invariants(problems) => {
+                let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                write!(f, "{}", texts.join("; "))
+            }
+            ApplyError::Mismatch => write!(
+                f,
+                "applying the changes does not give the records the plan computed; the saved \
+                 plan was edited or made by another version"
+            ),
+            ApplyError::Unshown(addresses) => {
+                let texts: Vec<String> = addresses
+                    .iter()
+                    .map(|a| {
+                        format!("the change to {a} does not show the records the plan would write")
+                    })
+                    .collect();
+                write!(f, "{}", texts.join("; "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for ApplyError {}
+
+/// Applies `plan` to `recorded`: the new records and the steps taken, or why the result
+/// cannot be written.
+pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), ApplyError> {
     let mut records = recorded.clone();
     let mut steps = Vec::new();
-    for (from, to) in &plan.moved {
-        rename(&mut records, from, to).map_err(|e| vec![e])?;
+    for m in &plan.moved {
+        rename(&mut records, &m.from, &m.to).map_err(ApplyError::Rename)?;
         steps.push(Step {
-            address: to.clone(),
+            address: m.to.clone(),
             action: Action::Move,
         });
     }
@@ -45,7 +103,7 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ve
         .filter(|c| c.action.destroys())
         .map(|c| &c.address)
         .collect();
-    let order = order_of(&records, &destroyed).map_err(|c| vec![c.to_string()])?;
+    let order = order_of(&records, &destroyed).map_err(ApplyError::Cycle)?;
     for &i in order.iter().rev() {
         remove(&mut records, destroyed[i])?;
         steps.push(Step {
@@ -60,7 +118,7 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ve
         .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace))
         .map(|c| &c.address)
         .collect();
-    let order = order_of(&plan.desired, &made).map_err(|c| vec![c.to_string()])?;
+    let order = order_of(&plan.desired, &made).map_err(ApplyError::Cycle)?;
     for i in order {
         let address = made[i];
         let Some(c) = by_address.get(address) else {
@@ -78,19 +136,15 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ve
     }
     let problems = check(&records);
     if !problems.is_empty() {
-        return Err(problems);
+        return Err(ApplyError::Invariants(problems));
     }
     if records != plan.desired {
-        return Err(vec![
-            "applying the changes does not give the records the plan computed; the saved \
-             plan was edited or made by another version"
-                .into(),
-        ]);
+        return Err(ApplyError::Mismatch);
     }
     Ok((records, steps))
 }
 
-fn remove(records: &mut Records, address: &Address) -> Result<(), Vec<String>> {
+fn remove(records: &mut Records, address: &Address) -> Result<(), ApplyError> {
     let found = match address {
         Address::Scope(n) => records.scopes.remove(n).is_some(),
         Address::Pool(n) => records.pools.remove(n).is_some(),
@@ -105,31 +159,24 @@ fn remove(records: &mut Records, address: &Address) -> Result<(), Vec<String>> {
     if found {
         Ok(())
     } else {
-        Err(vec![format!(
-            "{address} is not recorded, so it cannot be deleted"
-        )])
+        Err(ApplyError::NotRecorded(address.clone()))
     }
 }
 
-fn missing(address: &Address) -> Vec<String> {
-    vec![format!(
-        "the plan changes {address}, but its records do not hold it"
-    )]
-}
-
 /// Makes `address` what the plan's desired records say.
-fn put(records: &mut Records, desired: &Records, address: &Address) -> Result<(), Vec<String>> {
+fn put(records: &mut Records, desired: &Records, address: &Address) -> Result<(), ApplyError> {
+    let missing = || ApplyError::Missing(address.clone());
     match address {
         Address::Scope(n) => {
-            let r = desired.scopes.get(n).ok_or_else(|| missing(address))?;
+            let r = desired.scopes.get(n).ok_or_else(missing)?;
             records.scopes.insert(n.clone(), r.clone());
         }
         Address::Pool(n) => {
-            let r = desired.pools.get(n).ok_or_else(|| missing(address))?;
+            let r = desired.pools.get(n).ok_or_else(missing)?;
             records.pools.insert(n.clone(), r.clone());
         }
         Address::Vpc(n) => {
-            let r = desired.vpcs.get(n).ok_or_else(|| missing(address))?;
+            let r = desired.vpcs.get(n).ok_or_else(missing)?;
             // Subnets are resources of their own; an update keeps the recorded ones.
             let subnets = records
                 .vpcs
@@ -156,18 +203,15 @@ fn put(records: &mut Records, desired: &Records, address: &Address) -> Result<()
                 .vpcs
                 .get(v)
                 .and_then(|d| d.subnets.get(s))
-                .ok_or_else(|| missing(address))?;
-            let vpc = records
-                .vpcs
-                .get_mut(v)
-                .ok_or_else(|| vec![format!("{address} needs vpc.{v}, which is not recorded")])?;
+                .ok_or_else(missing)?;
+            let vpc = records.vpcs.get_mut(v).ok_or_else(|| ApplyError::NoVpc {
+                subnet: address.clone(),
+                vpc: v.clone(),
+            })?;
             vpc.subnets.insert(s.clone(), r.clone());
         }
         Address::Reservation(n) => {
-            let r = desired
-                .reservations
-                .get(n)
-                .ok_or_else(|| missing(address))?;
+            let r = desired.reservations.get(n).ok_or_else(missing)?;
             records.reservations.insert(n.clone(), r.clone());
         }
     }
@@ -176,43 +220,44 @@ fn put(records: &mut Records, desired: &Records, address: &Address) -> Result<()
 
 /// A saved plan's changes must show exactly its desired records: what a reviewer read is what
 /// apply writes. (A plan made in this process is consistent by construction.)
-pub fn verify_saved(plan: &Plan) -> Result<(), Vec<String>> {
-    let problems: Vec<String> = plan
+pub fn verify_saved(plan: &Plan) -> Result<(), ApplyError> {
+    let unshown: Vec<Address> = plan
         .changes
         .iter()
-        .filter_map(|c| {
-            let want = desired_value(&plan.desired, &c.address);
+        .filter(|c| {
+            let want = desired_record(&plan.desired, &c.address);
             let shown = if c.action == Action::Delete {
                 None
             } else {
                 c.after.clone()
             };
-            (want != shown).then(|| {
-                format!(
-                    "the change to {} does not show the records the plan would write",
-                    c.address
-                )
-            })
+            want != shown
         })
+        .map(|c| c.address.clone())
         .collect();
-    if problems.is_empty() {
+    if unshown.is_empty() {
         Ok(())
     } else {
-        Err(problems)
+        Err(ApplyError::Unshown(unshown))
     }
 }
 
 /// A resource of `records` as a change shows it (`None` when absent).
-fn desired_value(records: &Records, address: &Address) -> Option<Value> {
+fn desired_record(records: &Records, address: &Address) -> Option<Record> {
     match address {
-        Address::Scope(n) => records.scopes.get(n).map(value),
-        Address::Pool(n) => records.pools.get(n).map(value),
-        Address::Vpc(n) => records.vpcs.get(n).map(vpc_value),
+        Address::Scope(n) => records.scopes.get(n).cloned().map(Record::Scope),
+        Address::Pool(n) => records.pools.get(n).cloned().map(Record::Pool),
+        Address::Vpc(n) => records.vpcs.get(n).map(Record::vpc),
         Address::Subnet(v, s) => records
             .vpcs
             .get(v)
             .and_then(|d| d.subnets.get(s))
-            .map(value),
-        Address::Reservation(n) => records.reservations.get(n).map(value),
+            .cloned()
+            .map(Record::Subnet),
+        Address::Reservation(n) => records
+            .reservations
+            .get(n)
+            .cloned()
+            .map(Record::Reservation),
     }
 }

@@ -72,21 +72,6 @@ impl Graph {
         g
     }
 
-    /// The pool hierarchy alone: the only part of a plan that could form a cycle.
-    pub fn of_pools(model: &Model) -> Graph {
-        let mut g = Graph::default();
-        for p in &model.pools {
-            let me = Address::Pool(p.name.clone());
-            match p.parent {
-                Some(parent) => g.depends(Address::Pool(model.pool(parent).name.clone()), me),
-                None => {
-                    g.node(me);
-                }
-            }
-        }
-        g
-    }
-
     /// Every resource, parents before children; a cycle is named.
     pub fn order(&self) -> Result<Vec<Address>, Cycle> {
         match toposort(&self.graph, None) {

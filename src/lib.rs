@@ -1,15 +1,34 @@
 //! `ipam`: IP address management as code.
 //!
-//! The pipeline, one stage per module, each a function of the one before:
+//! The pipeline, one stage per module, each a function of the one before; only apply and the
+//! state backend write anything:
 //!
-//! 1. [`config::load`]: plan files → [`config::RawPlan`], spanned TOML.
-//! 2. [`model::build`]: `RawPlan` → [`model::Model`]: names resolved, layouts expanded,
-//!    inheritance applied, every rule of SPEC §3 that needs no placement checked, all
-//!    problems collected as located [`diag::Diag`]s.
+//! 1. **load** ([`config::load`], [`load`]): plan files (one `.toml` or a directory of them)
+//!    → [`config::RawPlan`], spanned TOML, every file read and parsed.
+//! 2. **build** ([`model::build`]): `RawPlan` → [`model::Model`]: names resolved, layouts
+//!    expanded, inheritance applied, every rule that needs no placement checked, all problems
+//!    collected as located [`diag::Diag`]s.
+//! 3. **graph** ([`graph::Graph`]): the dependency graph (scope → pool → sub-pool →
+//!    VPC/reservation → subnet) that orders apply and that `ipam graph` prints.
+//! 4. **place** ([`plan::place`]): the model against the recorded [`state::Records`] → the
+//!    desired records, every concrete CIDR chosen by the first-fit [`addr::Allocator`].
+//! 5. **diff** ([`plan::diff`]): recorded vs desired → one [`plan::Change`] per resource.
+//! 6. **plan** ([`plan::plan`]): renames, placement and diff as one [`plan::Plan`], pure data;
+//!    [`plan::saved`] binds it to its inputs for `apply FILE`.
+//! 7. **apply** ([`apply::apply`]): the changes in dependency order, then every invariant
+//!    re-checked ([`state::check`]); the result must equal the plan's desired records.
+//! 8. **save** ([`state::Session::save`]): the next [`state::State`] written through the
+//!    state's [`state::Backend`] (a file today), under its lock, compare-and-swap on the
+//!    serial.
 //!
-//! Underneath: [`addr`], prefix arithmetic, the first-fit [`addr::Allocator`] and the overlap
-//! sweep; [`diag`], diagnostics and their rendering; [`schema`], the JSON Schema generated
-//! from the plan types. [`cli`] is the command line and the only code that prints.
+//! Beside the pipeline: [`audit`] reads cloud inventories and sets them against the recorded
+//! state (management, compliance, overlap, IP usage) and adopts discovered VPCs
+//! ([`audit::import`]); [`render`] prints plans, the state, outputs and diagnostics as text,
+//! Markdown and JSON; [`state::usage`] computes pool utilization.
+//!
+//! Underneath: [`addr`], prefix arithmetic, the allocator and the overlap sweep; [`diag`],
+//! located diagnostics; [`schema`], the JSON Schemas generated from the types. [`cli`] is the
+//! command line and the only code that prints.
 
 pub mod addr;
 pub mod apply;
@@ -17,12 +36,10 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod diag;
-pub mod diff;
 pub mod graph;
+pub mod load;
 pub mod model;
-pub mod place;
 pub mod plan;
 pub mod render;
 pub mod schema;
-pub mod show;
 pub mod state;

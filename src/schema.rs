@@ -34,7 +34,7 @@ pub fn schema(name: &str) -> Option<String> {
         "plan" => Some(plan_schema()),
         "state" => Some(pretty::<crate::state::State>()),
         "plan-output" => Some(pretty::<crate::render::PlanDocument>()),
-        "show" => Some(pretty::<crate::show::ShowDocument>()),
+        "show" => Some(pretty::<crate::render::ShowDocument>()),
         "audit" => Some(pretty::<crate::audit::output::AuditDocument>()),
         "inventory" => Some(pretty::<crate::audit::NativeInventory>()),
         _ => None,

@@ -12,7 +12,7 @@ use std::path::Path;
 use ipam::addr::Prefix;
 use ipam::audit::report::{Management, OverlapStatus};
 use ipam::audit::{Kind, audit, parse};
-use ipam::cli::load_model;
+use ipam::load::model as load_model;
 use ipam::plan::plan;
 use ipam::state::Records;
 use proptest::prelude::*;

@@ -111,7 +111,7 @@ fn setup(name: &str, single_file: bool) -> PathBuf {
 fn state(path: &Path) -> State {
     let text = fs::read_to_string(path).expect("state");
     let state: State = serde_json::from_str(&text).expect("state parses");
-    assert_eq!(check(&state.resources), Vec::<String>::new());
+    assert_eq!(check(&state.resources), Vec::new());
     state
 }
 
@@ -372,8 +372,10 @@ fn to_names_the_file_inside_the_plan() {
 #[test]
 fn a_held_lock_refuses_and_changes_nothing() {
     let dir = setup("locked", false);
-    let store = ipam::state::store::Store::new(dir.join("plan/ipam.state.json"));
-    let guard = store.lock("test", std::time::Duration::ZERO).expect("lock");
+    let store = ipam::state::file::FileBackend::new(dir.join("plan/ipam.state.json"));
+    let guard = store
+        .take_lock("test", std::time::Duration::ZERO)
+        .expect("lock");
     let out = ipam(&dir, &["import", "plan", "--inventory", "inventory.json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("lock"), "{}", text(&out));

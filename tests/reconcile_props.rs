@@ -33,7 +33,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ipam::apply::apply;
-use ipam::cli::load_model;
+use ipam::load::model as load_model;
 use ipam::plan::plan;
 use ipam::state::Records;
 use ipam::state::check::check;

@@ -9,8 +9,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ipam::cli::{load_model, render};
 use ipam::diag::Diagnostics;
+use ipam::load::model as load_model;
+use ipam::render::{Style, diag::text as render_diags};
 
 const ROOT: &str = "tests/scenarios";
 
@@ -55,7 +56,7 @@ fn run(name: &str) {
     let want: Vec<&str> = expect.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(got, want, "diagnostics of scenario {name}");
 
-    let rendered = render(&diagnostics, false);
+    let rendered = render_diags(&diagnostics, Style { colour: false });
     let snapshot = dir.join("expected.txt");
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         fs::write(&snapshot, &rendered).expect("write snapshot");

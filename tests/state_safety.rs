@@ -35,9 +35,9 @@ mod common;
 
 use assert_cmd::Command;
 use common::{ipam, text};
-use ipam::plan::SavedPlan;
+use ipam::plan::saved::SavedPlan;
 use ipam::state::check::check;
-use ipam::state::store::Store;
+use ipam::state::file::FileBackend;
 use ipam::state::{Records, State};
 
 /// The header every plan here starts with: one pool with room for 256 VPCs of /24.
@@ -119,7 +119,7 @@ fn checked_state(path: &Path) -> State {
 /// The records a complete apply of the plan at `plan` over `recorded` gives, computed in
 /// process with the library's own stages.
 fn expected_after(plan: &Path, recorded: &Records) -> Records {
-    let (model, _) = ipam::cli::load_model(plan).expect("the plan is valid");
+    let (model, _) = ipam::load::model(plan).expect("the plan is valid");
     let planned = ipam::plan::plan(&model, recorded).expect("the plan can be planned");
     let (records, _) = ipam::apply::apply(recorded, &planned).expect("the plan applies");
     records
@@ -315,7 +315,7 @@ fn fresh_saved_plan_applies_exactly_once() {
     let after = checked_state(&state);
     assert_eq!(after.serial, 2);
     assert_eq!(
-        after.resources, saved.desired,
+        after.resources, saved.plan.desired,
         "apply wrote what the plan showed"
     );
     assert_no_changes(&w, "plan", "after applying the saved plan");
@@ -348,8 +348,8 @@ fn held_lock_makes_apply_fail_naming_the_holder() {
     write_plan(&plan, &["a", "b"]);
     let before = bytes(&state);
 
-    let guard = Store::new(&state)
-        .lock("test", Duration::ZERO)
+    let guard = FileBackend::new(&state)
+        .take_lock("test", Duration::ZERO)
         .expect("take the lock");
     let err = fails_with(
         &ipam(&w, &["apply", "plan", "--auto-approve"]),
@@ -382,8 +382,8 @@ fn lock_timeout_waits_for_the_holder() {
     let plan = w.join("plan");
     let state = plan.join("ipam.state.json");
     write_plan(&plan, &["a"]);
-    let guard = Store::new(&state)
-        .lock("test", Duration::ZERO)
+    let guard = FileBackend::new(&state)
+        .take_lock("test", Duration::ZERO)
         .expect("take the lock");
     let release = thread::spawn(move || {
         thread::sleep(Duration::from_millis(500));
@@ -441,8 +441,8 @@ fn force_unlock_checks_the_id() {
     let plan = w.join("plan");
     let state = plan.join("ipam.state.json");
     write_plan(&plan, &["a"]);
-    let guard = Store::new(&state)
-        .lock("test", Duration::ZERO)
+    let guard = FileBackend::new(&state)
+        .take_lock("test", Duration::ZERO)
         .expect("take the lock");
     let id = guard.info().id.clone();
     let wrong = if id == "0123456789abcdef" {
@@ -647,15 +647,15 @@ fn tampered_saved_plan_is_refused_and_nothing_is_written() {
     assert!(before_backup.is_some(), "two applies keep a backup");
 
     let set_change = |v: &mut serde_json::Value| {
-        let changes = v["changes"].as_array_mut().expect("changes");
+        let changes = v["plan"]["changes"].as_array_mut().expect("changes");
         let c = changes
             .iter_mut()
             .find(|c| c["address"] == "vpc.c")
             .expect("the plan creates vpc.c");
-        c["after"]["cidr"] = serde_json::Value::from(a_cidr.clone());
+        c["after"]["Vpc"]["cidr"] = serde_json::Value::from(a_cidr.clone());
     };
     let set_desired = |v: &mut serde_json::Value| {
-        v["desired"]["vpcs"]["c"]["cidr"] = serde_json::Value::from(a_cidr.clone());
+        v["plan"]["desired"]["vpcs"]["c"]["cidr"] = serde_json::Value::from(a_cidr.clone());
     };
     // (name, edit `changes`, edit `desired`)
     for (name, change, desired) in [

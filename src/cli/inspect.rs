@@ -1,53 +1,63 @@
-//! `ipam show`, `output`, `check`, `graph` and `force-unlock`: reading the recorded state
-//! and the plan's graph (SPEC §10, §11).
+//! `ipam validate`, `show`, `output`, `check`, `graph` and `force-unlock`: reading the plan,
+//! its graph and the recorded state (SPEC §10, §11).
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use super::reconcile::state_path;
-use super::{fail, load_model, print_json, render};
-use crate::diag::Diag;
+use super::{fail, print_diags, print_json, state_of};
+use crate::diag::{Diag, Diagnostics};
 use crate::graph::Graph;
 use crate::model::Address;
-use crate::render::JSON_FORMAT_VERSION;
-use crate::show;
-use crate::state::State;
-use crate::state::store::Store;
+use crate::render::{self, JSON_FORMAT_VERSION, Style};
+use crate::state::usage::{Utilization, utilization};
+use crate::state::{Backend, State};
 
-/// The recorded state, or the exit code after reporting why there is none.
-fn load(path: &Path, state: Option<&Path>) -> Result<(Store, Option<State>), ExitCode> {
-    let store = Store::new(state_path(path, state));
-    match store.load() {
-        Ok(s) => Ok((store, s)),
-        Err(e) => {
-            eprint!(
-                "{}",
-                render(&e.diagnostics(), std::io::stderr().is_terminal())
-            );
-            Err(ExitCode::from(1))
-        }
+pub fn run_validate(path: &Path, json: bool) -> ExitCode {
+    let diagnostics = match crate::load::model(path) {
+        Ok((_, sources)) => Diagnostics::new(sources, Vec::new()),
+        Err(d) => d,
+    };
+    if json {
+        print_json(&diagnostics.to_json());
+    } else if diagnostics.diags.is_empty() {
+        println!("The plan is valid.");
+    } else {
+        eprint!("{}", render::diag::text(&diagnostics, Style::for_stderr()));
+    }
+    if diagnostics.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
-fn nothing_recorded(store: &Store) {
+/// The recorded state, or the exit code after reporting why there is none.
+fn load(path: &Path, state: Option<&Path>) -> Result<(Box<dyn Backend>, Option<State>), ExitCode> {
+    let (_, backend) = state_of(path, state);
+    match backend.load() {
+        Ok(s) => Ok((backend, s)),
+        Err(e) => Err(print_diags(&e.diagnostics())),
+    }
+}
+
+fn nothing_recorded(backend: &dyn Backend) {
     eprintln!(
         "No state at {} yet: nothing is recorded. Run `ipam apply` first.",
-        store.path().display()
+        backend.location()
     );
 }
 
 pub fn run_show(path: &Path, state: Option<&Path>, json: bool) -> ExitCode {
-    let (store, s) = match load(path, state) {
+    let (backend, s) = match load(path, state) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let empty = Default::default();
     let records = s.as_ref().map_or(&empty, |s| &s.resources);
     if json {
-        print_json(&show::json(
+        print_json(&render::state::json(
             records,
             s.as_ref().map(|s| s.serial),
             s.as_ref().map(|s| s.lineage.as_str()),
@@ -55,30 +65,30 @@ pub fn run_show(path: &Path, state: Option<&Path>, json: bool) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     match &s {
-        None => nothing_recorded(&store),
+        None => nothing_recorded(backend.as_ref()),
         Some(s) => {
             println!(
                 "State {} (serial {}, lineage {})\n",
-                store.path().display(),
+                backend.location(),
                 s.serial,
                 s.lineage
             );
-            print!("{}", show::tree(records));
+            print!("{}", render::state::tree(records));
         }
     }
     ExitCode::SUCCESS
 }
 
 pub fn run_output(path: &Path, name: Option<&str>, state: Option<&Path>, json: bool) -> ExitCode {
-    let (store, s) = match load(path, state) {
+    let (backend, s) = match load(path, state) {
         Ok(x) => x,
         Err(code) => return code,
     };
     if s.is_none() && !json {
-        nothing_recorded(&store);
+        nothing_recorded(backend.as_ref());
     }
     let empty = Default::default();
-    let outputs = show::outputs(s.as_ref().map_or(&empty, |s| &s.resources));
+    let outputs = render::state::outputs(s.as_ref().map_or(&empty, |s| &s.resources));
     let Some(name) = name else {
         if json {
             print_json(&json!({"format_version": JSON_FORMAT_VERSION, "outputs": outputs}));
@@ -119,16 +129,16 @@ fn plain(v: &Value) -> Vec<String> {
 }
 
 pub fn run_check(path: &Path, state: Option<&Path>) -> ExitCode {
-    let (store, s) = match load(path, state) {
+    let (backend, s) = match load(path, state) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let Some(s) = s else {
-        nothing_recorded(&store);
+        nothing_recorded(backend.as_ref());
         return ExitCode::SUCCESS;
     };
-    let usage = show::utilization(&s.resources);
-    let alerts: Vec<(&&str, &show::Utilization)> = usage.iter().filter(|(_, u)| u.alert).collect();
+    let usage = utilization(&s.resources);
+    let alerts: Vec<(&&str, &Utilization)> = usage.iter().filter(|(_, u)| u.alert).collect();
     if alerts.is_empty() {
         println!("No pool is above its alert_at.");
         return ExitCode::SUCCESS;
@@ -136,7 +146,7 @@ pub fn run_check(path: &Path, state: Option<&Path>) -> ExitCode {
     for (name, u) in &alerts {
         println!(
             "pool {name} is {} used, above its alert_at of {}%",
-            show::percent(u.percent),
+            render::state::percent(u.percent),
             u.alert_at.unwrap_or_default()
         );
     }
@@ -149,21 +159,18 @@ pub fn run_check(path: &Path, state: Option<&Path>) -> ExitCode {
 }
 
 pub fn run_graph(path: &Path) -> ExitCode {
-    match load_model(path) {
+    match crate::load::model(path) {
         Ok((model, _)) => {
             print!("{}", Graph::of_model(&model).dot());
             ExitCode::SUCCESS
         }
-        Err(d) => {
-            eprint!("{}", render(&d, std::io::stderr().is_terminal()));
-            ExitCode::from(1)
-        }
+        Err(d) => print_diags(&d),
     }
 }
 
 pub fn run_force_unlock(path: &Path, id: &str, state: Option<&Path>) -> ExitCode {
-    let store = Store::new(state_path(path, state));
-    match store.force_unlock(id) {
+    let (_, backend) = state_of(path, state);
+    match backend.force_unlock(id) {
         Ok(info) => {
             println!(
                 "Removed lock {} ({} by {}@{}, pid {}, since {}).",
@@ -171,12 +178,6 @@ pub fn run_force_unlock(path: &Path, id: &str, state: Option<&Path>) -> ExitCode
             );
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprint!(
-                "{}",
-                render(&e.diagnostics(), std::io::stderr().is_terminal())
-            );
-            ExitCode::from(1)
-        }
+        Err(e) => print_diags(&e.diagnostics()),
     }
 }

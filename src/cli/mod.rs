@@ -2,21 +2,22 @@
 //! the only module that prints.
 
 mod audit;
+mod import;
 mod init;
 mod inspect;
-mod reconcile;
+mod plan;
 
-pub use reconcile::load_plan_and_state;
-
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::diag::{Diag, Diagnostics};
-use crate::model::{Address, Model};
+use crate::model::Address;
+use crate::render::{self, Format, Style};
+use crate::state::{Backend, Located, Session};
 
 #[derive(Debug, Parser)]
 #[command(name = "ipam", version, about = "IP address management as code", long_about = None)]
@@ -51,7 +52,7 @@ enum Command {
         state: StateArg,
         /// Output format: text, markdown (for pull-request comments) or json.
         #[arg(long, value_enum, default_value = "text")]
-        format: reconcile::Format,
+        format: Format,
         /// Same as `--format json`.
         #[arg(long, conflicts_with = "format")]
         json: bool,
@@ -73,7 +74,7 @@ enum Command {
         #[arg(long)]
         auto_approve: bool,
         /// How long to wait for another writer's lock: 0 (fail at once), 30s, 2m.
-        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = reconcile::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
         lock_timeout: std::time::Duration,
     },
     /// Print the recorded tree with CIDRs and utilization.
@@ -156,7 +157,7 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
         /// How long to wait for another writer's lock: 0 (fail at once), 30s, 2m.
-        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = reconcile::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
         lock_timeout: std::time::Duration,
     },
     /// Print a JSON Schema: of plan files (default), the state, `plan --format json`,
@@ -211,7 +212,7 @@ pub fn run() -> ExitCode {
     };
     match cli.command {
         Command::Init { dir } => init::run(&dir),
-        Command::Validate { path, json } => validate(&path, json),
+        Command::Validate { path, json } => inspect::run_validate(&path, json),
         Command::Plan {
             path,
             state,
@@ -219,14 +220,10 @@ pub fn run() -> ExitCode {
             json,
             out,
             detailed_exitcode,
-        } => reconcile::run_plan(reconcile::PlanArgs {
+        } => plan::run_plan(plan::PlanArgs {
             path: &path,
             state: state.file.as_deref(),
-            format: if json {
-                reconcile::Format::Json
-            } else {
-                format
-            },
+            format: if json { Format::Json } else { format },
             out: out.as_deref(),
             detailed_exitcode,
         }),
@@ -235,7 +232,7 @@ pub fn run() -> ExitCode {
             state,
             auto_approve,
             lock_timeout,
-        } => reconcile::run_apply(reconcile::ApplyArgs {
+        } => plan::run_apply(plan::ApplyArgs {
             target: &target,
             state: state.file.as_deref(),
             auto_approve,
@@ -273,7 +270,7 @@ pub fn run() -> ExitCode {
             to,
             dry_run,
             lock_timeout,
-        } => audit::run_import(audit::ImportArgs {
+        } => import::run_import(import::ImportArgs {
             path: &path,
             state: state.file.as_deref(),
             inventories: &inventory.files,
@@ -311,71 +308,65 @@ fn output_args(args: &[String]) -> (PathBuf, Option<&str>) {
     }
 }
 
-/// Loads and validates a plan.
-pub fn load_model(path: &Path) -> Result<(Model, crate::diag::Sources), Diagnostics> {
-    let raw = crate::config::load(path)?;
-    match crate::model::build(&raw) {
-        Ok(model) => Ok((model, raw.sources)),
-        Err(diags) => Err(Diagnostics::new(raw.sources, diags)),
-    }
-}
-
-fn validate(path: &Path, json: bool) -> ExitCode {
-    let result = load_model(path);
-    let diagnostics = match &result {
-        Ok((_, sources)) => Diagnostics::new(sources.clone(), Vec::new()),
-        Err(d) => d.clone(),
-    };
-    if json {
-        print_json(&diagnostics.to_json());
-    } else if diagnostics.diags.is_empty() {
-        println!("The plan is valid.");
-    } else {
-        eprint!("{}", render(&diagnostics, std::io::stderr().is_terminal()));
-    }
-    if diagnostics.has_errors() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
+/// Writes a JSON document to stdout, pretty-printed, with a final newline.
 fn print_json(value: &serde_json::Value) {
     let mut out = std::io::stdout().lock();
     let _ = serde_json::to_writer_pretty(&mut out, value);
     let _ = writeln!(out);
 }
 
-/// Renders diagnostics for a person: colour only on a terminal and never with `NO_COLOR`
-/// (SPEC §11), then a count.
-pub fn render(diagnostics: &Diagnostics, terminal: bool) -> String {
-    let colour = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let theme = if colour {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
-    let mut out = String::new();
-    for report in diagnostics.reports() {
-        let _ = handler.render_report(&mut out, &report);
-        out.push('\n');
-    }
-    let errors = diagnostics.error_count();
-    let warnings = diagnostics.warning_count();
-    out.push_str(&format!(
-        "{errors} error{}, {warnings} warning{}\n",
-        if errors == 1 { "" } else { "s" },
-        if warnings == 1 { "" } else { "s" }
-    ));
-    out
+/// Prints diagnostics to stderr; the command failed (exit 1).
+fn print_diags(diagnostics: &Diagnostics) -> ExitCode {
+    eprint!("{}", render::diag::text(diagnostics, Style::for_stderr()));
+    ExitCode::from(1)
 }
 
 /// A problem outside any plan file (a path, a permission), reported like the others.
-pub(crate) fn fail(d: Diag) -> ExitCode {
-    let diagnostics = Diagnostics::new(Default::default(), vec![d]);
-    eprint!("{}", render(&diagnostics, std::io::stderr().is_terminal()));
-    ExitCode::from(1)
+fn fail(d: Diag) -> ExitCode {
+    print_diags(&Diagnostics::new(Default::default(), vec![d]))
+}
+
+/// The state of the plan at `path` (`--state`, `IPAM_STATE`, or beside the plan) and its
+/// backend.
+fn state_of(path: &Path, given: Option<&Path>) -> (Located, Box<dyn Backend>) {
+    let located = crate::state::locate(path, given);
+    let backend = crate::state::open(&located.location);
+    (located, backend)
+}
+
+/// Takes the state's lock for a writer, or reports why it cannot.
+fn lock<'a>(
+    backend: &'a dyn Backend,
+    operation: &str,
+    timeout: Duration,
+) -> Result<Box<dyn Session + 'a>, ExitCode> {
+    backend
+        .lock(operation, timeout)
+        .map_err(|e| print_diags(&e.diagnostics()))
+}
+
+/// The command is done and the process ends next: freeing a large plan's records one by one
+/// would cost more than writing them (about 0.3 s at 100,000 VPCs), so the memory is left for
+/// the operating system to reclaim at exit.
+fn left_to_exit<T>(value: T) {
+    std::mem::forget(value);
+}
+
+/// Reads `30`, `30s`, `500ms`, `2m`, `1h`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; write e.g. 30s, 500ms, 2m"))?;
+    match unit {
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "ms" => Ok(Duration::from_millis(n)),
+        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
+        "h" => Ok(Duration::from_secs(n.saturating_mul(3600))),
+        _ => Err(format!("`{unit}` is not a unit of time; use ms, s, m or h")),
+    }
 }
 
 #[cfg(test)]

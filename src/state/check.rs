@@ -11,13 +11,132 @@
 //! O(n log n) over the whole state: one allocator build per pool and per VPC.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use super::{PoolRecord, Records};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
-use crate::model::AddressRef;
+use crate::model::{Address, AddressRef};
+
+/// One broken invariant: what is wrong, the resources and the CIDRs involved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    /// A pool's IP version is neither 4 nor 6.
+    IpVersion { pool: String, version: u8 },
+    /// A pool's CIDR is not of the pool's IP version.
+    CidrFamily {
+        pool: String,
+        cidr: Prefix,
+        version: u8,
+    },
+    /// A top-level pool's scope is not recorded.
+    UnknownScope { pool: String, scope: String },
+    /// A sub-pool's parent is not recorded.
+    UnknownParent { pool: String, parent: String },
+    /// A sub-pool is not in its parent's scope and IP version.
+    ParentMismatch { pool: String, parent: String },
+    /// A block's pool is not recorded.
+    UnknownPool { holder: Address, pool: String },
+    /// A block breaks its pool's netmask rules (`why`: "larger than the min_netmask", …).
+    Rules {
+        holder: Address,
+        cidr: Prefix,
+        pool: String,
+        why: &'static str,
+    },
+    /// Two blocks of one space overlap (a holder is `None` when no recorded block is exactly
+    /// that CIDR).
+    Overlap {
+        space: Address,
+        a: (Option<Address>, Prefix),
+        b: (Option<Address>, Prefix),
+    },
+    /// A block lies outside the space it is taken from.
+    Outside {
+        space: Address,
+        holder: (Option<Address>, Prefix),
+    },
+    /// A block is not of its space's IP version.
+    Family {
+        space: Address,
+        holder: (Option<Address>, Prefix),
+    },
+    /// Blocks are taken from a space that has no CIDRs.
+    Empty {
+        space: Address,
+        holder: (Address, Prefix),
+    },
+    /// Anything else the allocator refuses about a space.
+    Space { space: Address, error: AllocError },
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn held(h: &(Option<Address>, Prefix)) -> String {
+            match &h.0 {
+                Some(a) => format!("{a}'s {}", h.1),
+                None => h.1.to_string(),
+            }
+        }
+        match self {
+            Violation::IpVersion { pool, version } => {
+                write!(f, "pool.{pool} has IP version {version}")
+            }
+            Violation::CidrFamily {
+                pool,
+                cidr,
+                version,
+            } => write!(f, "pool.{pool}'s {cidr} is not IPv{version}"),
+            Violation::UnknownScope { pool, scope } => {
+                write!(f, "pool.{pool}'s scope `{scope}` is not recorded")
+            }
+            Violation::UnknownParent { pool, parent } => {
+                write!(f, "pool.{pool}'s parent pool.{parent} is not recorded")
+            }
+            Violation::ParentMismatch { pool, parent } => write!(
+                f,
+                "pool.{pool} is not in its parent pool.{parent}'s scope and IP version"
+            ),
+            Violation::UnknownPool { holder, pool } => {
+                write!(f, "{holder}'s pool.{pool} is not recorded")
+            }
+            Violation::Rules {
+                holder,
+                cidr,
+                pool,
+                why,
+            } => write!(f, "{holder}'s {cidr} is {why} of pool.{pool}"),
+            Violation::Overlap { space, a, b } => {
+                write!(f, "in {space}, {} overlaps {}", held(a), held(b))
+            }
+            Violation::Outside { space, holder } => {
+                write!(f, "{} is outside {space}", held(holder))
+            }
+            Violation::Family { space, holder } => {
+                write!(f, "{} is not of {space}'s IP version", held(holder))
+            }
+            Violation::Empty { space, holder } => write!(
+                f,
+                "{}'s {} is in {space}, which has no CIDRs",
+                holder.0, holder.1
+            ),
+            Violation::Space { space, error } => write!(f, "{space}: {error}"),
+        }
+    }
+}
+
+/// An owned address for a violation (only broken states allocate one).
+fn owned(a: AddressRef) -> Address {
+    match a {
+        AddressRef::Scope(n) => Address::Scope(n.into()),
+        AddressRef::Pool(n) => Address::Pool(n.into()),
+        AddressRef::Vpc(n) => Address::Vpc(n.into()),
+        AddressRef::Subnet(v, s) => Address::Subnet(v.into(), s.into()),
+        AddressRef::Reservation(n) => Address::Reservation(n.into()),
+    }
+}
 
 /// Every broken invariant, in a stable order; empty when the state is sound.
-pub fn check(records: &Records) -> Vec<String> {
+pub fn check(records: &Records) -> Vec<Violation> {
     let mut problems = Vec::new();
     // What each pool hands out, with who holds it.
     let mut taken: BTreeMap<&str, Vec<(Prefix, AddressRef)>> = BTreeMap::new();
@@ -25,11 +144,18 @@ pub fn check(records: &Records) -> Vec<String> {
     for (name, pool) in &records.pools {
         let family = family_of(pool.ip_version);
         if family.is_none() {
-            problems.push(format!("pool.{name} has IP version {}", pool.ip_version));
+            problems.push(Violation::IpVersion {
+                pool: name.clone(),
+                version: pool.ip_version,
+            });
         }
         for c in &pool.cidrs {
             if Some(c.family()) != family {
-                problems.push(format!("pool.{name}'s {c} is not IPv{}", pool.ip_version));
+                problems.push(Violation::CidrFamily {
+                    pool: name.clone(),
+                    cidr: *c,
+                    version: pool.ip_version,
+                });
             }
         }
         let holder = AddressRef::Pool(name);
@@ -39,18 +165,25 @@ pub fn check(records: &Records) -> Vec<String> {
                     && pool.scope != "public"
                     && !records.scopes.contains_key(&pool.scope)
                 {
-                    problems.push(format!("{holder}'s scope `{}` is not recorded", pool.scope));
+                    problems.push(Violation::UnknownScope {
+                        pool: name.clone(),
+                        scope: pool.scope.clone(),
+                    });
                 }
                 let entry = top.entry(pool.scope.as_str()).or_default();
                 entry.extend(pool.cidrs.iter().map(|c| (*c, holder)));
             }
             Some(parent) => match records.pools.get(parent) {
-                None => problems.push(format!("{holder}'s parent pool.{parent} is not recorded")),
+                None => problems.push(Violation::UnknownParent {
+                    pool: name.clone(),
+                    parent: parent.clone(),
+                }),
                 Some(p) => {
                     if p.scope != pool.scope || p.ip_version != pool.ip_version {
-                        problems.push(format!(
-                            "{holder} is not in its parent pool.{parent}'s scope and IP version"
-                        ));
+                        problems.push(Violation::ParentMismatch {
+                            pool: name.clone(),
+                            parent: parent.clone(),
+                        });
                     }
                     let entry = taken.entry(parent.as_str()).or_default();
                     entry.extend(pool.cidrs.iter().map(|c| (*c, holder)));
@@ -76,10 +209,18 @@ pub fn check(records: &Records) -> Vec<String> {
     }
     for (pool, cidr, holder) in blocks {
         match records.pools.get(pool) {
-            None => problems.push(format!("{holder}'s pool.{pool} is not recorded")),
+            None => problems.push(Violation::UnknownPool {
+                holder: owned(holder),
+                pool: pool.to_string(),
+            }),
             Some(p) => {
                 if let Some(why) = outside_rules(p, cidr) {
-                    problems.push(format!("{holder}'s {cidr} is {why} of pool.{pool}"));
+                    problems.push(Violation::Rules {
+                        holder: owned(holder),
+                        cidr,
+                        pool: pool.to_string(),
+                        why,
+                    });
                 }
                 taken.entry(pool).or_default().push((cidr, holder));
             }
@@ -117,51 +258,67 @@ fn family_of(ip_version: u8) -> Option<Family> {
 
 /// Children inside `roots`, disjoint.
 fn check_space(
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Violation>,
     owner: AddressRef,
     roots: &[Prefix],
     mut children: Vec<(Prefix, AddressRef)>,
 ) {
     let Some(family) = roots.first().map(|r| r.family()) else {
         if let Some((c, holder)) = children.first() {
-            problems.push(format!("{holder}'s {c} is in {owner}, which has no CIDRs"));
+            problems.push(Violation::Empty {
+                space: owned(owner),
+                holder: (owned(*holder), *c),
+            });
         }
         return;
     };
     children.sort();
     let holder = |cidr: &Prefix| {
-        children
-            .iter()
-            .find(|(c, _)| c == cidr)
-            .map_or_else(|| cidr.to_string(), |(c, h)| format!("{h}'s {c}"))
+        let i = children.partition_point(|(c, _)| c < cidr);
+        let who = children
+            .get(i)
+            .filter(|(c, _)| c == cidr)
+            .map(|(_, h)| owned(*h));
+        (who, *cidr)
     };
     if let Err(e) = Allocator::build(family, roots.iter().copied(), children.iter().map(|c| c.0)) {
+        let space = owned(owner);
         problems.push(match e {
-            AllocError::Taken { cidr, other } => {
-                format!("in {owner}, {} overlaps {}", holder(&cidr), holder(&other))
-            }
-            AllocError::OutsidePool { cidr } => format!("{} is outside {owner}", holder(&cidr)),
-            AllocError::FamilyMismatch { cidr, .. } => {
-                format!("{} is not of {owner}'s IP version", holder(&cidr))
-            }
-            other => format!("{owner}: {other}"),
+            AllocError::Taken { cidr, other } => Violation::Overlap {
+                space,
+                a: holder(&cidr),
+                b: holder(&other),
+            },
+            AllocError::OutsidePool { cidr } => Violation::Outside {
+                space,
+                holder: holder(&cidr),
+            },
+            AllocError::FamilyMismatch { cidr, .. } => Violation::Family {
+                space,
+                holder: holder(&cidr),
+            },
+            error => Violation::Space { space, error },
         });
     }
 }
 
 /// Blocks of one scope's top-level pools, disjoint.
-fn check_disjoint(problems: &mut Vec<String>, scope: &str, mut cidrs: Vec<(Prefix, AddressRef)>) {
-    let owner = format!("scope.{scope}");
+fn check_disjoint(
+    problems: &mut Vec<Violation>,
+    scope: &str,
+    mut cidrs: Vec<(Prefix, AddressRef)>,
+) {
     cidrs.sort();
     for family in [Family::V4, Family::V6] {
         let mut last: Option<&(Prefix, AddressRef)> = None;
         for item in cidrs.iter().filter(|(c, _)| c.family() == family) {
             if let Some(prev) = last {
                 if prev.0.overlaps(&item.0) {
-                    problems.push(format!(
-                        "in {owner}, {}'s {} overlaps {}'s {}",
-                        item.1, item.0, prev.1, prev.0
-                    ));
+                    problems.push(Violation::Overlap {
+                        space: Address::Scope(scope.to_string()),
+                        a: (Some(owned(item.1)), item.0),
+                        b: (Some(owned(prev.1)), prev.0),
+                    });
                 }
                 if prev.0.end() >= item.0.end() {
                     continue;

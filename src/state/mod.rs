@@ -4,18 +4,28 @@
 //! and a `serial` incremented on every write.
 //!
 //! Records are keyed by name in ordered maps, so the file is byte-identical for the same
-//! content. Reading and writing the file, crash-safely and under a lock, is [`store`].
+//! content. Where the state lives is a [`Backend`] reached through [`open`]: today a file ([`file`]),
+//! written crash-safely under a lock.
 
+mod backend;
 pub mod check;
-pub mod store;
-
-use std::collections::{BTreeMap, BTreeSet};
+mod error;
+pub mod file;
+mod ids;
+mod location;
+mod records;
+pub mod usage;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::addr::Prefix;
-use crate::model::Address;
+pub use backend::{Backend, LockInfo, Session};
+pub use error::{FileText, StateError};
+pub use ids::rfc3339;
+pub use location::{Located, Location, Origin, default_path, locate};
+pub use records::{
+    BlockRecord, PoolRecord, Records, ReservationRecord, ScopeRecord, SubnetRecord, VpcRecord,
+};
 
 /// The state format this build reads and writes. A newer one is refused.
 pub const FORMAT_VERSION: u32 = 1;
@@ -41,191 +51,16 @@ impl State {
     pub fn after(previous: Option<&State>, resources: Records) -> State {
         State {
             format_version: FORMAT_VERSION,
-            lineage: previous.map_or_else(store::new_lineage, |s| s.lineage.clone()),
+            lineage: previous.map_or_else(ids::new_lineage, |s| s.lineage.clone()),
             serial: previous.map_or(1, |s| s.serial + 1),
             resources,
         }
     }
 }
 
-/// Every resource apply has created, by kind and name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Records {
-    /// Custom scopes (the built-in `private` and `public` always exist).
-    #[serde(default)]
-    pub scopes: BTreeMap<String, ScopeRecord>,
-    #[serde(default)]
-    pub pools: BTreeMap<String, PoolRecord>,
-    #[serde(default)]
-    pub vpcs: BTreeMap<String, VpcRecord>,
-    #[serde(default)]
-    pub reservations: BTreeMap<String, ReservationRecord>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ScopeRecord {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PoolRecord {
-    pub scope: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-    /// 4 or 6.
-    pub ip_version: u8,
-    /// The provisioned CIDRs, ascending.
-    pub cidrs: Vec<Prefix>,
-    /// Set when the pool was carved from its parent by netmask rather than given CIDRs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub netmask: Option<u8>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_netmask: Option<u8>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_netmask: Option<u8>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_netmask: Option<u8>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub required_tags: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub auto_import: bool,
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub shared_with: BTreeSet<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_at: Option<u8>,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub protect: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-}
-
-impl PoolRecord {
-    /// The allocation rules, as the model has them.
-    pub fn rules(&self) -> crate::model::Rules {
-        crate::model::Rules {
-            min: self.min_netmask,
-            max: self.max_netmask,
-            default: self.default_netmask,
-        }
-    }
-}
-
-/// A block a VPC holds in a pool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BlockRecord {
-    pub pool: String,
-    pub cidr: Prefix,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VpcRecord {
-    pub pool: String,
-    /// The primary CIDR.
-    pub cidr: Prefix,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub secondary: Vec<BlockRecord>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ipv6: Option<BlockRecord>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_id: Option<String>,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub protect: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-    /// Subnets (vSwitches) carved from the primary CIDR, by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub subnets: BTreeMap<String, SubnetRecord>,
-}
-
-impl VpcRecord {
-    /// Primary, secondaries, then the IPv6 block.
-    pub fn blocks(&self) -> impl Iterator<Item = (&str, Prefix)> {
-        std::iter::once((self.pool.as_str(), self.cidr)).chain(
-            self.secondary
-                .iter()
-                .chain(&self.ipv6)
-                .map(|b| (b.pool.as_str(), b.cidr)),
-        )
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubnetRecord {
-    pub cidr: Prefix,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReservationRecord {
-    pub pool: String,
-    pub cidr: Prefix,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub protect: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-impl Records {
-    /// Whether a resource is recorded.
-    pub fn contains(&self, address: &Address) -> bool {
-        match address {
-            Address::Scope(n) => self.scopes.contains_key(n),
-            Address::Pool(n) => self.pools.contains_key(n),
-            Address::Vpc(n) => self.vpcs.contains_key(n),
-            Address::Subnet(v, s) => self.vpcs.get(v).is_some_and(|v| v.subnets.contains_key(s)),
-            Address::Reservation(n) => self.reservations.contains_key(n),
-        }
-    }
-
-    /// Whether a recorded resource is protected.
-    pub fn protected(&self, address: &Address) -> bool {
-        match address {
-            Address::Pool(n) => self.pools.get(n).is_some_and(|p| p.protect),
-            Address::Vpc(n) => self.vpcs.get(n).is_some_and(|v| v.protect),
-            Address::Reservation(n) => self.reservations.get(n).is_some_and(|r| r.protect),
-            Address::Scope(_) | Address::Subnet(..) => false,
-        }
-    }
-
-    /// Number of recorded resources (scopes, pools, VPCs, subnets, reservations).
-    pub fn len(&self) -> usize {
-        self.scopes.len()
-            + self.pools.len()
-            + self.vpcs.len()
-            + self.vpcs.values().map(|v| v.subnets.len()).sum::<usize>()
-            + self.reservations.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+/// The backend of a state location.
+pub fn open(location: &Location) -> Box<dyn Backend> {
+    match location {
+        Location::File(path) => Box::new(file::FileBackend::new(path.clone())),
     }
 }

@@ -10,150 +10,17 @@
 //!
 //! Destroying (deleting or replacing) a resource that is protected in the plan or in the
 //! recorded state is refused (SPEC §3 rule 13).
+//!
+//! The reasons given are display only ([`Reason`]): apply reads actions and records.
+//!
+//! The reasons given are display only ([`Reason`]): apply reads actions and records.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
+use super::change::{Action, Change, Reason, Record};
 use crate::diag::{Diag, Loc};
 use crate::model::{Address, Model};
 use crate::state::{PoolRecord, Records, VpcRecord};
-
-/// What a plan does to one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Action {
-    Create,
-    Update,
-    /// Delete, then create.
-    Replace,
-    Delete,
-    /// Renamed by `[[moved]]`, nothing else.
-    Move,
-}
-
-impl Action {
-    /// Terraform's `actions` list.
-    pub fn actions(self) -> &'static [&'static str] {
-        match self {
-            Action::Create => &["create"],
-            Action::Update => &["update"],
-            Action::Replace => &["delete", "create"],
-            Action::Delete => &["delete"],
-            Action::Move => &["no-op"],
-        }
-    }
-
-    fn from_actions(actions: &[String]) -> Option<Action> {
-        let a: Vec<&str> = actions.iter().map(String::as_str).collect();
-        [
-            Action::Create,
-            Action::Update,
-            Action::Replace,
-            Action::Delete,
-            Action::Move,
-        ]
-        .into_iter()
-        .find(|x| x.actions() == a.as_slice())
-    }
-
-    /// The marker in human output.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Action::Create => "+",
-            Action::Update => "~",
-            Action::Replace => "-/+",
-            Action::Delete => "-",
-            Action::Move => "→",
-        }
-    }
-
-    /// Whether the resource (as it is) is destroyed.
-    pub fn destroys(self) -> bool {
-        matches!(self, Action::Replace | Action::Delete)
-    }
-}
-
-/// One change of a plan. `before` and `after` are the resource's records (a VPC's without
-/// its subnets, which are resources of their own).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "ChangeJson", into = "ChangeJson")]
-pub struct Change {
-    pub address: Address,
-    pub previous_address: Option<Address>,
-    pub action: Action,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub reason: Option<String>,
-}
-
-/// The JSON form of a change (SPEC §6).
-#[derive(Serialize, Deserialize, schemars::JsonSchema)]
-struct ChangeJson {
-    /// The resource: `scope.NAME`, `pool.NAME`, `vpc.NAME`, `vpc.NAME.subnet.S`,
-    /// `reservation.NAME`.
-    address: String,
-    /// The recorded address of a resource renamed by `[[moved]]`.
-    previous_address: Option<String>,
-    /// `["create"]`, `["update"]`, `["delete", "create"]` (replace), `["delete"]`, or
-    /// `["no-op"]` (renamed only).
-    actions: Vec<String>,
-    /// The recorded resource (as in the state file; a VPC without its subnets), or null.
-    before: Option<Value>,
-    /// The resource after apply, every CIDR concrete, or null.
-    after: Option<Value>,
-    /// Why a resource is replaced or deleted.
-    reason: Option<String>,
-}
-
-impl schemars::JsonSchema for Change {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Change".into()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        ChangeJson::json_schema(generator)
-    }
-}
-
-impl From<Change> for ChangeJson {
-    fn from(c: Change) -> ChangeJson {
-        ChangeJson {
-            address: c.address.to_string(),
-            previous_address: c.previous_address.map(|a| a.to_string()),
-            actions: c.action.actions().iter().map(|s| s.to_string()).collect(),
-            before: c.before,
-            after: c.after,
-            reason: c.reason,
-        }
-    }
-}
-
-impl TryFrom<ChangeJson> for Change {
-    type Error = String;
-
-    fn try_from(c: ChangeJson) -> Result<Change, String> {
-        let address = |s: &str| Address::parse(s).ok_or(format!("`{s}` is not an address"));
-        Ok(Change {
-            address: address(&c.address)?,
-            previous_address: c.previous_address.as_deref().map(address).transpose()?,
-            action: Action::from_actions(&c.actions)
-                .ok_or(format!("{:?} is not a list of actions", c.actions))?,
-            before: c.before,
-            after: c.after,
-            reason: c.reason,
-        })
-    }
-}
-
-/// The JSON of a VPC record as a resource: without its subnets.
-pub fn vpc_value(v: &VpcRecord) -> Value {
-    let mut value = serde_json::to_value(v).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.remove("subnets");
-    }
-    value
-}
 
 /// Whether two VPC records are the same apart from their subnets.
 fn same_vpc(a: &VpcRecord, b: &VpcRecord) -> bool {
@@ -183,11 +50,6 @@ fn same_vpc(a: &VpcRecord, b: &VpcRecord) -> bool {
         && *tags == b.tags
 }
 
-/// A record as a change shows it.
-pub fn value<T: Serialize>(t: &T) -> Value {
-    serde_json::to_value(t).unwrap_or(Value::Null)
-}
-
 /// The changes that turn `recorded` into `desired`, in reading order: scopes, pools,
 /// VPCs (each followed by its subnets), reservations; declared resources in declaration
 /// order, then deleted ones by name. `moves` maps a renamed resource's address to its
@@ -215,12 +77,12 @@ pub fn diff(
             before,
             after,
             before.map(|b| (b != after, None)),
-            value,
+            |r| Record::Scope(r.clone()),
         );
     }
     for (name, r) in &recorded.scopes {
         if !desired.scopes.contains_key(name) {
-            d.delete(Address::Scope(name.clone()), value(r));
+            d.delete(Address::Scope(name.clone()), Record::Scope(r.clone()));
         }
     }
 
@@ -240,12 +102,12 @@ pub fn diff(
             before,
             after,
             before.map(|b| (b != after, replace)),
-            value,
+            |r| Record::Pool(r.clone()),
         );
     }
     for (name, r) in &recorded.pools {
         if !desired.pools.contains_key(name) {
-            d.delete(Address::Pool(name.clone()), value(r));
+            d.delete(Address::Pool(name.clone()), Record::Pool(r.clone()));
         }
     }
 
@@ -259,7 +121,7 @@ pub fn diff(
         let before = recorded.vpcs.get(&v.name);
         let replace = before.and_then(|b| {
             if replaced_pools.contains(b.pool.as_str()) && b.pool == after.pool {
-                Some(format!("pool.{} is replaced", b.pool))
+                Some(Reason::PoolReplaced(b.pool.clone()))
             } else {
                 block_replace(&b.pool, b.cidr, &after.pool, after.cidr)
             }
@@ -271,7 +133,7 @@ pub fn diff(
             before,
             after,
             before.map(|b| (!same_vpc(b, after), replace)),
-            vpc_value,
+            Record::vpc,
         );
         let no_subnets = BTreeMap::new();
         let recorded_subnets = before.map_or(&no_subnets, |b| &b.subnets);
@@ -282,13 +144,12 @@ pub fn diff(
             let sb = recorded_subnets.get(&s.name);
             let replace = sb.and_then(|sb| {
                 if vpc_replaced {
-                    Some(format!("vpc.{} is replaced", v.name))
+                    Some(Reason::VpcReplaced(v.name.clone()))
                 } else if sb.zone != sa.zone {
-                    Some(format!(
-                        "zone changes from {} to {}",
-                        sb.zone.as_deref().unwrap_or("none"),
-                        sa.zone.as_deref().unwrap_or("none")
-                    ))
+                    Some(Reason::Zone {
+                        from: sb.zone.clone(),
+                        to: sa.zone.clone(),
+                    })
                 } else {
                     block_replace("", sb.cidr, "", sa.cidr)
                 }
@@ -299,19 +160,25 @@ pub fn diff(
                 sb,
                 sa,
                 sb.map(|sb| (sb != sa, replace)),
-                value,
+                |r| Record::Subnet(r.clone()),
             );
         }
         for (s, r) in recorded_subnets {
             if !after.subnets.contains_key(s) {
-                d.delete(Address::Subnet(v.name.clone(), s.clone()), value(r));
+                d.delete(
+                    Address::Subnet(v.name.clone(), s.clone()),
+                    Record::Subnet(r.clone()),
+                );
             }
         }
     }
     for (name, r) in gone {
-        d.delete(Address::Vpc(name.clone()), vpc_value(r));
+        d.delete(Address::Vpc(name.clone()), Record::vpc(r));
         for (s, sr) in &r.subnets {
-            d.delete(Address::Subnet(name.clone(), s.clone()), value(sr));
+            d.delete(
+                Address::Subnet(name.clone(), s.clone()),
+                Record::Subnet(sr.clone()),
+            );
         }
     }
 
@@ -322,7 +189,7 @@ pub fn diff(
         let before = recorded.reservations.get(&res.name);
         let replace = before.and_then(|b| {
             if replaced_pools.contains(b.pool.as_str()) && b.pool == after.pool {
-                Some(format!("pool.{} is replaced", b.pool))
+                Some(Reason::PoolReplaced(b.pool.clone()))
             } else {
                 block_replace(&b.pool, b.cidr, &after.pool, after.cidr)
             }
@@ -333,12 +200,15 @@ pub fn diff(
             before,
             after,
             before.map(|b| (b != after, replace)),
-            value,
+            |r| Record::Reservation(r.clone()),
         );
     }
     for (name, r) in &recorded.reservations {
         if !desired.reservations.contains_key(name) {
-            d.delete(Address::Reservation(name.clone()), value(r));
+            d.delete(
+                Address::Reservation(name.clone()),
+                Record::Reservation(r.clone()),
+            );
         }
     }
 
@@ -389,27 +259,28 @@ fn vpc_differences<'a>(
 }
 
 /// Why a pool must be replaced, if it must.
-fn pool_replace(b: &PoolRecord, a: &PoolRecord, replaced: &BTreeSet<&str>) -> Option<String> {
-    let parent = |p: &Option<String>| p.as_ref().map_or("none".into(), |p| format!("pool.{p}"));
+fn pool_replace(b: &PoolRecord, a: &PoolRecord, replaced: &BTreeSet<&str>) -> Option<Reason> {
     if b.scope != a.scope {
-        Some(format!("scope changes from {} to {}", b.scope, a.scope))
+        Some(Reason::Scope {
+            from: b.scope.clone(),
+            to: a.scope.clone(),
+        })
     } else if b.parent != a.parent {
-        Some(format!(
-            "parent changes from {} to {}",
-            parent(&b.parent),
-            parent(&a.parent)
-        ))
+        Some(Reason::Parent {
+            from: b.parent.clone(),
+            to: a.parent.clone(),
+        })
     } else if b.ip_version != a.ip_version {
-        Some(format!(
-            "IP version changes from {} to {}",
-            b.ip_version, a.ip_version
-        ))
+        Some(Reason::IpVersion {
+            from: b.ip_version,
+            to: a.ip_version,
+        })
     } else if let Some(p) = a.parent.as_deref().filter(|p| replaced.contains(p)) {
-        Some(format!("parent pool.{p} is replaced"))
+        Some(Reason::ParentReplaced(p.to_string()))
     } else if a.netmask.is_some() && a.cidrs != b.cidrs {
         match (b.cidrs.as_slice(), a.cidrs.as_slice()) {
             ([old], [new]) => block_replace("", *old, "", *new),
-            _ => Some("carved from its parent by netmask instead of its CIDRs".into()),
+            _ => Some(Reason::NowCarved),
         }
     } else {
         None
@@ -422,17 +293,19 @@ fn block_replace(
     b: crate::addr::Prefix,
     pool_a: &str,
     a: crate::addr::Prefix,
-) -> Option<String> {
+) -> Option<Reason> {
     if pool_b != pool_a {
-        Some(format!("pool changes from pool.{pool_b} to pool.{pool_a}"))
+        Some(Reason::Pool {
+            from: pool_b.to_string(),
+            to: pool_a.to_string(),
+        })
     } else if b.prefix_len() != a.prefix_len() {
-        Some(format!(
-            "netmask changes from /{} to /{}",
-            b.prefix_len(),
-            a.prefix_len()
-        ))
+        Some(Reason::Netmask {
+            from: b.prefix_len(),
+            to: a.prefix_len(),
+        })
     } else if b != a {
-        Some(format!("CIDR changes from {b} to {a}"))
+        Some(Reason::Cidr { from: b, to: a })
     } else {
         None
     }
@@ -454,8 +327,8 @@ impl Differ<'_> {
         loc: Option<&Loc>,
         before: Option<&T>,
         after: &T,
-        recorded: Option<(bool, Option<String>)>,
-        value: impl Fn(&T) -> Value,
+        recorded: Option<(bool, Option<Reason>)>,
+        record: impl Fn(&T) -> Record,
     ) {
         if matches!(recorded, Some((false, None))) && self.moves.is_empty() {
             return;
@@ -469,25 +342,21 @@ impl Differ<'_> {
             Some((false, None)) if previous_address.is_some() => (Action::Move, None),
             Some((false, None)) => return,
         };
-        let after = value(after);
+        let after = record(after);
         if action.destroys() {
-            let in_plan = after
-                .get("protect")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            self.protected(&address, in_plan, loc, reason.as_deref());
+            self.protected(&address, after.protect(), loc, reason.as_ref());
         }
         self.changes.push(Change {
             address,
             previous_address,
             action,
-            before: before.map(&value),
+            before: before.map(&record),
             after: Some(after),
             reason,
         });
     }
 
-    fn delete(&mut self, address: Address, before: Value) {
+    fn delete(&mut self, address: Address, before: Record) {
         self.protected(&address, false, None, None);
         self.changes.push(Change {
             address,
@@ -495,7 +364,7 @@ impl Differ<'_> {
             action: Action::Delete,
             before: Some(before),
             after: None,
-            reason: Some("no longer in the plan".into()),
+            reason: Some(Reason::Gone),
         });
     }
 
@@ -505,7 +374,7 @@ impl Differ<'_> {
         address: &Address,
         in_plan: bool,
         loc: Option<&Loc>,
-        why: Option<&str>,
+        why: Option<&Reason>,
     ) {
         let in_state = self.recorded.protected(address);
         if !in_plan && !in_state {

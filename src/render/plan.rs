@@ -1,43 +1,19 @@
 //! Plan output (SPEC §6): human text (Terraform-like), Markdown for pull-request comments,
 //! and JSON. Pure functions of the plan: the same plan gives byte-identical output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::diff::{Action, Change};
-use crate::model::Address;
-use crate::plan::{Plan, Summary};
+use super::{JSON_FORMAT_VERSION, Style};
+use crate::plan::{Action, Change, Plan, Record, Summary};
 
-/// Version of the `plan --format json` and `show --json` documents.
-pub const JSON_FORMAT_VERSION: &str = "1.0";
-
-/// ANSI colours, or none.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    pub colour: bool,
-}
-
-impl Style {
-    fn paint(self, action: Action, text: &str) -> String {
-        let code = match action {
-            Action::Create => "32",
-            Action::Update | Action::Move => "33",
-            Action::Replace | Action::Delete => "31",
-        };
-        if self.colour {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-
-    fn bold(self, text: &str) -> String {
-        if self.colour {
-            format!("\x1b[1m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+/// The ANSI colour of an action: creates green, updates and moves yellow, destroys red.
+fn colour_of(action: Action) -> &'static str {
+    match action {
+        Action::Create => "32",
+        Action::Update | Action::Move => "33",
+        Action::Replace | Action::Delete => "31",
     }
 }
 
@@ -50,7 +26,7 @@ pub fn text(plan: &Plan, style: Style) -> String {
     for c in &plan.changes {
         for (i, line) in change_lines(c).into_iter().enumerate() {
             let line = if i == 0 {
-                style.paint(c.action, &line)
+                style.paint(colour_of(c.action), &line)
             } else {
                 line
             };
@@ -60,7 +36,7 @@ pub fn text(plan: &Plan, style: Style) -> String {
     }
     out.push('\n');
     if let Some(w) = destroy_warning(plan) {
-        out.push_str(&style.paint(Action::Delete, &format!("Warning: {w}")));
+        out.push_str(&style.paint(colour_of(Action::Delete), &format!("Warning: {w}")));
         out.push_str("\n\n");
     }
     out.push_str(&style.bold(&plan.summary().line()));
@@ -99,16 +75,49 @@ pub fn markdown(plan: &Plan) -> String {
     out
 }
 
-/// `plan --format json` (SPEC §6), documented in `schemas/plan-output.schema.json`.
+/// `plan --format json`, documented in `schemas/plan-output.schema.json`.
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
-pub struct PlanDocument<'a> {
+pub struct PlanDocument {
     /// Version of this document's format.
     pub format_version: &'static str,
     /// Whether apply would change the recorded state.
     pub has_changes: bool,
     /// One entry per resource that changes, in reading order.
-    pub changes: &'a [Change],
+    pub changes: Vec<ChangeJson>,
     pub summary: Summary,
+}
+
+/// One change as JSON: Terraform's shape.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Change")]
+pub struct ChangeJson {
+    /// The resource: `scope.NAME`, `pool.NAME`, `vpc.NAME`, `vpc.NAME.subnet.S`,
+    /// `reservation.NAME`.
+    address: String,
+    /// The recorded address of a resource renamed by `[[moved]]`.
+    previous_address: Option<String>,
+    /// `["create"]`, `["update"]`, `["delete", "create"]` (replace), `["delete"]`, or
+    /// `["no-op"]` (renamed only).
+    actions: Vec<String>,
+    /// The recorded resource (as in the state file; a VPC without its subnets), or null.
+    before: Option<Value>,
+    /// The resource after apply, every CIDR concrete, or null.
+    after: Option<Value>,
+    /// Why a resource is replaced or deleted.
+    reason: Option<String>,
+}
+
+impl From<&Change> for ChangeJson {
+    fn from(c: &Change) -> ChangeJson {
+        ChangeJson {
+            address: c.address.to_string(),
+            previous_address: c.previous_address.as_ref().map(|a| a.to_string()),
+            actions: c.action.actions().iter().map(|s| s.to_string()).collect(),
+            before: c.before.as_ref().map(Record::to_json),
+            after: c.after.as_ref().map(Record::to_json),
+            reason: c.reason.as_ref().map(|r| r.to_string()),
+        }
+    }
 }
 
 /// The plan as data (SPEC §6).
@@ -116,7 +125,7 @@ pub fn json(plan: &Plan) -> Value {
     serde_json::to_value(PlanDocument {
         format_version: JSON_FORMAT_VERSION,
         has_changes: plan.has_changes(),
-        changes: &plan.changes,
+        changes: plan.changes.iter().map(ChangeJson::from).collect(),
         summary: plan.summary(),
     })
     .unwrap_or(Value::Null)
@@ -151,13 +160,15 @@ fn change_lines(c: &Change) -> Vec<String> {
         .map(|p| format!(" (moved from {p})"))
         .unwrap_or_default();
     let head = format!("{:>3} {}{moved}", c.action.symbol(), c.address);
-    let before = c.before.as_ref().map(|v| summary(&c.address, v));
-    let after = c.after.as_ref().map(|v| summary(&c.address, v));
+    let before = c.before.as_ref().map(summary);
+    let after = c.after.as_ref().map(summary);
     let mut lines = vec![match (c.action, before, after) {
         (Action::Replace, Some(b), Some(a)) => format!(
             "{head}: {} → {a} ({})",
             without_shared_place(&b, &a),
-            c.reason.as_deref().unwrap_or("replaced")
+            c.reason
+                .as_ref()
+                .map_or_else(|| "replaced".to_string(), |r| r.to_string())
         ),
         (Action::Delete, Some(b), _) => format!("{head}: {b}"),
         (_, _, Some(a)) if !a.is_empty() => format!("{head}: {a}"),
@@ -166,7 +177,7 @@ fn change_lines(c: &Change) -> Vec<String> {
     if c.action == Action::Update
         && let (Some(b), Some(a)) = (&c.before, &c.after)
     {
-        lines.extend(field_changes(b, a));
+        lines.extend(field_changes(&b.to_json(), &a.to_json()));
     }
     lines
 }
@@ -185,50 +196,36 @@ fn without_shared_place<'a>(before: &'a str, after: &str) -> &'a str {
 }
 
 /// The CIDRs of a record, in a few words.
-fn summary(address: &Address, v: &Value) -> String {
-    let s = |key: &str| v.get(key).and_then(Value::as_str).unwrap_or("");
-    let list = |key: &str| -> Vec<String> {
-        v.get(key)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().or_else(|| x.get("cidr")?.as_str()))
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    match address {
-        Address::Scope(_) => String::new(),
-        Address::Pool(_) => {
-            let cidrs = list("cidrs").join(", ");
-            match v.get("parent").and_then(Value::as_str) {
-                Some(p) => format!("{cidrs} from pool.{p}"),
-                None => format!("{cidrs} in scope {}", s("scope")),
+fn summary(record: &Record) -> String {
+    match record {
+        Record::Scope(_) => String::new(),
+        Record::Pool(p) => {
+            let cidrs: Vec<String> = p.cidrs.iter().map(|c| c.to_string()).collect();
+            let cidrs = cidrs.join(", ");
+            match &p.parent {
+                Some(parent) => format!("{cidrs} from pool.{parent}"),
+                None => format!("{cidrs} in scope {}", p.scope),
             }
         }
-        Address::Vpc(_) => {
-            let mut blocks = vec![s("cidr").to_string()];
-            blocks.extend(list("secondary"));
-            if let Some(c) = v.get("ipv6").and_then(|b| b.get("cidr")?.as_str()) {
-                blocks.push(c.to_string());
-            }
-            format!("{} from pool.{}", blocks.join(" + "), s("pool"))
+        Record::Vpc(v) => {
+            let blocks: Vec<String> = v.blocks().map(|(_, c)| c.to_string()).collect();
+            format!("{} from pool.{}", blocks.join(" + "), v.pool)
         }
-        Address::Subnet(..) => match v.get("zone").and_then(Value::as_str) {
-            Some(z) => format!("{} in {z}", s("cidr")),
-            None => s("cidr").to_string(),
+        Record::Subnet(s) => match &s.zone {
+            Some(z) => format!("{} in {z}", s.cidr),
+            None => s.cidr.to_string(),
         },
-        Address::Reservation(_) => format!("{} from pool.{}", s("cidr"), s("pool")),
+        Record::Reservation(r) => format!("{} from pool.{}", r.cidr, r.pool),
     }
 }
 
-/// `field: before → after` lines for what an update changes.
+/// `field: before → after` lines for what an update changes, over the records' fields as
+/// the state file names them.
 fn field_changes(before: &Value, after: &Value) -> Vec<String> {
     let (mut b, mut a) = (BTreeMap::new(), BTreeMap::new());
     flatten("", before, &mut b);
     flatten("", after, &mut a);
-    let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
     keys.into_iter()
         .filter_map(|k| match (b.get(k), a.get(k)) {
             (Some(x), Some(y)) if x == y => None,

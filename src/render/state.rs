@@ -1,5 +1,6 @@
-//! Looking at the recorded state (SPEC §10): pool utilization, the tree `ipam show` prints,
-//! the name → CIDR map of `ipam output`, and the `alert_at` check of `ipam check`.
+//! The recorded state for people and tools (SPEC §10, §11): the tree `ipam show` prints, its
+//! JSON, and the address → CIDR map of `ipam output`. Utilization is computed by
+//! [`crate::state::usage`] and only printed here.
 
 use std::collections::BTreeMap;
 
@@ -7,89 +8,10 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::addr::{AddrCount, Allocator, Family, Prefix};
-use crate::render::JSON_FORMAT_VERSION;
+use super::JSON_FORMAT_VERSION;
+use crate::addr::Prefix;
+use crate::state::usage::{Utilization, utilization};
 use crate::state::{BlockRecord, Records};
-
-/// How a pool's addresses are used (seed 000, "Monitor address utilization").
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct Utilization {
-    pub total: AddrCount,
-    pub in_pools: AddrCount,
-    pub in_vpcs: AddrCount,
-    pub in_reservations: AddrCount,
-    pub free: AddrCount,
-    pub largest_free: Option<Prefix>,
-    /// Percent of the pool allocated, 0–100.
-    pub percent: f64,
-    /// The pool's `alert_at`, when set.
-    pub alert_at: Option<u8>,
-    /// Whether `percent` is above `alert_at`.
-    pub alert: bool,
-}
-
-/// Every recorded pool's utilization, by name. One allocator build per pool: O(n log n).
-pub fn utilization(records: &Records) -> BTreeMap<&str, Utilization> {
-    #[derive(Default)]
-    struct Parts {
-        pools: Vec<Prefix>,
-        vpcs: Vec<Prefix>,
-        reservations: Vec<Prefix>,
-    }
-    let mut parts: BTreeMap<&str, Parts> = BTreeMap::new();
-    for p in records.pools.values() {
-        if let Some(parent) = &p.parent {
-            parts.entry(parent).or_default().pools.extend(&p.cidrs);
-        }
-    }
-    for v in records.vpcs.values() {
-        for (pool, cidr) in v.blocks() {
-            parts.entry(pool).or_default().vpcs.push(cidr);
-        }
-    }
-    for r in records.reservations.values() {
-        parts.entry(&r.pool).or_default().reservations.push(r.cidr);
-    }
-    records
-        .pools
-        .iter()
-        .map(|(name, pool)| {
-            let p = parts.remove(name.as_str()).unwrap_or_default();
-            let sum = |cs: &[Prefix]| cs.iter().fold(AddrCount::ZERO, |a, c| a.plus(c.size()));
-            let total = sum(&pool.cidrs);
-            let (in_pools, in_vpcs, in_reservations) =
-                (sum(&p.pools), sum(&p.vpcs), sum(&p.reservations));
-            let used = in_pools.plus(in_vpcs).plus(in_reservations);
-            let family = pool.cidrs.first().map_or(Family::V4, |c| c.family());
-            let taken = p
-                .pools
-                .iter()
-                .chain(&p.vpcs)
-                .chain(&p.reservations)
-                .copied();
-            let largest_free = Allocator::build(family, pool.cidrs.iter().copied(), taken)
-                .ok()
-                .and_then(|a| a.largest_free());
-            let percent = if total == AddrCount::ZERO {
-                0.0
-            } else {
-                used.ratio(total) * 100.0
-            };
-            let u = Utilization {
-                total,
-                in_pools,
-                in_vpcs,
-                in_reservations,
-                free: total.minus(used),
-                largest_free,
-                percent,
-                alert_at: pool.alert_at,
-                alert: pool.alert_at.is_some_and(|a| percent > f64::from(a)),
-            };
-            (name.as_str(), u)
-        })
-        .collect()
-}
 
 /// A percentage for people: one decimal.
 pub fn percent(p: f64) -> String {
@@ -211,7 +133,7 @@ fn pool_lines(
     }
 }
 
-/// `show --json` (SPEC §11), documented in `schemas/show.schema.json`.
+/// `show --json`, documented in `schemas/show.schema.json`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ShowDocument<'a> {
     /// Version of this document's format.
@@ -267,7 +189,7 @@ pub struct ReservationView<'a> {
     pub cidr: Prefix,
 }
 
-/// `show --json` (SPEC §11).
+/// `show --json`.
 pub fn json(records: &Records, serial: Option<u64>, lineage: Option<&str>) -> Value {
     let mut usage = utilization(records);
     let doc = ShowDocument {

@@ -1,0 +1,145 @@
+//! Planning (SPEC §5, §6): recorded state + model → the exact changes apply will make.
+//!
+//! 1. `[[moved]]` renames are applied to a copy of the recorded state ([`rename`]);
+//! 2. [`place`] computes every concrete CIDR;
+//! 3. [`diff`] turns recorded vs desired into [`Change`]s.
+//!
+//! The result, a [`Plan`], is pure data; [`saved`] writes it to a file bound to what it was
+//! made from, so `apply FILE` can refuse a stale one.
+
+mod change;
+mod diff;
+mod place;
+mod rename;
+pub mod saved;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use change::{Action, Change, Reason, Record};
+pub use diff::diff;
+pub use place::place;
+pub use rename::{RenameError, rename};
+
+use crate::diag::Diag;
+use crate::model::{Address, Model};
+use crate::state::Records;
+
+/// The changes a plan makes and the records it leads to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// `[[moved]]` renames to replay on the recorded state, in order: (from, to).
+    pub moved: Vec<Rename>,
+    pub changes: Vec<Change>,
+    /// The records after apply.
+    pub desired: Records,
+}
+
+/// One `[[moved]]` rename of a recorded resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rename {
+    pub from: Address,
+    pub to: Address,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Summary {
+    /// Resources created.
+    pub add: usize,
+    /// Resources updated in place.
+    pub change: usize,
+    /// Resources deleted and created again.
+    pub replace: usize,
+    /// Resources deleted.
+    pub destroy: usize,
+    /// Resources renamed by `[[moved]]` (also counted above if they change otherwise).
+    #[serde(rename = "move")]
+    pub moved: usize,
+}
+
+impl Summary {
+    /// `Plan: N to add, N to change, N to replace, N to destroy.` (SPEC §6).
+    pub fn line(&self) -> String {
+        format!(
+            "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
+            self.add, self.change, self.replace, self.destroy
+        )
+    }
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.destroy += 1,
+                Action::Move => {}
+            }
+            if c.previous_address.is_some() {
+                s.moved += 1;
+            }
+        }
+        s
+    }
+
+    /// Whether applying would change the recorded state.
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty() || !self.moved.is_empty()
+    }
+}
+
+/// Plans `model` against the recorded records (empty before the first apply). The model has
+/// no pool cycles: building it refuses them.
+pub fn plan(model: &Model, recorded: &Records) -> Result<Plan, Vec<Diag>> {
+    // A copy of the recorded state only when there is something to rename in it.
+    let mut records = std::borrow::Cow::Borrowed(recorded);
+    let mut moved = Vec::new();
+    // New address → recorded address, for `previous_address`.
+    let mut previous: BTreeMap<Address, Address> = BTreeMap::new();
+    let mut diags = Vec::new();
+    for m in &model.moved {
+        if !records.contains(&m.from) {
+            continue;
+        }
+        if records.contains(&m.to) {
+            diags.push(
+                Diag::error(
+                    "ipam::moved::both_recorded",
+                    format!("`{}` and `{}` are both recorded", m.from, m.to),
+                )
+                .at(&m.loc, "cannot rename onto a recorded resource")
+                .help("remove this `moved` block, or remove the recorded target first"),
+            );
+            continue;
+        }
+        if let Err(why) = rename(records.to_mut(), &m.from, &m.to) {
+            diags.push(
+                Diag::error("ipam::moved::rename", why.to_string())
+                    .at(&m.loc, "cannot rename")
+                    .help("move the VPC first, then its subnets"),
+            );
+            continue;
+        }
+        let origin = previous.remove(&m.from).unwrap_or_else(|| m.from.clone());
+        previous.insert(m.to.clone(), origin);
+        moved.push(Rename {
+            from: m.from.clone(),
+            to: m.to.clone(),
+        });
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let desired = place(model, &records)?;
+    let changes = diff(model, &records, &desired, &previous)?;
+    Ok(Plan {
+        moved,
+        changes,
+        desired,
+    })
+}

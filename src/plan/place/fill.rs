@@ -1,0 +1,223 @@
+//! Filling one space (a pool, or a VPC's primary CIDR for its subnets): recorded blocks,
+//! held slots, explicit claims, then netmask requests first fit (the module doc's steps).
+
+use super::{Bucket, Placer, Recorded, Space, list};
+use crate::addr::{AllocError, Allocator, Family, Prefix};
+use crate::diag::{Diag, Loc};
+use crate::model::{AddressRef, Request};
+
+impl Placer<'_> {
+    /// Places one space's asks (the module doc's steps 1–4).
+    pub(super) fn fill(
+        &mut self,
+        ctx: &Space,
+        family: Family,
+        roots: &[Prefix],
+        mut bucket: Bucket,
+        held: &[(Prefix, Loc)],
+    ) {
+        // In address order, so the holder of a block is a binary search away.
+        bucket.recorded.sort_unstable_by_key(|r| r.cidr);
+        let inside: Vec<Prefix> = bucket
+            .recorded
+            .iter()
+            .map(|r| r.cidr)
+            .filter(|c| roots.iter().any(|root| root.contains(c)))
+            .collect();
+        let mut alloc = match Allocator::build(family, roots.iter().copied(), inside) {
+            Ok(a) => a,
+            Err(e) => {
+                self.diags.push(
+                    Diag::error(
+                        "ipam::state::inconsistent",
+                        format!("the recorded state is inconsistent in {}: {e}", ctx.what),
+                    )
+                    .help("restore the state from its `.backup`, or repair it by hand"),
+                );
+                return;
+            }
+        };
+        for (cidr, loc) in held {
+            if alloc.claim(*cidr).is_ok() || hold_over_released(&mut alloc, &bucket, *cidr) {
+                continue;
+            }
+            let other = match alloc.claim(*cidr) {
+                Err(e) => bucket.describe(&e),
+                Ok(()) => continue,
+            };
+            self.diags.push(
+                Diag::error(
+                    "ipam::plan::held",
+                    format!("{} holds {cidr} for growth, but {other}", ctx.what),
+                )
+                .at(loc, "slot held by this layout")
+                .help("name the slot in the layout for what is there, or release it first"),
+            );
+        }
+        for ask in std::mem::take(&mut bucket.explicit) {
+            let Request::Cidr(cidr) = ask.request else {
+                continue;
+            };
+            let me = self.address(ask.owner, ctx.vpc);
+            let mut result = alloc.claim(cidr);
+            // A replaced resource may take its own released block again: apply deletes it
+            // before it creates it.
+            if let Err(AllocError::Taken { other, .. }) = result
+                && other == cidr
+                && bucket
+                    .at(cidr)
+                    .is_some_and(|r| !r.kept && r.holder == AddressRef::from(&me))
+            {
+                result = alloc.release(cidr).and_then(|()| alloc.claim(cidr));
+            }
+            match result {
+                Ok(()) => self.set(ask.owner, ctx.vpc, cidr),
+                Err(e) => {
+                    let other = bucket.describe(&e);
+                    let help = match (&e, &other) {
+                        (AllocError::OutsidePool { .. }, _) => {
+                            format!("give a block inside {}", list(roots))
+                        }
+                        (_, InTheWay::Released { .. }) => {
+                            "a released block is free from the next plan on: apply this plan \
+                             first, or choose another block"
+                                .into()
+                        }
+                        _ => "choose a free block, or use `netmask` for first fit".into(),
+                    };
+                    self.diags.push(
+                        Diag::error(
+                            "ipam::plan::claim",
+                            format!("{cidr} for {me} cannot be taken from {}: {other}", ctx.what),
+                        )
+                        .at(&ask.loc, "not free")
+                        .help(help),
+                    );
+                }
+            }
+        }
+        let mut asks = std::mem::take(&mut bucket.netmask);
+        asks.sort_by_key(|a| a.order);
+        // Counted once: an error per request must not cost a pass over the space each.
+        let released = bucket.recorded.iter().filter(|r| !r.kept).count();
+        for ask in asks {
+            let Request::Netmask(n) = ask.request else {
+                continue;
+            };
+            match alloc.allocate(n) {
+                Ok(cidr) => self.set(ask.owner, ctx.vpc, cidr),
+                Err(e) => {
+                    let me = self.address(ask.owner, ctx.vpc);
+                    let largest = match e {
+                        AllocError::Exhausted {
+                            largest_free: Some(b),
+                            ..
+                        } => format!("the largest free block is {b}"),
+                        AllocError::Exhausted { .. } => "it is full".into(),
+                        other => other.to_string(),
+                    };
+                    let mut help = "ask for a smaller block, or provision more space".to_string();
+                    match released {
+                        0 => {}
+                        1 => help.push_str(
+                            "; the block this plan releases becomes free from the next plan on",
+                        ),
+                        n => help.push_str(&format!(
+                            "; the {n} blocks this plan releases become free from the next plan on"
+                        )),
+                    }
+                    self.diags.push(
+                        Diag::error(
+                            "ipam::plan::exhausted",
+                            format!("{} has no free /{n} left for {me}; {largest}", ctx.what),
+                        )
+                        .at(&ask.loc, format!("/{n} does not fit"))
+                        .help(help),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Holds a layout's growth slot where the only blocks in the way are ones this plan
+/// releases: nothing will be allocated there either way.
+fn hold_over_released(alloc: &mut Allocator, bucket: &Bucket, slot: Prefix) -> bool {
+    let mut in_the_way = bucket
+        .recorded
+        .iter()
+        .filter(|r| r.cidr.overlaps(&slot) && alloc.is_taken(&r.cidr));
+    if in_the_way.clone().any(|r| r.kept) {
+        return false;
+    }
+    if in_the_way.any(|r| r.cidr.contains(&slot)) {
+        return true;
+    }
+    let inside: Vec<Prefix> = bucket
+        .recorded
+        .iter()
+        .filter(|r| slot.contains(&r.cidr) && alloc.is_taken(&r.cidr))
+        .map(|r| r.cidr)
+        .collect();
+    for c in inside {
+        let _ = alloc.release(c);
+    }
+    alloc.claim(slot).is_ok()
+}
+
+/// What stands where a claim wanted to go.
+enum InTheWay<'a> {
+    /// A block the plan keeps.
+    Recorded {
+        cidr: Prefix,
+        holder: AddressRef<'a>,
+    },
+    /// A block this plan releases: free from the next plan on.
+    Released {
+        cidr: Prefix,
+        holder: AddressRef<'a>,
+    },
+    /// A block claimed earlier in this plan.
+    Taken(Prefix),
+    /// Not a collision: outside the space, another family, ...
+    Other(AllocError),
+}
+
+impl std::fmt::Display for InTheWay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InTheWay::Recorded { cidr, holder } => write!(f, "{cidr} is recorded for {holder}"),
+            InTheWay::Released { cidr, holder } => {
+                write!(f, "{cidr} is released by this plan from {holder}")
+            }
+            InTheWay::Taken(cidr) => write!(f, "{cidr} is already taken"),
+            InTheWay::Other(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<'a> Bucket<'a> {
+    /// The recorded block at exactly `cidr`; `recorded` is sorted by CIDR.
+    fn at(&self, cidr: Prefix) -> Option<&Recorded<'a>> {
+        let i = self.recorded.partition_point(|r| r.cidr < cidr);
+        self.recorded.get(i).filter(|r| r.cidr == cidr)
+    }
+
+    /// Who holds the block an allocator error names.
+    fn describe(&self, e: &AllocError) -> InTheWay<'a> {
+        match e {
+            AllocError::Taken { other, .. } => match self.at(*other) {
+                Some(r) if r.kept => InTheWay::Recorded {
+                    cidr: *other,
+                    holder: r.holder,
+                },
+                Some(r) => InTheWay::Released {
+                    cidr: *other,
+                    holder: r.holder,
+                },
+                None => InTheWay::Taken(*other),
+            },
+            other => InTheWay::Other(other.clone()),
+        }
+    }
+}
