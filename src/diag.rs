@@ -1,16 +1,14 @@
-//! Diagnostics: every problem a user can cause, located in a plan file and rendered by miette
-//! (human output) or as Terraform-shaped JSON (`validate --json`, SPEC §11).
+//! Diagnostics: every problem a user can cause, located in a plan file, rendered for people
+//! by [`crate::render::diag`] or as Terraform-shaped JSON (`validate --json`, SPEC §11).
 //!
 //! Stages collect `Diag`s instead of stopping at the first problem (SPEC §3: "every violation
 //! is reported, all at once"); `Diagnostics` carries them together with the source texts so
 //! the renderer can show the labelled span of each.
 
-use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 use serde::Serialize;
 
 /// Index of a file in [`Sources`].
@@ -38,6 +36,19 @@ pub struct Source {
     pub name: String,
     pub path: PathBuf,
     pub text: Arc<str>,
+    /// Byte offsets of line starts, built on first use: positions of many diagnostics in
+    /// one large file cost a binary search each, not a scan.
+    lines: OnceLock<Vec<usize>>,
+}
+
+impl Source {
+    fn line_starts(&self) -> &[usize] {
+        self.lines.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
+    }
 }
 
 /// Every file of a plan, in path order.
@@ -52,6 +63,7 @@ impl Sources {
             name: path.display().to_string(),
             path: path.to_path_buf(),
             text: text.into(),
+            lines: OnceLock::new(),
         });
         FileId(self.files.len() - 1)
     }
@@ -66,14 +78,16 @@ impl Sources {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, file: FileId, byte: usize) -> Position {
-        let text = &self.get(file).text;
+        let source = self.get(file);
+        let text = &source.text;
         let byte = byte.min(text.len());
-        let before = &text[..floor_char_boundary(text, byte)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let at = floor_char_boundary(text, byte);
+        let starts = source.line_starts();
+        let line = starts.partition_point(|&s| s <= at);
+        let line_start = starts[line - 1];
         Position {
             line,
-            column: before[line_start..].chars().count() + 1,
+            column: text[line_start..at].chars().count() + 1,
             byte,
         }
     }
@@ -186,14 +200,6 @@ impl Diagnostics {
         self.error_count() > 0
     }
 
-    /// One miette report per diagnostic, each carrying its file's text.
-    pub fn reports(&self) -> Vec<Report> {
-        self.diags
-            .iter()
-            .map(|d| Report::new(d, &self.sources))
-            .collect()
-    }
-
     /// Terraform's `validate -json` shape (SPEC §11).
     pub fn to_json(&self) -> serde_json::Value {
         let diagnostics: Vec<serde_json::Value> = self
@@ -239,116 +245,6 @@ pub struct Position {
     pub line: usize,
     pub column: usize,
     pub byte: usize,
-}
-
-/// A `Diag` made renderable: miette needs the source text and spans in its own types.
-#[derive(Debug)]
-pub struct Report {
-    message: String,
-    code: &'static str,
-    severity: miette::Severity,
-    help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
-    labels: Vec<LabeledSpan>,
-    related: Vec<Report>,
-}
-
-impl Report {
-    fn new(d: &Diag, sources: &Sources) -> Report {
-        let mut labels = Vec::new();
-        let mut related = Vec::new();
-        let source = d.loc.as_ref().map(|loc| {
-            let src = sources.get(loc.file);
-            labels.push(LabeledSpan::new_primary_with_span(
-                Some(d.label.clone()).filter(|l| !l.is_empty()),
-                to_source_span(&loc.span),
-            ));
-            NamedSource::new(src.name.clone(), src.text.clone()).with_language("toml")
-        });
-        for (loc, label) in &d.notes {
-            if d.loc.as_ref().is_some_and(|l| l.file == loc.file) {
-                labels.push(LabeledSpan::new_with_span(
-                    Some(label.clone()),
-                    to_source_span(&loc.span),
-                ));
-            } else {
-                // Another file: its own snippet, shown below the main one.
-                let src = sources.get(loc.file);
-                related.push(Report {
-                    message: label.clone(),
-                    code: d.code,
-                    severity: miette::Severity::Advice,
-                    help: None,
-                    source: Some(NamedSource::new(src.name.clone(), src.text.clone())),
-                    labels: vec![LabeledSpan::new_primary_with_span(
-                        Some("here".into()),
-                        to_source_span(&loc.span),
-                    )],
-                    related: Vec::new(),
-                });
-            }
-        }
-        Report {
-            message: d.message.clone(),
-            code: d.code,
-            severity: match d.severity {
-                Severity::Error => miette::Severity::Error,
-                Severity::Warning => miette::Severity::Warning,
-            },
-            help: d.help.clone(),
-            source,
-            labels,
-            related,
-        }
-    }
-}
-
-fn to_source_span(span: &Range<usize>) -> SourceSpan {
-    SourceSpan::new(span.start.into(), span.end.saturating_sub(span.start))
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Report {}
-
-impl Diagnostic for Report {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.code))
-    }
-
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(self.severity)
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.labels.is_empty() {
-            None
-        } else {
-            Some(Box::new(self.labels.iter().cloned()))
-        }
-    }
-
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        if self.related.is_empty() {
-            None
-        } else {
-            Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
-        }
-    }
 }
 
 /// The closest of `candidates` to `name`, if one is close enough to be a likely typo.

@@ -128,17 +128,26 @@ impl StateError {
             } => {
                 let file = sources.add(path, text.0.clone());
                 let span = char_span(&text.0, *at);
+                let backup = with_suffix(path, ".backup");
+                let help = if backup.is_file() {
+                    format!(
+                        "the file was damaged or edited by hand; fix it, or restore the \
+                         previous version: `cp {} {}`",
+                        backup.display(),
+                        path.display()
+                    )
+                } else {
+                    "the file was damaged or edited by hand, and there is no previous version \
+                     beside it: fix it, or restore it from where it is kept (version control, \
+                     a CI artifact)"
+                        .to_string()
+                };
                 Diag::error(
                     "ipam::state::parse",
                     format!("the state in {} is not valid", path.display()),
                 )
                 .at(&Loc::new(file, span), message.clone())
-                .help(format!(
-                    "the file was damaged or edited by hand; fix it, or restore the previous \
-                     version: `cp {} {}`",
-                    with_suffix(path, ".backup").display(),
-                    path.display()
-                ))
+                .help(help)
             }
             StateError::NewerFormat { path, found, text } => {
                 let d =

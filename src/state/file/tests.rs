@@ -212,8 +212,15 @@ fn garbage_is_a_parse_error_located_in_the_file() {
     assert_eq!(line, Some(3));
     let loc = d.loc.unwrap();
     assert_eq!(loc.span.len(), 1);
-    assert!(d.help.unwrap().contains("ipam.state.json.backup"));
     assert!(!d.label.contains("at line"), "{}", d.label);
+    // No backup: none is suggested.
+    let help = d.help.unwrap();
+    assert!(!help.contains(".backup"), "{help}");
+    assert!(help.contains("no previous version"), "{help}");
+    // With one, restoring it is.
+    fs::write(store.backup_path(), "{}").unwrap();
+    let (d, _) = diag(&store.read().unwrap_err());
+    assert!(d.help.unwrap().contains("ipam.state.json.backup"));
 }
 
 #[test]
