@@ -138,6 +138,7 @@ scenarios! {
     protect_replace("protect-replace");
     released_not_reused("released-not-reused");
     replace_netmask("replace-netmask");
+    subpool_several_cidrs("subpool-several-cidrs");
     update_in_place("update-in-place");
 }
 

@@ -362,7 +362,13 @@ impl<'a> Placer<'a> {
 
     fn set(&mut self, owner: Owner, vpc: Option<usize>, cidr: Prefix) {
         match owner {
-            Owner::Pool(p) => self.pool_cidrs[p.0] = Some(vec![cidr]),
+            // A pool given explicit CIDRs has them all listed already; only a pool carved by
+            // netmask learns its block here.
+            Owner::Pool(p) => {
+                if self.pool_cidrs[p.0].is_none() {
+                    self.pool_cidrs[p.0] = Some(vec![cidr]);
+                }
+            }
             Owner::Vpc(vi, k) => self.vpc_blocks[vi][k] = Some(cidr),
             Owner::Reservation(ri) => self.reservations[ri] = Some(cidr),
             Owner::Subnet(si) => self.subnets[vpc.unwrap_or_default()][si] = Some(cidr),
