@@ -12,7 +12,7 @@ use std::fmt;
 
 use crate::graph::{Cycle, order_of};
 use crate::model::Address;
-use crate::plan::{Action, Change, Plan, Record, RenameError, rename};
+use crate::plan::{Action, Change, Plan, RenameError, rename};
 use crate::state::check::{Violation, check};
 use crate::state::{Records, VpcRecord};
 
@@ -41,8 +41,6 @@ pub enum ApplyError {
     Invariants(Vec<Violation>),
     /// The result is not the records the plan computed.
     Mismatch,
-    /// A saved plan's changes do not show the records it would write.
-    Unshown(Vec<Address>),
 }
 
 impl fmt::Display for ApplyError {
@@ -63,18 +61,8 @@ impl fmt::Display for ApplyError {
             }
             ApplyError::Mismatch => write!(
                 f,
-                "applying the changes does not give the records the plan computed; the saved \
-                 plan was edited or made by another version"
+                "applying the changes does not give the records the plan computed"
             ),
-            ApplyError::Unshown(addresses) => {
-                let texts: Vec<String> = addresses
-                    .iter()
-                    .map(|a| {
-                        format!("the change to {a} does not show the records the plan would write")
-                    })
-                    .collect();
-                write!(f, "{}", texts.join("; "))
-            }
         }
     }
 }
@@ -216,48 +204,4 @@ fn put(records: &mut Records, desired: &Records, address: &Address) -> Result<()
         }
     }
     Ok(())
-}
-
-/// A saved plan's changes must show exactly its desired records: what a reviewer read is what
-/// apply writes. (A plan made in this process is consistent by construction.)
-pub fn verify_saved(plan: &Plan) -> Result<(), ApplyError> {
-    let unshown: Vec<Address> = plan
-        .changes
-        .iter()
-        .filter(|c| {
-            let want = desired_record(&plan.desired, &c.address);
-            let shown = if c.action == Action::Delete {
-                None
-            } else {
-                c.after.clone()
-            };
-            want != shown
-        })
-        .map(|c| c.address.clone())
-        .collect();
-    if unshown.is_empty() {
-        Ok(())
-    } else {
-        Err(ApplyError::Unshown(unshown))
-    }
-}
-
-/// A resource of `records` as a change shows it (`None` when absent).
-fn desired_record(records: &Records, address: &Address) -> Option<Record> {
-    match address {
-        Address::Scope(n) => records.scopes.get(n).cloned().map(Record::Scope),
-        Address::Pool(n) => records.pools.get(n).cloned().map(Record::Pool),
-        Address::Vpc(n) => records.vpcs.get(n).map(Record::vpc),
-        Address::Subnet(v, s) => records
-            .vpcs
-            .get(v)
-            .and_then(|d| d.subnets.get(s))
-            .cloned()
-            .map(Record::Subnet),
-        Address::Reservation(n) => records
-            .reservations
-            .get(n)
-            .cloned()
-            .map(Record::Reservation),
-    }
 }

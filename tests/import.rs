@@ -399,8 +399,24 @@ fn a_held_lock_refuses_and_changes_nothing() {
 fn pools_not_yet_applied_adopt_nothing_and_say_so() {
     let dir = workdir("unapplied");
     fs::create_dir_all(dir.join("plan")).expect("dir");
-    fs::write(dir.join("plan/main.toml"), PLAN).expect("plan");
     fs::write(dir.join("inventory.json"), INVENTORY).expect("inventory");
+    // No state at all: nothing to import into, and import says so.
+    fs::write(dir.join("plan/main.toml"), PLAN).expect("plan");
+    let out = ipam(&dir, &["import", "plan", "--inventory", "inventory.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("ipam::state::missing"),
+        "{}",
+        text(&out)
+    );
+    assert!(!dir.join("plan/ipam.state.json").exists());
+    // A state that does not hold the auto-import pools yet.
+    let first = "[ipam]\nname = \"t\"\nregions = [\"r1\", \"r2\"]\n[pools.lab]\ncidrs = [\"192.168.0.0/16\"]\n";
+    fs::write(dir.join("plan/main.toml"), first).expect("plan");
+    let applied = ipam(&dir, &["apply", "plan", "--auto-approve"]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    let before = fs::read(dir.join("plan/ipam.state.json")).expect("state");
+    fs::write(dir.join("plan/main.toml"), PLAN).expect("plan");
     let out = ipam(&dir, &["import", "plan", "--inventory", "inventory.json"]);
     assert!(out.status.success(), "{}", text(&out));
     let report = stdout(&out);
@@ -410,7 +426,10 @@ fn pools_not_yet_applied_adopt_nothing_and_say_so() {
         "{report}"
     );
     assert!(!dir.join("plan/imported.toml").exists());
-    assert!(!dir.join("plan/ipam.state.json").exists());
+    assert_eq!(
+        fs::read(dir.join("plan/ipam.state.json")).expect("state"),
+        before
+    );
 }
 
 #[test]

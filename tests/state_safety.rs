@@ -1,335 +1,48 @@
-//! State safety at the command line (SPEC §6, §7): what `ipam plan`/`ipam apply` do to the
-//! recorded state when something goes wrong around them. Each test runs the real binary in
-//! a work directory of its own under `CARGO_TARGET_TMPDIR/state_safety/`.
+//! State safety at the command line (SPEC §7, §13): what `ipam plan`/`ipam apply` and the
+//! commands that read the state do when something goes wrong around them. Each test runs the
+//! real binary in a work directory of its own under `CARGO_TARGET_TMPDIR/state_safety/`.
+//! (Saved plans are in `saved_plans.rs`.)
 //!
 //! Covered:
-//! - stale saved plans: the state moved by another apply, a plan file edited (and restored),
-//!   two plans saved before the first apply, a plan applied to another plan's state (lineage),
-//!   a fresh plan applied exactly once (the next plan is empty, a second apply is stale);
 //! - the lock: a held lock makes apply fail at once naming its holder, `--lock-timeout` waits
 //!   for it, two concurrent applies of one plan give exactly the planned state,
 //!   `force-unlock` checks the ID;
 //! - `kill -9` at spread-out instants of an apply that writes thousands of changes: the
 //!   state is always the complete old or the complete new one, and the lock never blocks
 //!   the next apply;
-//! - a tampered saved plan is refused by apply's re-check, with nothing written;
 //! - a state of a newer format, or a garbled one, is refused with its diagnostic and left
 //!   untouched;
 //! - apply without a terminal and without `--auto-approve` refuses and writes nothing;
-//! - `--state` and `IPAM_STATE` put the state where they say, and a saved plan remembers its
-//!   state; a save keeps the state file's permissions.
+//! - `--state` and `IPAM_STATE` put the state where they say; a location given explicitly
+//!   that holds no state is refused unless `--create-state`; an empty `IPAM_STATE` means
+//!   "unset"; a save keeps the state file's permissions; a state path that is a symbolic link
+//!   is written through the link.
 //!
-//! - an empty `IPAM_STATE` means "unset"; a state path that is a symbolic link is written
-//!   through the link.
-//!
-//! Every state read back is parsed into [`State`] and run through [`check`].
+//! Every state read back is parsed into [`State`](ipam::state::State) and run through
+//! [`check`](ipam::state::check::check).
 
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
 
 use assert_cmd::Command;
+use common::state::{
+    assert_no_changes, bytes, checked_state, expected_after, fails_with, ok, spawn_ipam, write_plan,
+};
 use common::{ipam, text};
-use ipam::plan::saved::SavedPlan;
 use ipam::state::check::check;
 use ipam::state::file::FileBackend;
 use ipam::state::{Records, State};
-
-/// The header every plan here starts with: one pool with room for 256 VPCs of /24.
-const HEADER: &str = "[ipam]\nname = \"t\"\nregions = [\"r1\"]\nowner = \"net\"\n\n\
-                      [accounts]\nnet = \"100000000001\"\n\n\
-                      [pools.corp]\ncidrs = [\"10.0.0.0/16\"]\n";
 
 fn workdir(name: &str) -> PathBuf {
     common::workdir("state_safety", name)
 }
 
-/// The same, as a process of our own to wait for or kill.
-fn spawn_ipam(cwd: &Path, args: &[&str]) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("ipam"))
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env_remove("IPAM_STATE")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ipam")
-}
-
-/// Asserts success and returns stdout.
-fn ok(out: &Output, what: &str) -> String {
-    assert!(out.status.success(), "{what} failed: {}", text(out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Asserts exit 1 with the diagnostic `code` on stderr, and returns stderr.
-fn fails_with(out: &Output, code: &str, what: &str) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{what} should fail with {code}: {}",
-        text(out)
-    );
-    assert!(
-        stderr.contains(code),
-        "{what} should report {code}: {}",
-        text(out)
-    );
-    stderr
-}
-
-/// Writes `dir/ipam.toml`: [`HEADER`] and one /24 VPC per name.
-fn write_plan(dir: &Path, vpcs: &[&str]) {
-    fs::create_dir_all(dir).expect("plan dir");
-    let mut s = String::from(HEADER);
-    for v in vpcs {
-        write!(s, "\n[vpcs.{v}]\npool = \"corp\"\nnetmask = 24\n").expect("format");
-    }
-    fs::write(dir.join("ipam.toml"), s).expect("write plan");
-}
-
-/// The bytes of a file, `None` when it does not exist.
-fn bytes(path: &Path) -> Option<Vec<u8>> {
-    match fs::read(path) {
-        Ok(b) => Some(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => panic!("cannot read {}: {e}", path.display()),
-    }
-}
-
-/// The state at `path`, parsed and checked for every invariant.
-fn checked_state(path: &Path) -> State {
-    let text =
-        fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let state: State = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
-    let problems = check(&state.resources);
-    assert!(problems.is_empty(), "invariants broken: {problems:#?}");
-    state
-}
-
-/// The records a complete apply of the plan at `plan` over `recorded` gives, computed in
-/// process with the library's own stages.
-fn expected_after(plan: &Path, recorded: &Records) -> Records {
-    let (model, _) = ipam::load::model(plan).expect("the plan is valid");
-    let planned = ipam::plan::plan(&model, recorded).expect("the plan can be planned");
-    let (records, _) = ipam::apply::apply(recorded, &planned).expect("the plan applies");
-    records
-}
-
-/// `plan --detailed-exitcode` shows no changes.
-fn assert_no_changes(cwd: &Path, plan: &str, what: &str) {
-    let out = ipam(cwd, &["plan", plan, "--detailed-exitcode"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{what}: the plan should have no changes: {}",
-        text(&out)
-    );
-}
-
-// ---------------------------------------------------------------------------------------
-// Stale saved plans
-// ---------------------------------------------------------------------------------------
-
-/// (a) Another apply moved the state after the plan was saved: the saved plan is stale, and
-/// the refused apply leaves the state byte for byte.
-#[test]
-fn saved_plan_is_stale_after_another_apply() {
-    let w = workdir("stale-serial");
-    let plan = w.join("plan");
-    let state = plan.join("ipam.state.json");
-    write_plan(&plan, &["a"]);
-    ok(
-        &ipam(&w, &["apply", "plan", "--auto-approve"]),
-        "first apply",
-    );
-    write_plan(&plan, &["a", "b"]);
-    ok(
-        &ipam(&w, &["plan", "plan", "--out", "saved.json"]),
-        "plan --out",
-    );
-    // Same files, so only the serial tells the saved plan is out of date.
-    ok(
-        &ipam(&w, &["apply", "plan", "--auto-approve"]),
-        "second apply",
-    );
-    let before = bytes(&state).expect("state");
-    let err = fails_with(
-        &ipam(&w, &["apply", "saved.json"]),
-        "ipam::apply::stale",
-        "apply of the saved plan",
-    );
-    assert!(
-        err.contains("serial 2") && err.contains("serial 1"),
-        "the stale error should name both serials: {err}"
-    );
-    assert_eq!(
-        bytes(&state),
-        Some(before),
-        "a refused apply wrote the state"
-    );
-    assert_eq!(checked_state(&state).serial, 2);
-}
-
-/// (b) A plan file edited after the plan was saved: stale. Staleness is by content: with the
-/// file restored byte for byte the saved plan applies.
-#[test]
-fn saved_plan_is_stale_after_a_plan_file_edit() {
-    let w = workdir("stale-files");
-    let plan = w.join("plan");
-    let state = plan.join("ipam.state.json");
-    write_plan(&plan, &["a"]);
-    ok(
-        &ipam(&w, &["apply", "plan", "--auto-approve"]),
-        "first apply",
-    );
-    write_plan(&plan, &["a", "b"]);
-    ok(
-        &ipam(&w, &["plan", "plan", "--out", "saved.json"]),
-        "plan --out",
-    );
-    let original = fs::read(plan.join("ipam.toml")).expect("plan file");
-    let before = bytes(&state).expect("state");
-
-    let mut edited = original.clone();
-    edited.extend_from_slice(b"# a comment is an edit too\n");
-    fs::write(plan.join("ipam.toml"), &edited).expect("edit plan");
-    let err = fails_with(
-        &ipam(&w, &["apply", "saved.json"]),
-        "ipam::apply::stale",
-        "apply after an edit",
-    );
-    assert!(err.contains("plan files"), "{err}");
-    assert_eq!(bytes(&state), Some(before.clone()));
-
-    // A new file in the plan directory is an edit as well.
-    fs::write(plan.join("ipam.toml"), &original).expect("restore plan");
-    fs::write(plan.join("extra.toml"), "# nothing\n").expect("extra file");
-    fails_with(
-        &ipam(&w, &["apply", "saved.json"]),
-        "ipam::apply::stale",
-        "apply after a new file",
-    );
-    assert_eq!(bytes(&state), Some(before));
-
-    fs::remove_file(plan.join("extra.toml")).expect("remove extra file");
-    ok(
-        &ipam(&w, &["apply", "saved.json"]),
-        "apply with the files as planned",
-    );
-    assert_eq!(checked_state(&state).serial, 2);
-}
-
-/// (c) Two plans saved before the very first apply: the first applies, the second was made
-/// against "no state" and is stale once one exists.
-#[test]
-fn second_plan_saved_before_the_first_apply_is_stale() {
-    let w = workdir("stale-first");
-    let plan = w.join("plan");
-    let state = plan.join("ipam.state.json");
-    write_plan(&plan, &["a", "b"]);
-    ok(&ipam(&w, &["plan", "plan", "--out", "p1.json"]), "plan 1");
-    ok(&ipam(&w, &["plan", "plan", "--out", "p2.json"]), "plan 2");
-    assert!(bytes(&state).is_none(), "plan must not write the state");
-    ok(&ipam(&w, &["apply", "p1.json"]), "apply plan 1");
-    let before = bytes(&state).expect("state");
-    let err = fails_with(
-        &ipam(&w, &["apply", "p2.json"]),
-        "ipam::apply::stale",
-        "apply plan 2",
-    );
-    assert!(err.contains("before the first apply"), "{err}");
-    assert_eq!(bytes(&state), Some(before));
-    assert_eq!(checked_state(&state).serial, 1);
-}
-
-/// (d) A saved plan applied to another plan's state, at the same serial: refused for its
-/// lineage, and neither state is touched.
-#[test]
-fn saved_plan_against_another_lineage_is_refused() {
-    let w = workdir("lineage");
-    let one = w.join("one");
-    let two = w.join("two");
-    write_plan(&one, &["a"]);
-    write_plan(&two, &["a"]);
-    ok(&ipam(&w, &["apply", "one", "--auto-approve"]), "apply one");
-    ok(&ipam(&w, &["apply", "two", "--auto-approve"]), "apply two");
-    let s1 = checked_state(&one.join("ipam.state.json"));
-    let s2 = checked_state(&two.join("ipam.state.json"));
-    assert_eq!((s1.serial, s2.serial), (1, 1));
-    assert_ne!(s1.lineage, s2.lineage, "each state has its own lineage");
-
-    write_plan(&one, &["a", "b"]);
-    ok(
-        &ipam(&w, &["plan", "one", "--out", "saved.json"]),
-        "plan one",
-    );
-    let before_one = bytes(&one.join("ipam.state.json"));
-    let before_two = bytes(&two.join("ipam.state.json"));
-    let err = fails_with(
-        &ipam(
-            &w,
-            &["apply", "saved.json", "--state", "two/ipam.state.json"],
-        ),
-        "ipam::apply::lineage",
-        "apply to another lineage",
-    );
-    assert!(
-        err.contains(&s1.lineage) && err.contains(&s2.lineage),
-        "the error should name both lineages: {err}"
-    );
-    assert_eq!(bytes(&one.join("ipam.state.json")), before_one);
-    assert_eq!(bytes(&two.join("ipam.state.json")), before_two);
-}
-
-/// (e) A fresh saved plan applies to exactly the records it shows, the next plan is empty,
-/// and applying it a second time is stale.
-#[test]
-fn fresh_saved_plan_applies_exactly_once() {
-    let w = workdir("fresh");
-    let plan = w.join("plan");
-    let state = plan.join("ipam.state.json");
-    write_plan(&plan, &["a"]);
-    ok(
-        &ipam(&w, &["apply", "plan", "--auto-approve"]),
-        "first apply",
-    );
-    write_plan(&plan, &["a", "b", "c"]);
-    ok(
-        &ipam(&w, &["plan", "plan", "--out", "saved.json"]),
-        "plan --out",
-    );
-    let saved: SavedPlan =
-        serde_json::from_slice(&fs::read(w.join("saved.json")).expect("saved plan"))
-            .expect("saved plan parses");
-    ok(&ipam(&w, &["apply", "saved.json"]), "apply the saved plan");
-    let after = checked_state(&state);
-    assert_eq!(after.serial, 2);
-    assert_eq!(
-        after.resources, saved.plan.desired,
-        "apply wrote what the plan showed"
-    );
-    assert_no_changes(&w, "plan", "after applying the saved plan");
-
-    let before = bytes(&state);
-    fails_with(
-        &ipam(&w, &["apply", "saved.json"]),
-        "ipam::apply::stale",
-        "second apply of the same saved plan",
-    );
-    assert_eq!(bytes(&state), before);
-}
-
-// ---------------------------------------------------------------------------------------
 // The lock
 // ---------------------------------------------------------------------------------------
 
@@ -616,80 +329,9 @@ fn kill_9_during_apply_leaves_the_old_or_the_new_state() {
 }
 
 // ---------------------------------------------------------------------------------------
+
 // Refused applies write nothing
 // ---------------------------------------------------------------------------------------
-
-/// A saved plan edited by hand so that its changes, its desired records, or both, no longer
-/// agree or break an invariant: apply's re-check refuses it and neither the state nor its
-/// backup changes. The untouched saved plan still applies afterwards.
-#[test]
-fn tampered_saved_plan_is_refused_and_nothing_is_written() {
-    let w = workdir("tampered");
-    let plan = w.join("plan");
-    let state = plan.join("ipam.state.json");
-    let backup = plan.join("ipam.state.json.backup");
-    write_plan(&plan, &["a"]);
-    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply 1");
-    write_plan(&plan, &["a", "b"]);
-    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply 2");
-    write_plan(&plan, &["a", "b", "c"]);
-    ok(
-        &ipam(&w, &["plan", "plan", "--out", "saved.json"]),
-        "plan --out",
-    );
-    let recorded = checked_state(&state);
-    let a_cidr = recorded.resources.vpcs["a"].cidr.to_string();
-    let saved: serde_json::Value =
-        serde_json::from_slice(&fs::read(w.join("saved.json")).expect("saved plan"))
-            .expect("saved plan is JSON");
-    let before = bytes(&state);
-    let before_backup = bytes(&backup);
-    assert!(before_backup.is_some(), "two applies keep a backup");
-
-    let set_change = |v: &mut serde_json::Value| {
-        let changes = v["plan"]["changes"].as_array_mut().expect("changes");
-        let c = changes
-            .iter_mut()
-            .find(|c| c["address"] == "vpc.c")
-            .expect("the plan creates vpc.c");
-        c["after"]["Vpc"]["cidr"] = serde_json::Value::from(a_cidr.clone());
-    };
-    let set_desired = |v: &mut serde_json::Value| {
-        v["plan"]["desired"]["vpcs"]["c"]["cidr"] = serde_json::Value::from(a_cidr.clone());
-    };
-    // (name, edit `changes`, edit `desired`)
-    for (name, change, desired) in [
-        ("changes", true, false),
-        ("changes-and-desired", true, true),
-        ("desired", false, true),
-    ] {
-        let mut v = saved.clone();
-        if change {
-            set_change(&mut v);
-        }
-        if desired {
-            set_desired(&mut v);
-        }
-        let file = format!("tampered-{name}.json");
-        fs::write(
-            w.join(&file),
-            serde_json::to_vec_pretty(&v).expect("encode"),
-        )
-        .expect("write tampered plan");
-        fails_with(
-            &ipam(&w, &["apply", &file]),
-            "ipam::apply::check",
-            &format!("apply of a plan with tampered {name}"),
-        );
-        assert_eq!(bytes(&state), before, "{name}: the state changed");
-        assert_eq!(bytes(&backup), before_backup, "{name}: the backup changed");
-    }
-    ok(
-        &ipam(&w, &["apply", "saved.json"]),
-        "apply of the untouched plan",
-    );
-    assert_eq!(checked_state(&state).serial, 3);
-}
 
 /// A state written by a newer format: plan, apply and apply of a saved plan all refuse with
 /// the newer-format diagnostic, pointing at the version, and leave the file as it is.
@@ -818,12 +460,27 @@ fn state_flag_and_environment_choose_the_state_file() {
     let default = plan.join("ipam.state.json");
     write_plan(&plan, &["a"]);
 
+    // A location given explicitly that holds no state is a typo until said otherwise.
+    for args in [
+        &["plan", "plan", "--state", "flag/s.json"][..],
+        &["apply", "plan", "--auto-approve", "--state", "flag/s.json"],
+    ] {
+        fails_with(&ipam(&w, args), "ipam::state::missing", &args.join(" "));
+    }
+    assert!(!w.join("flag").exists(), "a refused apply wrote something");
     ok(
         &ipam(
             &w,
-            &["apply", "plan", "--auto-approve", "--state", "flag/s.json"],
+            &[
+                "apply",
+                "plan",
+                "--auto-approve",
+                "--state",
+                "flag/s.json",
+                "--create-state",
+            ],
         ),
-        "apply --state",
+        "apply --state --create-state",
     );
     let by_flag = checked_state(&w.join("flag/s.json"));
     assert_eq!(by_flag.serial, 1);
@@ -839,8 +496,13 @@ fn state_flag_and_environment_choose_the_state_file() {
             .output()
             .expect("run ipam")
     };
-    ok(
+    fails_with(
         &env(&["apply", "plan", "--auto-approve"]),
+        "ipam::state::missing",
+        "apply with IPAM_STATE naming no state",
+    );
+    ok(
+        &env(&["apply", "plan", "--auto-approve", "--create-state"]),
         "apply with IPAM_STATE",
     );
     let by_env = checked_state(&w.join("env/e.json"));
@@ -977,5 +639,153 @@ fn symlinked_state_is_written_through_the_link() {
         checked_state(&target).serial,
         2,
         "the link's target was not written"
+    );
+}
+
+/// Every command that reads the state fails (exit 1) when there is none: a CI check must not
+/// pass for ever against a state that is not there. `plan` at the default location says it
+/// starts a new one.
+#[test]
+fn commands_that_read_the_state_refuse_a_missing_one() {
+    let w = workdir("missing");
+    write_plan(&w.join("plan"), &["a"]);
+    fs::write(
+        w.join("inventory.json"),
+        r#"{"format": "ipam-inventory", "format_version": 1, "resources": []}"#,
+    )
+    .expect("inventory");
+    for args in [
+        &["show", "plan"][..],
+        &["show", "plan", "--json"],
+        &["output", "plan"],
+        &["output", "plan", "--json"],
+        &["output", "plan", "vpc.a"],
+        &["check", "plan"],
+        &["audit", "plan", "--inventory", "inventory.json"],
+        &["import", "plan", "--inventory", "inventory.json"],
+    ] {
+        let err = fails_with(&ipam(&w, args), "ipam::state::missing", &args.join(" "));
+        assert!(err.contains("plan/ipam.state.json"), "{err}");
+    }
+    let out = ipam(&w, &["plan", "plan"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("No state yet at plan/ipam.state.json: this plan starts a new one.\n"),
+        "{}",
+        text(&out)
+    );
+    assert!(bytes(&w.join("plan/ipam.state.json")).is_none());
+}
+
+/// A state is checked when read, by every command, with the invariants apply keeps; a
+/// damaged one is refused naming the resources and CIDRs, never built on or shown.
+#[test]
+fn damaged_states_are_refused_by_every_command() {
+    let w = workdir("damaged");
+    let plan = w.join("plan");
+    let state = plan.join("ipam.state.json");
+    fs::create_dir_all(&plan).expect("plan");
+    fs::write(
+        plan.join("ipam.toml"),
+        format!(
+            "{}\n[vpcs.a]\npool = \"corp\"\nnetmask = 24\nsubnets.s = {{ netmask = 26 }}\n\n\
+             [vpcs.b]\npool = \"corp\"\nnetmask = 24\n",
+            common::state::HEADER
+        ),
+    )
+    .expect("plan");
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply");
+    let good = fs::read_to_string(&state).expect("state");
+    let v: serde_json::Value = serde_json::from_str(&good).expect("json");
+    let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = v.clone();
+        edit(&mut v);
+        serde_json::to_string_pretty(&v).expect("encode")
+    };
+    let cases: Vec<(&str, String, &str, &[&str])> = vec![
+        (
+            "subnet outside its VPC",
+            with(&|v| v["resources"]["vpcs"]["a"]["subnets"]["s"]["cidr"] = "10.0.9.0/26".into()),
+            "ipam::state::invalid",
+            &["vpc.a.subnet.s", "10.0.9.0/26", "outside vpc.a"],
+        ),
+        (
+            "two VPCs on one block",
+            with(&|v| {
+                v["resources"]["vpcs"]["b"]["cidr"] = v["resources"]["vpcs"]["a"]["cidr"].clone()
+            }),
+            "ipam::state::invalid",
+            &["vpc.a's 10.0.0.0/24", "vpc.b's 10.0.0.0/24"],
+        ),
+        (
+            "the largest serial",
+            with(&|v| v["serial"] = u64::MAX.into()),
+            "ipam::state::invalid",
+            &["cannot be written again"],
+        ),
+        (
+            "a name twice",
+            good.replacen(
+                "\"vpcs\": {",
+                "\"vpcs\": {\n      \"b\": {\"pool\": \"corp\", \"cidr\": \"10.0.5.0/24\"},",
+                1,
+            ),
+            "ipam::state::parse",
+            &["`b` appears twice"],
+        ),
+        (
+            "an empty file",
+            String::new(),
+            "ipam::state::parse",
+            &["the file is empty"],
+        ),
+    ];
+    for (name, text_of_state, code, says) in cases {
+        fs::write(&state, &text_of_state).expect("write damaged state");
+        for args in [
+            &["plan", "plan"][..],
+            &["apply", "plan", "--auto-approve"],
+            &["show", "plan"],
+            &["output", "plan"],
+            &["check", "plan"],
+        ] {
+            let err = fails_with(
+                &ipam(&w, args),
+                code,
+                &format!("{name}: {}", args.join(" ")),
+            );
+            for s in says {
+                assert!(err.contains(s), "{name}: {args:?} should say {s:?}: {err}");
+            }
+            assert_eq!(
+                fs::read_to_string(&state).expect("state"),
+                text_of_state,
+                "{name}: {args:?} touched the state"
+            );
+        }
+    }
+}
+
+/// `check` exits 3 for pools above `alert_at` (a finding the user asked about), 1 only for
+/// errors.
+#[test]
+fn check_exits_3_for_pools_over_their_alert() {
+    let w = workdir("alert");
+    let plan = w.join("plan");
+    fs::create_dir_all(&plan).expect("plan");
+    fs::write(
+        plan.join("ipam.toml"),
+        "[ipam]\nname = \"t\"\nregions = [\"r1\"]\n\n[pools.corp]\ncidrs = [\"10.0.0.0/23\"]\n\
+         alert_at = 40\n\n[vpcs.a]\npool = \"corp\"\nnetmask = 24\n",
+    )
+    .expect("plan");
+    ok(&ipam(&w, &["apply", "plan", "--auto-approve"]), "apply");
+    let out = ipam(&w, &["check", "plan"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("pool corp is 50.0% used, above its alert_at of 40%"),
+        "{}",
+        text(&out)
     );
 }

@@ -4,12 +4,11 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{fail, left_to_exit, print_diags, state_of};
+use super::{fail, left_to_exit, no_state, print_diags, read_state, state_line, state_of};
 use crate::audit::output::{self, Style};
 use crate::audit::{FailOn, Format as InventoryFormat, audit};
 use crate::diag::Diag;
 use crate::render::Format as OutputFormat;
-use crate::state::Records;
 
 /// `--format` of `ipam audit`: how to print, or the inventories' format when it should not
 /// be detected. Either or both may be given.
@@ -94,20 +93,22 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
         Ok(f) => f,
         Err(d) => return fail(*d),
     };
-    let (_, backend) = state_of(args.path, args.state);
-    let loaded =
-        match crate::load::with_inventory(args.path, || backend.load(), args.inventories, format) {
-            Ok(l) => l,
-            Err(failed) => {
-                for d in &failed {
-                    print_diags(d);
-                }
-                return ExitCode::from(1);
+    let (located, backend) = state_of(args.path, args.state);
+    let read = || read_state(backend.as_ref());
+    let loaded = match crate::load::with_inventory(args.path, read, args.inventories, format) {
+        Ok(l) => l,
+        Err(failed) => {
+            for d in &failed {
+                print_diags(d);
             }
-        };
-    let empty = Records::default();
-    let records = loaded.state.as_ref().map_or(&empty, |s| &s.resources);
-    let report = audit(&loaded.model, records, loaded.inventory);
+            return ExitCode::from(1);
+        }
+    };
+    let Some(state) = &loaded.state else {
+        return fail(no_state(&located));
+    };
+    eprintln!("{}", state_line(&located.location, Some(state)));
+    let report = audit(&loaded.model, &state.resources, loaded.inventory);
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let colour = crate::render::Style::for_stdout().colour;
     let written = match output {

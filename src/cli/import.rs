@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::{fail, left_to_exit, lock, print_diags, state_of};
+use super::{
+    fail, left_to_exit, lock, no_state, print_diags, read_locked, read_state, state_line, state_of,
+};
 use crate::audit::Format;
 use crate::audit::import::write::{adopted_records, commit, new_text, target_file};
 use crate::audit::import::{Selection, entries, select};
-use crate::state::{Records, State};
+use crate::state::State;
 
 pub struct ImportArgs<'a> {
     pub path: &'a Path,
@@ -22,7 +24,7 @@ pub struct ImportArgs<'a> {
 }
 
 pub fn run_import(args: ImportArgs) -> ExitCode {
-    let (_, backend) = state_of(args.path, args.state);
+    let (located, backend) = state_of(args.path, args.state);
     let target = match target_file(args.path, args.to) {
         Ok(t) => t,
         Err(d) => return fail(*d),
@@ -37,8 +39,8 @@ pub fn run_import(args: ImportArgs) -> ExitCode {
         }
     };
     let read = || match session.as_mut() {
-        Some(s) => s.load(),
-        None => backend.load(),
+        Some(s) => read_locked(backend.as_ref(), s.as_mut()),
+        None => read_state(backend.as_ref()),
     };
     let loaded = match crate::load::with_inventory(args.path, read, args.inventories, args.format) {
         Ok(l) => l,
@@ -49,8 +51,11 @@ pub fn run_import(args: ImportArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let empty = Records::default();
-    let recorded = loaded.state.as_ref().map_or(&empty, |s| &s.resources);
+    let Some(state) = &loaded.state else {
+        return fail(no_state(&located));
+    };
+    eprintln!("{}", state_line(&located.location, Some(state)));
+    let recorded = &state.resources;
     let selection = select(&loaded.model, recorded, &loaded.inventory);
     print_selection(&selection, &target, args.dry_run);
     if selection.adopted.is_empty() {

@@ -6,11 +6,13 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use super::{fail, print_diags, print_json, state_of};
+use super::{
+    fail, left_to_exit, no_state, print_diags, print_json, read_state, state_line, state_of,
+};
 use crate::diag::{Diag, Diagnostics};
 use crate::graph::Graph;
 use crate::model::Address;
-use crate::render::{self, JSON_FORMAT_VERSION, Style};
+use crate::render::{self, Format, JSON_FORMAT_VERSION, Style};
 use crate::state::usage::{Utilization, utilization};
 use crate::state::{Backend, State};
 
@@ -33,40 +35,33 @@ pub fn run_validate(path: &Path, json: bool) -> ExitCode {
     }
 }
 
-/// The recorded state, or the exit code after reporting why there is none.
-fn load(path: &Path, state: Option<&Path>) -> Result<(Box<dyn Backend>, Option<State>), ExitCode> {
-    let (_, backend) = state_of(path, state);
-    match backend.load() {
-        Ok(s) => Ok((backend, s)),
+/// The recorded state, checked; a command that reads it fails when there is none (SPEC
+/// §13: a CI check on a missing state must not pass for ever). Where it is goes to stderr.
+fn load(path: &Path, state: Option<&Path>) -> Result<(Box<dyn Backend>, State), ExitCode> {
+    let (located, backend) = state_of(path, state);
+    match read_state(backend.as_ref()) {
+        Ok(Some(s)) => Ok((backend, s)),
+        Ok(None) => Err(fail(no_state(&located))),
         Err(e) => Err(print_diags(&e.diagnostics())),
     }
 }
 
-fn nothing_recorded(backend: &dyn Backend) {
-    eprintln!(
-        "No state at {} yet: nothing is recorded. Run `ipam apply` first.",
-        backend.location()
-    );
-}
-
-pub fn run_show(path: &Path, state: Option<&Path>, json: bool) -> ExitCode {
+pub fn run_show(path: &Path, state: Option<&Path>, format: Format) -> ExitCode {
     let (backend, s) = match load(path, state) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let empty = Default::default();
-    let records = s.as_ref().map_or(&empty, |s| &s.resources);
-    if json {
-        print_json(&render::state::json(
-            records,
-            s.as_ref().map(|s| s.serial),
-            s.as_ref().map(|s| s.lineage.as_str()),
-        ));
-        return ExitCode::SUCCESS;
-    }
-    match &s {
-        None => nothing_recorded(backend.as_ref()),
-        Some(s) => {
+    let records = &s.resources;
+    match format {
+        Format::Json => {
+            eprintln!("{}", state_line(backend.location(), Some(&s)));
+            print_json(&render::state::json(
+                records,
+                Some(s.serial),
+                Some(s.lineage.as_str()),
+            ));
+        }
+        Format::Text => {
             println!(
                 "State {} (serial {}, lineage {})\n",
                 backend.location(),
@@ -75,7 +70,15 @@ pub fn run_show(path: &Path, state: Option<&Path>, json: bool) -> ExitCode {
             );
             print!("{}", render::state::tree(records));
         }
+        Format::Markdown => {
+            eprintln!("{}", state_line(backend.location(), Some(&s)));
+            print!(
+                "{}",
+                render::state::markdown(records, &backend.location().to_string(), s.serial)
+            );
+        }
     }
+    left_to_exit(s);
     ExitCode::SUCCESS
 }
 
@@ -84,11 +87,8 @@ pub fn run_output(path: &Path, name: Option<&str>, state: Option<&Path>, json: b
         Ok(x) => x,
         Err(code) => return code,
     };
-    if s.is_none() && !json {
-        nothing_recorded(backend.as_ref());
-    }
-    let empty = Default::default();
-    let outputs = render::state::outputs(s.as_ref().map_or(&empty, |s| &s.resources));
+    eprintln!("{}", state_line(backend.location(), Some(&s)));
+    let outputs = render::state::outputs(&s.resources);
     let Some(name) = name else {
         if json {
             print_json(&json!({"format_version": JSON_FORMAT_VERSION, "outputs": outputs}));
@@ -133,10 +133,7 @@ pub fn run_check(path: &Path, state: Option<&Path>) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let Some(s) = s else {
-        nothing_recorded(backend.as_ref());
-        return ExitCode::SUCCESS;
-    };
+    eprintln!("{}", state_line(backend.location(), Some(&s)));
     let usage = utilization(&s.resources);
     let alerts: Vec<(&&str, &Utilization)> = usage.iter().filter(|(_, u)| u.alert).collect();
     if alerts.is_empty() {
@@ -155,7 +152,8 @@ pub fn run_check(path: &Path, state: Option<&Path>) -> ExitCode {
         alerts.len(),
         if alerts.len() == 1 { " is" } else { "s are" }
     );
-    ExitCode::from(1)
+    // A finding, not an error: the check ran (exit 3, as `audit --fail-on` does).
+    ExitCode::from(3)
 }
 
 pub fn run_graph(path: &Path) -> ExitCode {

@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 use crate::diag::{Diag, Diagnostics};
 use crate::model::Address;
 use crate::render::{self, Format, Style};
-use crate::state::{Backend, Located, Session};
+use crate::state::{Backend, Located, Location, Origin, Session, State, StateError};
 
 #[derive(Debug, Parser)]
 #[command(name = "ipam", version, about = "IP address management as code", long_about = None)]
@@ -62,6 +62,11 @@ enum Command {
         /// Exit 2 when there are changes (0: none, 1: error).
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Plan from no state at a location given by --state or IPAM_STATE that holds
+        /// none (a new state); without it that is an error, so a typo never plans from
+        /// empty.
+        #[arg(long)]
+        create_state: bool,
     },
     /// Plan and record the changes in the state (or apply a saved plan exactly).
     Apply {
@@ -76,16 +81,24 @@ enum Command {
         /// How long to wait for another writer's lock: 0 (fail at once), 30s, 2m.
         #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
         lock_timeout: std::time::Duration,
+        /// Start a new state at a location given by --state or IPAM_STATE that holds none;
+        /// without it that is an error, so a typo never writes a fresh state.
+        #[arg(long)]
+        create_state: bool,
     },
-    /// Print the recorded tree with CIDRs and utilization.
+    /// Print the recorded tree with CIDRs and utilization, or a plan saved by
+    /// `ipam plan --out`.
     Show {
-        /// Plan file or directory (locates the state).
+        /// Plan file or directory (locates the state), or a saved plan.
         #[arg(default_value = ".")]
         path: PathBuf,
         #[command(flatten)]
         state: StateArg,
-        /// Print JSON.
-        #[arg(long)]
+        /// Output format: text, markdown or json.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
     },
     /// Print recorded CIDRs by resource address, for other tools.
@@ -220,27 +233,42 @@ pub fn run() -> ExitCode {
             json,
             out,
             detailed_exitcode,
+            create_state,
         } => plan::run_plan(plan::PlanArgs {
             path: &path,
             state: state.file.as_deref(),
             format: if json { Format::Json } else { format },
             out: out.as_deref(),
             detailed_exitcode,
+            create_state,
         }),
         Command::Apply {
             target,
             state,
             auto_approve,
             lock_timeout,
+            create_state,
         } => plan::run_apply(plan::ApplyArgs {
             target: &target,
             state: state.file.as_deref(),
             auto_approve,
             lock_timeout,
+            create_state,
         }),
-        Command::Show { path, state, json } => {
-            inspect::run_show(&path, state.file.as_deref(), json)
-        }
+        Command::Show {
+            path,
+            state,
+            format,
+            json,
+        } => match crate::plan::saved::SavedPlan::read(&path) {
+            Ok(Some(saved)) => plan::show_saved(&saved, if json { Format::Json } else { format }),
+            Ok(None) => inspect::run_show(
+                &path,
+                state.file.as_deref(),
+                if json { Format::Json } else { format },
+            ),
+            Err(e) => fail(e.diag()),
+        },
         Command::Output { args, state, json } => {
             let (path, name) = output_args(&args);
             inspect::run_output(&path, name, state.file.as_deref(), json)
@@ -332,6 +360,80 @@ fn state_of(path: &Path, given: Option<&Path>) -> (Located, Box<dyn Backend>) {
     let located = crate::state::locate(path, given);
     let backend = crate::state::open(&located.location);
     (located, backend)
+}
+
+/// The state as read by a reader, checked before it is used (SPEC §13).
+fn read_state(backend: &dyn Backend) -> Result<Option<State>, StateError> {
+    crate::state::verify(backend.location(), backend.load()?)
+}
+
+/// The state as read under a writer's lock, checked before it is used.
+fn read_locked(
+    backend: &dyn Backend,
+    session: &mut dyn Session,
+) -> Result<Option<State>, StateError> {
+    crate::state::verify(backend.location(), session.load()?)
+}
+
+/// Why a command that needs a recorded state cannot run without one.
+fn no_state(located: &Located) -> Diag {
+    Diag::error(
+        "ipam::state::missing",
+        format!(
+            "there is no state at {}{}",
+            located.location,
+            given_by(located)
+        ),
+    )
+    .help(match located.origin {
+        Origin::Default => "nothing is recorded yet: run `ipam apply` first, or give the state's \
+                            location with --state or IPAM_STATE"
+            .to_string(),
+        _ => "check the location for a typo; `ipam apply --create-state` starts a new state \
+              there"
+            .to_string(),
+    })
+}
+
+/// " (given by --state)", " (given by IPAM_STATE)", or nothing for the default.
+fn given_by(located: &Located) -> &'static str {
+    match located.origin {
+        Origin::Flag => " (given by --state)",
+        Origin::Environment => " (given by IPAM_STATE)",
+        Origin::Saved => " (where the saved plan was made)",
+        Origin::Default => "",
+    }
+}
+
+/// Plans may start from no state only at the default location, or when asked to: a typo
+/// in `--state` must never plan from empty.
+fn may_start(located: &Located, state: Option<&State>, create: bool) -> Result<(), Box<Diag>> {
+    if state.is_none() && located.origin != Origin::Default && !create {
+        Err(Box::new(no_state(located)))
+    } else {
+        Ok(())
+    }
+}
+
+/// Refuses a writer before it takes the lock (which may create files) when the location was
+/// given, holds no state, and starting one was not asked for.
+fn may_write(located: &Located, backend: &dyn Backend, create: bool) -> Result<(), ExitCode> {
+    if located.origin == Origin::Default || create {
+        return Ok(());
+    }
+    match backend.exists() {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(fail(no_state(located))),
+        Err(e) => Err(print_diags(&e.diagnostics())),
+    }
+}
+
+/// Where the state is and its serial, for the header of a command's output.
+fn state_line(location: &Location, state: Option<&State>) -> String {
+    match state {
+        Some(s) => format!("State: {location} (serial {})", s.serial),
+        None => format!("No state yet at {location}: this plan starts a new one."),
+    }
 }
 
 /// Takes the state's lock for a writer, or reports why it cannot.

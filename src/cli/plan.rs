@@ -1,14 +1,18 @@
-//! `ipam plan` and `ipam apply` (SPEC §6, §7).
+//! `ipam plan` and `ipam apply` (SPEC §6, §7, §13).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::{fail, left_to_exit, lock, print_diags, print_json, state_of};
-use crate::apply::{Step, apply, verify_saved};
+use super::{
+    fail, left_to_exit, lock, may_start, may_write, print_diags, print_json, read_locked,
+    read_state, state_line, state_of,
+};
+use crate::apply::{Step, apply};
 use crate::diag::{Diag, Diagnostics, Sources};
-use crate::plan::saved::SavedPlan;
+use crate::model::Model;
+use crate::plan::saved::{SavedError, SavedPlan};
 use crate::plan::{Action, Plan, plan};
 use crate::render::{self, Format, Style};
 use crate::state::{Backend, Records, Session, State, StateError};
@@ -16,11 +20,13 @@ use crate::state::{Backend, Records, Session, State, StateError};
 /// A plan made from the plan files and a state, with its inputs.
 struct Made {
     plan: Plan,
+    model: Model,
     sources: Sources,
     state: Option<State>,
 }
 
-/// Plans the files at `path` against the state `read` gives.
+/// Plans the files at `path` against the state `read` gives (read on its own thread while
+/// the plan files are).
 fn make(
     path: &Path,
     read: impl FnOnce() -> Result<Option<State>, StateError> + Send,
@@ -33,6 +39,7 @@ fn make(
     match plan(&model, recorded) {
         Ok(plan) => Ok(Made {
             plan,
+            model,
             sources,
             state,
         }),
@@ -46,34 +53,51 @@ pub struct PlanArgs<'a> {
     pub format: Format,
     pub out: Option<&'a Path>,
     pub detailed_exitcode: bool,
+    pub create_state: bool,
 }
 
 pub fn run_plan(args: PlanArgs) -> ExitCode {
     let (located, backend) = state_of(args.path, args.state);
-    let made = match make(args.path, || backend.load()) {
-        Ok(m) => m,
-        Err(d) => return print_diags(&d),
+    let failed = |d: &Diagnostics| match args.format {
+        // A tool reading JSON gets the diagnostics as JSON too.
+        Format::Json => {
+            print_json(&d.to_json());
+            ExitCode::from(1)
+        }
+        _ => print_diags(d),
     };
+    let made = match make(args.path, || read_state(backend.as_ref())) {
+        Ok(m) => m,
+        Err(d) => return failed(&d),
+    };
+    if let Err(d) = may_start(&located, made.state.as_ref(), args.create_state) {
+        return failed(&Diagnostics::new(Sources::default(), vec![*d]));
+    }
+    let header = state_line(&located.location, made.state.as_ref());
     match args.format {
-        Format::Text => print!("{}", render::plan::text(&made.plan, Style::for_stdout())),
-        Format::Markdown => print!("{}", render::plan::markdown(&made.plan)),
-        Format::Json => print_json(&render::plan::json(&made.plan)),
+        Format::Text => print!(
+            "{header}\n\n{}",
+            render::plan::text(&made.plan, Style::for_stdout())
+        ),
+        Format::Markdown => {
+            eprintln!("{header}");
+            let note = made.state.is_none().then_some(header.as_str());
+            print!("{}", render::plan::markdown(&made.plan, note));
+        }
+        Format::Json => {
+            eprintln!("{header}");
+            print_json(&render::plan::json(&made.plan));
+        }
     }
     if let Some(out) = args.out {
-        let Some(state_path) = located.location.file() else {
-            return fail(Diag::error(
-                "ipam::plan::out",
-                "saved plans are bound to a state file",
-            ));
-        };
         let saved = SavedPlan::new(
             &made.plan,
             args.path,
             &made.sources,
-            state_path,
+            &located.location,
             made.state.as_ref(),
         );
-        if let Err(e) = saved.write(out) {
+        if let Err(e) = saved.write(out, args.path, &located.location, &made.sources) {
             return fail(e.diag());
         }
         if args.format == Format::Text {
@@ -98,6 +122,7 @@ pub struct ApplyArgs<'a> {
     pub state: Option<&'a Path>,
     pub auto_approve: bool,
     pub lock_timeout: Duration,
+    pub create_state: bool,
 }
 
 pub fn run_apply(args: ApplyArgs) -> ExitCode {
@@ -109,16 +134,25 @@ pub fn run_apply(args: ApplyArgs) -> ExitCode {
 }
 
 fn apply_plan(args: &ApplyArgs) -> ExitCode {
-    let (_, backend) = state_of(args.target, args.state);
+    let (located, backend) = state_of(args.target, args.state);
+    if let Err(code) = may_write(&located, backend.as_ref(), args.create_state) {
+        return code;
+    }
     // Plan under the lock, so nobody writes between the plan shown and the state written.
     let mut session = match lock(backend.as_ref(), "apply", args.lock_timeout) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let made = match make(args.target, || session.load()) {
+    let made = match make(args.target, || {
+        read_locked(backend.as_ref(), session.as_mut())
+    }) {
         Ok(m) => m,
         Err(d) => return print_diags(&d),
     };
+    if let Err(d) = may_start(&located, made.state.as_ref(), args.create_state) {
+        return fail(*d);
+    }
+    println!("{}\n", state_line(&located.location, made.state.as_ref()));
     print!("{}", render::plan::text(&made.plan, Style::for_stdout()));
     if !made.plan.has_changes() {
         return ExitCode::SUCCESS;
@@ -162,40 +196,62 @@ fn confirm() -> Result<bool, Box<Diag>> {
     Ok(answer.trim() == "yes")
 }
 
+/// Applies a saved plan only if planning its files against the state again gives exactly
+/// the same plan (SPEC §13): an edited plan, or one whose files or state moved on, is
+/// refused as stale, naming what differs. No confirmation is asked: it was reviewed when it
+/// was made.
 fn apply_saved(args: &ApplyArgs, saved: &SavedPlan) -> ExitCode {
-    let raw = match crate::config::load(&saved.plan_path) {
-        Ok(raw) => raw,
-        Err(d) => return print_diags(&d),
-    };
-    if let Err(e) = saved.check_files(&raw.sources) {
-        return fail(e.diag());
+    let plan_path = saved.plan_path.as_path();
+    if !plan_path.exists() {
+        return fail(
+            SavedError::Stale(format!(
+                "it was made from the plan at {}, which is not here",
+                plan_path.display()
+            ))
+            .diag()
+            .help("run `ipam apply FILE` from the directory `ipam plan --out` ran in"),
+        );
     }
-    let backend = crate::state::open(&crate::state::Location::File(
-        args.state.unwrap_or(&saved.state_path).to_path_buf(),
-    ));
+    let located = crate::state::locate_saved(&saved.state, args.state);
+    let backend = crate::state::open(&located.location);
+    let create = args.create_state || saved.made_here(&located.location);
+    if let Err(code) = may_write(&located, backend.as_ref(), create) {
+        return code;
+    }
     let mut session = match lock(backend.as_ref(), "apply", args.lock_timeout) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let state = match session.load() {
-        Ok(s) => s,
-        Err(e) => return print_diags(&e.diagnostics()),
+    let made = match make(plan_path, || {
+        read_locked(backend.as_ref(), session.as_mut())
+    }) {
+        Ok(m) => m,
+        Err(d) => return print_diags(&d),
     };
-    if let Err(e) = saved.check_state(backend.location(), state.as_ref()) {
+    if let Err(d) = may_start(&located, made.state.as_ref(), create) {
+        return fail(*d);
+    }
+    let checks = saved
+        .check_files(&made.sources)
+        .and_then(|()| saved.check_state(&located.location, made.state.as_ref()))
+        .and_then(|()| saved.check_plan(&made.plan));
+    if let Err(e) = checks {
         return fail(e.diag());
     }
-    let plan = &saved.plan;
-    if let Err(e) = verify_saved(plan) {
-        return fail(
-            Diag::error("ipam::apply::check", format!("apply refused: {e}"))
-                .help("the saved plan was edited; nothing was written: make a new plan"),
-        );
-    }
-    print!("{}", render::plan::text(plan, Style::for_stdout()));
-    if !plan.has_changes() {
-        return ExitCode::SUCCESS;
-    }
-    write(backend.as_ref(), session.as_mut(), state.as_ref(), plan)
+    println!("{}\n", state_line(&located.location, made.state.as_ref()));
+    print!("{}", render::plan::text(&made.plan, Style::for_stdout()));
+    let code = if made.plan.has_changes() {
+        write(
+            backend.as_ref(),
+            session.as_mut(),
+            made.state.as_ref(),
+            &made.plan,
+        )
+    } else {
+        ExitCode::SUCCESS
+    };
+    left_to_exit((made.model, made.plan, made.state));
+    code
 }
 
 /// Applies the plan to the recorded state and writes the result; on any failure the state is
@@ -244,4 +300,32 @@ fn print_steps(steps: &[Step]) {
         };
         println!("{}: {verb}", step.address);
     }
+}
+
+/// A saved plan in any plan format (`ipam show FILE`).
+pub fn show_saved(saved: &SavedPlan, format: Format) -> ExitCode {
+    let header = format!(
+        "Saved plan of {} against {} ({})",
+        saved.plan_path.display(),
+        saved.state,
+        match saved.serial {
+            Some(serial) => format!("serial {serial}"),
+            None => "no state yet".to_string(),
+        }
+    );
+    match format {
+        Format::Text => print!(
+            "{header}\n\n{}",
+            render::plan::text(&saved.plan, Style::for_stdout())
+        ),
+        Format::Markdown => {
+            eprintln!("{header}");
+            print!("{}", render::plan::markdown(&saved.plan, None));
+        }
+        Format::Json => {
+            eprintln!("{header}");
+            print_json(&render::plan::json(&saved.plan));
+        }
+    }
+    ExitCode::SUCCESS
 }

@@ -1,13 +1,18 @@
 //! Saved plans (SPEC §6, §13): `plan --out FILE` writes the plan with what it was made from
-//! (the plan files' hash, the state's location, lineage and serial); `apply FILE` applies it
-//! only while all of those still hold.
+//! — the plan path as given, the plan files' hash, the state's location, lineage and serial
+//! — and `apply FILE` plans those files against the state again and applies only if the
+//! result is exactly the saved plan. A plan edited by hand, or one whose files or state moved
+//! on, is refused as stale, naming what differs.
+//!
+//! Paths are kept as given (relative to where `plan` ran), so a plan made in one CI job
+//! applies in another checkout of the same repository.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Plan;
+use super::{Change, Plan};
 use crate::diag::{Diag, Sources};
 use crate::state::{Location, State};
 
@@ -22,11 +27,12 @@ pub const FORMAT: u32 = 2;
 pub struct SavedPlan {
     pub kind: String,
     pub format_version: u32,
-    /// The plan file or directory, absolute.
+    /// The plan file or directory, as given to `plan` (relative to where it ran, when it
+    /// was relative or inside that directory).
     pub plan_path: PathBuf,
-    /// The state file, absolute.
-    pub state_path: PathBuf,
-    /// SHA-256 over the plan files' relative paths and contents.
+    /// The state's location when the plan was made.
+    pub state: String,
+    /// SHA-256 over the plan files' paths (relative to the plan) and contents.
     pub files_sha256: String,
     /// The state the plan was made against; `None` before the first apply.
     pub lineage: Option<String>,
@@ -34,13 +40,13 @@ pub struct SavedPlan {
     pub plan: Plan,
 }
 
-/// Why a saved plan cannot be applied.
+/// Why a saved plan cannot be read, written or applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SavedError {
     /// The file is JSON but not a saved plan this build reads.
     #[error("{} is not a saved plan: {why}", .path.display())]
     NotSaved { path: PathBuf, why: String },
-    /// What it was made from has moved on.
+    /// What it was made from has moved on, or it was edited.
     #[error("the saved plan is stale: {0}")]
     Stale(String),
     /// The state is another plan's.
@@ -55,6 +61,9 @@ pub enum SavedError {
     /// The file could not be written.
     #[error("cannot write the plan to {}: {why}", .path.display())]
     Write { path: PathBuf, why: String },
+    /// `--out` names a file that is not a saved plan: the state, its lock, a plan file.
+    #[error("refusing to write the plan over {}: it is {what}", .path.display())]
+    Overwrite { path: PathBuf, what: String },
 }
 
 impl SavedError {
@@ -71,24 +80,28 @@ impl SavedError {
             ),
             SavedError::Write { .. } => Diag::error("ipam::plan::out", message)
                 .help("give `--out` a path in a writable directory"),
+            SavedError::Overwrite { .. } => Diag::error("ipam::plan::out", message)
+                .help("give `--out` a new file name, e.g. `--out ipam.plan.json`"),
         }
     }
 }
 
 impl SavedPlan {
-    /// A plan made from the files at `plan_path` (`sources`) and the state at `state_path`.
+    /// A plan made from the files at `plan_path` (`sources`) and the state at `location`.
     pub fn new(
         plan: &Plan,
         plan_path: &Path,
         sources: &Sources,
-        state_path: &Path,
+        location: &Location,
         state: Option<&State>,
     ) -> SavedPlan {
         SavedPlan {
             kind: KIND.into(),
             format_version: FORMAT,
-            plan_path: absolute(plan_path),
-            state_path: absolute(state_path),
+            plan_path: portable(plan_path),
+            state: match location {
+                Location::File(path) => portable(path).display().to_string(),
+            },
             files_sha256: files_hash(plan_path, sources),
             lineage: state.map(|s| s.lineage.clone()),
             serial: state.map(|s| s.serial),
@@ -96,8 +109,16 @@ impl SavedPlan {
         }
     }
 
-    /// Writes the saved plan to `out`.
-    pub fn write(&self, out: &Path) -> Result<(), SavedError> {
+    /// Writes the saved plan to `out`, which must be a new file or an earlier saved plan:
+    /// never the state, its lock or backup, or a plan file.
+    pub fn write(
+        &self,
+        out: &Path,
+        plan_path: &Path,
+        location: &Location,
+        sources: &Sources,
+    ) -> Result<(), SavedError> {
+        refuse_overwrite(out, plan_path, location, sources)?;
         let write = || -> std::io::Result<()> {
             let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
             bytes.push(b'\n');
@@ -150,6 +171,11 @@ impl SavedPlan {
             .map_err(|e| bad(e.to_string()))
     }
 
+    /// Whether the plan was made against the state at `location`.
+    pub fn made_here(&self, location: &Location) -> bool {
+        Location::parse(&self.state) == *location
+    }
+
     /// Refuses the plan when the plan files changed since it was made.
     pub fn check_files(&self, sources: &Sources) -> Result<(), SavedError> {
         if files_hash(&self.plan_path, sources) == self.files_sha256 {
@@ -174,7 +200,7 @@ impl SavedPlan {
                 "it was made before the first apply, and {location} has been written since"
             ))),
             (None, Some(_)) => Err(SavedError::Stale(format!(
-                "it was made against a state that {location} no longer holds"
+                "it was made against a state that {location} does not hold"
             ))),
             (Some(s), Some(lineage)) => {
                 if s.lineage != *lineage {
@@ -195,10 +221,110 @@ impl SavedPlan {
             }
         }
     }
+
+    /// Refuses the plan unless planning again gave exactly it; names the first difference.
+    pub fn check_plan(&self, again: &Plan) -> Result<(), SavedError> {
+        if *again == self.plan {
+            return Ok(());
+        }
+        let by_change = |c: &Change| c.address.to_string();
+        let first = self
+            .plan
+            .changes
+            .iter()
+            .zip(&again.changes)
+            .find(|(a, b)| a != b)
+            .map(|(a, _)| format!("the change to {}", by_change(a)))
+            .or_else(|| {
+                (self.plan.changes.len() != again.changes.len()).then(|| {
+                    format!(
+                        "the number of changes ({} saved, {} now)",
+                        self.plan.changes.len(),
+                        again.changes.len()
+                    )
+                })
+            })
+            .or_else(|| (self.plan.moved != again.moved).then(|| "the renames".to_string()))
+            .unwrap_or_else(|| "the records apply would write".to_string());
+        Err(SavedError::Stale(format!(
+            "it is not the plan its files and the state give now: {first} differs (the file \
+             was edited, or made by another version of ipam)"
+        )))
+    }
 }
 
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+/// The path as it will be found again: relative to the current directory when it is inside
+/// it, so another checkout of the same repository finds its own files.
+fn portable(path: &Path) -> PathBuf {
+    if path.is_relative() {
+        return normal(path);
+    }
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(normal))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// Without `.` components (and `.` for an empty path).
+fn normal(path: &Path) -> PathBuf {
+    let p: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    if p.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        p
+    }
+}
+
+/// `--out` may create a file or replace an earlier saved plan, nothing else.
+fn refuse_overwrite(
+    out: &Path,
+    plan_path: &Path,
+    location: &Location,
+    sources: &Sources,
+) -> Result<(), SavedError> {
+    let refuse = |what: &str| {
+        Err(SavedError::Overwrite {
+            path: out.to_path_buf(),
+            what: what.to_string(),
+        })
+    };
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let named = |suffix: &str| {
+        location.file().is_some_and(|state| {
+            let mut name = state.as_os_str().to_owned();
+            name.push(suffix);
+            let sibling = PathBuf::from(name);
+            out == sibling || same(out, &sibling)
+        })
+    };
+    if location
+        .file()
+        .is_some_and(|state| out == state || same(out, state))
+    {
+        return refuse("the state");
+    }
+    if named(".lock") || named(".backup") {
+        return refuse("the state's lock or backup");
+    }
+    if same(out, plan_path) || sources.iter().any(|(_, s)| same(out, &s.path)) {
+        return refuse("a plan file");
+    }
+    if out.extension().is_some_and(|e| e == "toml") {
+        return refuse("a TOML file, which the plan would read");
+    }
+    match std::fs::read_to_string(out) {
+        Ok(text) if !text.trim().is_empty() => match SavedPlan::read(out) {
+            Ok(Some(_)) | Err(SavedError::NotSaved { .. }) if text.contains(KIND) => Ok(()),
+            _ => refuse("a file that is not a saved plan"),
+        },
+        _ => Ok(()),
+    }
 }
 
 /// The hash that binds a saved plan to its files: each file's path relative to the plan

@@ -44,14 +44,18 @@ pub fn text(plan: &Plan, style: Style) -> String {
     out
 }
 
-/// The plan as a pull-request comment: summary, destroy warning, details folded.
-pub fn markdown(plan: &Plan) -> String {
+/// The plan as a pull-request comment: summary, destroy warning, details folded. `note` is
+/// said under the heading (that the plan starts a new state).
+pub fn markdown(plan: &Plan, note: Option<&str>) -> String {
+    let note = note.map(|n| format!("> {n}\n\n")).unwrap_or_default();
     if !plan.has_changes() {
-        return "#### ipam plan: no changes\n\nThe recorded state matches the plan.\n".into();
+        return format!(
+            "#### ipam plan: no changes\n\n{note}The recorded state matches the plan.\n"
+        );
     }
     let s = plan.summary();
     let mut out = format!(
-        "#### ipam plan: {} to add, {} to change, {} to replace, {} to destroy\n\n",
+        "#### ipam plan: {} to add, {} to change, {} to replace, {} to destroy\n\n{note}",
         s.add, s.change, s.replace, s.destroy
     );
     if let Some(w) = destroy_warning(plan) {

@@ -70,6 +70,16 @@ pub fn tree(records: &Records) -> String {
     out
 }
 
+/// The tree as Markdown (a ticket, a pull request): a heading naming the state, the tree in a
+/// fenced block.
+pub fn markdown(records: &Records, location: &str, serial: u64) -> String {
+    format!(
+        "#### ipam state: `{}`, serial {serial}\n\n```text\n{}```\n",
+        location.replace('`', "'"),
+        tree(records).replace("```", "'''")
+    )
+}
+
 /// Sub-pools by parent, with their first CIDR.
 type Children<'a> = BTreeMap<&'a str, Vec<(Option<Prefix>, &'a str)>>;
 

@@ -21,6 +21,10 @@ pub trait Backend: Send + Sync {
     /// been recorded yet. A state of a newer format, or one that does not parse, is an error.
     fn load(&self) -> Result<Option<State>, StateError>;
 
+    /// Whether a state is recorded here, without reading it: a writer refused for lack of a
+    /// state checks this before it takes the lock (which may create files).
+    fn exists(&self) -> Result<bool, StateError>;
+
     /// Takes the one-writer lock for `operation` ("apply", "import", ...), waiting up to
     /// `timeout` (zero: fail at once) while another writer holds it. The lock is held until
     /// the session is dropped, or until the process ends.

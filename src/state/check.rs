@@ -284,6 +284,19 @@ fn check_space(
     if let Err(e) = Allocator::build(family, roots.iter().copied(), children.iter().map(|c| c.0)) {
         let space = owned(owner);
         problems.push(match e {
+            // The same block twice: its first two holders.
+            AllocError::Taken { cidr, other } if cidr == other => {
+                let i = children.partition_point(|(c, _)| *c < cidr);
+                let second = children
+                    .get(i + 1)
+                    .filter(|(c, _)| *c == cidr)
+                    .map(|(_, h)| owned(*h));
+                Violation::Overlap {
+                    space,
+                    a: holder(&cidr),
+                    b: (second, cidr),
+                }
+            }
             AllocError::Taken { cidr, other } => Violation::Overlap {
                 space,
                 a: holder(&cidr),

@@ -50,6 +50,12 @@ pub enum StateError {
         found: u32,
         text: FileText,
     },
+    /// The state parses but breaks the invariants every state keeps.
+    #[error("the state {location} is not sound")]
+    Invalid {
+        location: Location,
+        problems: Vec<String>,
+    },
     /// The state could not be turned into JSON.
     #[error("cannot encode the state: {0}")]
     Encode(#[source] serde_json::Error),
@@ -142,12 +148,20 @@ impl StateError {
                      a CI artifact)"
                         .to_string()
                 };
-                Diag::error(
+                let d = Diag::error(
                     "ipam::state::parse",
                     format!("the state in {} is not valid", path.display()),
-                )
-                .at(&Loc::new(file, span), message.clone())
-                .help(help)
+                );
+                // An empty file has no line to point at: the reason goes in the message.
+                if text.0.trim().is_empty() {
+                    Diag::error(
+                        "ipam::state::parse",
+                        format!("the state in {} is not valid: {message}", path.display()),
+                    )
+                    .help(help)
+                } else {
+                    d.at(&Loc::new(file, span), message.clone()).help(help)
+                }
             }
             StateError::NewerFormat { path, found, text } => {
                 let d =
@@ -159,6 +173,22 @@ impl StateError {
                     }
                     None => d,
                 }
+            }
+            StateError::Invalid { location, problems } => {
+                let diags = problems
+                    .iter()
+                    .map(|p| {
+                        Diag::error(
+                            "ipam::state::invalid",
+                            format!("the state {location} is not sound: {p}"),
+                        )
+                        .help(
+                            "the state was edited or damaged; nothing was built on it: restore \
+                             its previous version or fix the records named",
+                        )
+                    })
+                    .collect();
+                return Diagnostics::new(sources, diags);
             }
             StateError::Encode(e) => Diag::error(
                 "ipam::state::encode",

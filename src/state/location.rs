@@ -13,6 +13,11 @@ pub enum Location {
 }
 
 impl Location {
+    /// A location as text (as `--state` takes it and saved plans record it).
+    pub fn parse(text: &str) -> Location {
+        Location::File(PathBuf::from(text))
+    }
+
     /// The state file, for the file backend.
     pub fn file(&self) -> Option<&Path> {
         match self {
@@ -38,6 +43,8 @@ pub enum Origin {
     Environment,
     /// Beside the plan.
     Default,
+    /// Recorded in a saved plan.
+    Saved,
 }
 
 /// A location and how it was chosen.
@@ -45,6 +52,21 @@ pub enum Origin {
 pub struct Located {
     pub location: Location,
     pub origin: Origin,
+}
+
+/// The location a saved plan recorded: `given` (from `--state`) wins; otherwise the one the
+/// plan was made against, which only a given location can change.
+pub fn locate_saved(recorded: &str, given: Option<&Path>) -> Located {
+    match given {
+        Some(s) => Located {
+            location: Location::File(s.to_path_buf()),
+            origin: Origin::Flag,
+        },
+        None => Located {
+            location: Location::parse(recorded),
+            origin: Origin::Saved,
+        },
+    }
 }
 
 /// The state of the plan at `plan`: `given` (from `--state`), else a non-empty `IPAM_STATE`,

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use backend::{Backend, LockInfo, Session};
 pub use error::{FileText, StateError};
 pub use ids::rfc3339;
-pub use location::{Located, Location, Origin, default_path, locate};
+pub use location::{Located, Location, Origin, default_path, locate, locate_saved};
 pub use records::{
     BlockRecord, PoolRecord, Records, ReservationRecord, ScopeRecord, SubnetRecord, VpcRecord,
 };
@@ -48,13 +48,52 @@ pub struct State {
 impl State {
     /// The state that follows `previous` (none before the first write) with `resources`:
     /// the same lineage, or a new one; the next serial.
+    ///
+    /// A state read is [`verify`]d, which refuses the largest serial, so the serial never
+    /// wraps.
     pub fn after(previous: Option<&State>, resources: Records) -> State {
         State {
             format_version: FORMAT_VERSION,
             lineage: previous.map_or_else(ids::new_lineage, |s| s.lineage.clone()),
-            serial: previous.map_or(1, |s| s.serial + 1),
+            serial: previous.map_or(1, |s| s.serial.saturating_add(1)),
             resources,
         }
+    }
+}
+
+/// A state as read, checked before anything is built on it or shown (SPEC §13): the same
+/// invariants apply re-checks (no overlaps in a scope, children inside their parents and
+/// disjoint, subnets inside their VPC, rules hold), a lineage, and a serial that can still
+/// grow. A state that breaks one is refused, each problem naming the resources and CIDRs.
+pub fn verify(location: &Location, state: Option<State>) -> Result<Option<State>, StateError> {
+    let Some(state) = state else {
+        return Ok(None);
+    };
+    let mut problems: Vec<String> = Vec::new();
+    if state.lineage.trim().is_empty() {
+        problems.push("the lineage is empty".into());
+    }
+    if state.serial == 0 {
+        problems.push("the serial is 0 (the first write is serial 1)".into());
+    }
+    if state.serial == u64::MAX {
+        problems.push(format!(
+            "the serial is {}, the largest there is: it cannot be written again",
+            u64::MAX
+        ));
+    }
+    problems.extend(
+        check::check(&state.resources)
+            .iter()
+            .map(ToString::to_string),
+    );
+    if problems.is_empty() {
+        Ok(Some(state))
+    } else {
+        Err(StateError::Invalid {
+            location: location.clone(),
+            problems,
+        })
     }
 }
 

@@ -4,7 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::marker::PhantomData;
+
 use schemars::JsonSchema;
+use serde::de::{Deserializer, Error as _, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::addr::Prefix;
@@ -15,13 +18,13 @@ use crate::model::Address;
 #[serde(deny_unknown_fields)]
 pub struct Records {
     /// Custom scopes (the built-in `private` and `public` always exist).
-    #[serde(default)]
+    #[serde(deserialize_with = "unique", default)]
     pub scopes: BTreeMap<String, ScopeRecord>,
-    #[serde(default)]
+    #[serde(deserialize_with = "unique", default)]
     pub pools: BTreeMap<String, PoolRecord>,
-    #[serde(default)]
+    #[serde(deserialize_with = "unique", default)]
     pub vpcs: BTreeMap<String, VpcRecord>,
-    #[serde(default)]
+    #[serde(deserialize_with = "unique", default)]
     pub reservations: BTreeMap<String, ReservationRecord>,
 }
 
@@ -53,7 +56,11 @@ pub struct PoolRecord {
     pub max_netmask: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_netmask: Option<u8>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        deserialize_with = "unique",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub required_tags: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub auto_import: bool,
@@ -65,7 +72,11 @@ pub struct PoolRecord {
     pub protect: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        deserialize_with = "unique",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub tags: BTreeMap<String, String>,
 }
 
@@ -108,10 +119,18 @@ pub struct VpcRecord {
     pub protect: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        deserialize_with = "unique",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub tags: BTreeMap<String, String>,
     /// Subnets (vSwitches) carved from the primary CIDR, by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        deserialize_with = "unique",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub subnets: BTreeMap<String, SubnetRecord>,
 }
 
@@ -135,7 +154,11 @@ pub struct SubnetRecord {
     pub zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        deserialize_with = "unique",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub tags: BTreeMap<String, String>,
 }
 
@@ -148,7 +171,11 @@ pub struct ReservationRecord {
     pub protect: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        deserialize_with = "unique",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub tags: BTreeMap<String, String>,
 }
 
@@ -190,4 +217,38 @@ impl Records {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A map whose keys must be unique: a state with a name twice is damaged, never "the last
+/// one wins".
+fn unique<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for Unique<V> {
+        type Value = BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(A::Error::custom(format!(
+                        "`{key}` appears twice; every name is recorded once"
+                    )));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+
+    d.deserialize_map(Unique(PhantomData))
 }

@@ -7,6 +7,8 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub mod state;
+
 /// A fresh working directory `group/name` under cargo's test temp dir (tests run in
 /// parallel, so each has its own).
 pub fn workdir(group: &str, name: &str) -> PathBuf {

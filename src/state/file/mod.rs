@@ -79,6 +79,14 @@ impl FileBackend {
                 });
             }
         };
+        if text.trim().is_empty() {
+            return Err(StateError::Parse {
+                path: self.path.clone(),
+                message: "the file is empty; a state is the JSON object `ipam apply` writes".into(),
+                at: 0,
+                text: FileText(text),
+            });
+        }
         // One pass over the text when it is readable (states hold 100k+ records); the
         // version alone is read only when the whole is not, to tell a newer format from a
         // damaged file. Either way a newer format is refused before anything else.
@@ -211,6 +219,10 @@ impl Backend for FileBackend {
 
     fn load(&self) -> Result<Option<State>, StateError> {
         self.read()
+    }
+
+    fn exists(&self) -> Result<bool, StateError> {
+        Ok(self.identity()?.is_some())
     }
 
     fn lock(
