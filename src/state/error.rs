@@ -94,6 +94,29 @@ pub enum StateError {
 }
 
 impl StateError {
+    /// The error as seen from `location` (a writer works on the state's real path; the user
+    /// named it by another).
+    pub fn at(self, location: &Location) -> StateError {
+        let location = location.clone();
+        match self {
+            StateError::Locked { info, .. } => StateError::Locked { location, info },
+            StateError::NoLock { unreadable, .. } => StateError::NoLock {
+                location,
+                unreadable,
+            },
+            StateError::WrongLockId { given, info, .. } => StateError::WrongLockId {
+                location,
+                given,
+                info,
+            },
+            StateError::LockLost { .. } => StateError::LockLost { location },
+            StateError::Changed { read, .. } => StateError::Changed { location, read },
+            StateError::Invalid { problems, .. } => StateError::Invalid { location, problems },
+            StateError::WrongLock { held, .. } => StateError::WrongLock { held, location },
+            other => other,
+        }
+    }
+
     pub(super) fn io(action: &'static str, path: &Path, source: io::Error) -> StateError {
         StateError::Io {
             action,

@@ -1,11 +1,17 @@
 //! The one-writer lock of a file state: `<path>.lock`, an OS lock that the kernel releases
 //! when its holder dies (so a stale record alone never blocks anyone), and inside it a record
 //! of who holds it, shown to whoever has to wait.
+//!
+//! Beside it, `.<name>.commit` is held only for the moment of a save (check the lock is
+//! still ours, check the state is the one read, rename) and by `force-unlock` while it
+//! removes the lock file: so a writer whose lock was broken either saved before the break or
+//! finds its lock gone, never saves after its successor. Both files are opened without
+//! following symbolic links.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -14,6 +20,9 @@ use crate::state::{LockInfo, StateError};
 
 /// How often a writer waiting for the lock tries again.
 const POLL: Duration = Duration::from_millis(100);
+
+/// How long a save or `force-unlock` waits for another one's commit (a rename and a sync).
+const COMMIT_WAIT: Duration = Duration::from_secs(30);
 
 /// Proof that this process holds a state's lock. Dropping it empties the record and releases
 /// the lock.
@@ -44,21 +53,14 @@ impl Drop for LockGuard {
 
 impl FileBackend {
     /// Takes the one-writer lock for `operation`, trying every 100 ms for up to `timeout`
-    /// (zero: fail at once) while another writer holds it.
+    /// (zero: fail at once) while another writer holds it. Call it on the state's real path
+    /// ([`FileBackend::real`]), whose directory exists.
     pub fn take_lock(&self, operation: &str, timeout: Duration) -> Result<LockGuard, StateError> {
         let lock_path = self.lock_path();
-        let dir = self.dir();
-        fs::create_dir_all(dir).map_err(|e| StateError::io("create the directory", dir, e))?;
         // `None`: a timeout too large to represent, i.e. wait for ever.
         let deadline = Instant::now().checked_add(timeout);
         loop {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&lock_path)
-                .map_err(|e| StateError::io("open", &lock_path, e))?;
+            let file = open_nofollow(&lock_path)?;
             match file.try_lock() {
                 Ok(()) => {
                     let held = file
@@ -108,6 +110,8 @@ impl FileBackend {
     /// released by the kernel anyway).
     pub(super) fn break_lock(&self, id: &str) -> Result<LockInfo, StateError> {
         let lock_path = self.lock_path();
+        // No save may be between its check and its rename while the lock goes.
+        let _commit = self.commit_lock()?;
         let no_lock = |unreadable| StateError::NoLock {
             location: self.location.clone(),
             unreadable,
@@ -132,6 +136,35 @@ impl FileBackend {
             Ok(()) => Ok(info),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(no_lock(false)),
             Err(e) => Err(StateError::io("remove", &lock_path, e)),
+        }
+    }
+
+    /// The commit lock: held for the moment of a save, and by `force-unlock`.
+    pub(super) fn commit_lock(&self) -> Result<CommitGuard, StateError> {
+        let mut name = std::ffi::OsString::from(".");
+        name.push(self.file_name()?);
+        name.push(".commit");
+        let path = self.dir().join(name);
+        let file = open_nofollow(&path)?;
+        let deadline = Instant::now() + COMMIT_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(CommitGuard { _file: file }),
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    thread::sleep(Duration::from_millis(20));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(StateError::io(
+                        "lock",
+                        &path,
+                        io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "another save has held it for 30 s; its process may be stuck",
+                        ),
+                    ));
+                }
+                Err(TryLockError::Error(e)) => return Err(StateError::io("lock", &path, e)),
+            }
         }
     }
 
@@ -176,4 +209,31 @@ fn read_record(mut file: &File) -> Option<LockInfo> {
 
 fn parse_record(bytes: &[u8]) -> Option<LockInfo> {
     serde_json::from_slice(bytes).ok()
+}
+
+/// Held for the moment of a save; released when dropped (closing the file).
+pub(super) struct CommitGuard {
+    _file: File,
+}
+
+/// Opens (creating if needed) a lock file for reading and writing, never through a symbolic
+/// link: a link there is refused, its target untouched.
+fn open_nofollow(path: &Path) -> Result<File, StateError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| {
+            let e = if e.raw_os_error() == Some(libc::ELOOP) {
+                io::Error::other(
+                    "it is a symbolic link, and lock files are never followed; remove the link",
+                )
+            } else {
+                e
+            };
+            StateError::io("open", path, e)
+        })
 }

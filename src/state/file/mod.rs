@@ -5,6 +5,13 @@
 //! it, so a crash at any instant leaves the complete old or the complete new state, never a
 //! torn one; the previous version is kept as `<path>.backup`. Writers hold a one-writer lock
 //! ([`lock`]).
+//!
+//! Nothing is followed where it should not be (SPEC §13): writers work on the state's real
+//! path (every symbolic link resolved, so two links to one state share one lock); lock, commit
+//! and temp files are opened without following links, temp files under unpredictable names
+//! created exclusively; leftovers of a crashed writer are removed by the next one; a save
+//! checks, under a short commit lock that `force-unlock` also takes, that the lock is still
+//! its own and the state is still the one it read.
 
 mod lock;
 #[cfg(test)]
@@ -12,7 +19,7 @@ mod tests;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -120,28 +127,105 @@ impl FileBackend {
     /// Replaces the state crash-safely: the new text goes to a synced temp file in the same
     /// directory, the old file is kept as the backup, the temp file is renamed over the state
     /// and the directory synced. On an error before the rename the old state is untouched and
-    /// the temp file removed. `lock` must be this state's lock, still held.
+    /// the temp file removed. `lock` must be this state's lock, still held; `expect`, when
+    /// given, is the identity the state file must still have (compare and swap). Both are
+    /// checked under the commit lock, which `force-unlock` takes too, so a writer whose lock
+    /// was broken can never save after its successor.
     ///
-    /// A state path that is a symbolic link is written through: the file it points to is
-    /// replaced (its backup and temp files beside it), and the link stays a link.
+    /// Call it on the state's real path ([`FileBackend::real`]): a symbolic link there would
+    /// be replaced by a file.
     pub fn write(&self, state: &State, lock: &LockGuard) -> Result<(), StateError> {
-        self.check_lock(lock)?;
+        self.commit(state, lock, None)
+    }
+
+    fn commit(
+        &self,
+        state: &State,
+        lock: &LockGuard,
+        expect: Option<Option<Identity>>,
+    ) -> Result<(), StateError> {
         let mut text = serde_json::to_vec_pretty(state).map_err(StateError::Encode)?;
         text.push(b'\n');
-        let target = match fs::symlink_metadata(&self.path) {
-            Ok(m) if m.file_type().is_symlink() => FileBackend::new(
-                fs::canonicalize(&self.path)
-                    .map_err(|e| StateError::io("follow the link", &self.path, e))?,
-            ),
-            _ => self.clone(),
-        };
-        let temp = target.temp_path("tmp")?;
-        if let Err(e) = target.replace(&temp, &text) {
+        let _commit = self.commit_lock()?;
+        self.check_lock(lock)?;
+        if let Some(expect) = expect
+            && self.identity()? != expect
+        {
+            return Err(StateError::Changed {
+                location: self.location.clone(),
+                read: None,
+            });
+        }
+        let temp = self.temp_path("tmp")?;
+        if let Err(e) = self.replace(&temp, &text) {
             // Best effort: the error being reported is the one that matters.
             let _ = fs::remove_file(&temp);
             return Err(e);
         }
-        sync_dir(target.dir())
+        sync_dir(self.dir())
+    }
+
+    /// The same state at its real path: every symbolic link of the path resolved (the state
+    /// file itself when it is a link, else its directory), so every name for one state leads
+    /// to one lock. `create` makes the directory first (a new state's).
+    pub fn real(&self, create: bool) -> Result<FileBackend, StateError> {
+        match fs::symlink_metadata(&self.path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let real = fs::canonicalize(&self.path)
+                    .map_err(|e| StateError::io("follow the symbolic link", &self.path, e))?;
+                return Ok(FileBackend::new(real));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StateError::io("read", &self.path, e)),
+        }
+        let dir = self.dir();
+        if create {
+            fs::create_dir_all(dir).map_err(|e| StateError::io("create the directory", dir, e))?;
+        }
+        let name = self.file_name()?;
+        match fs::canonicalize(dir) {
+            Ok(real) => Ok(FileBackend::new(real.join(name))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !create => Ok(self.clone()),
+            Err(e) => Err(StateError::io("read", dir, e)),
+        }
+    }
+
+    fn file_name(&self) -> Result<&std::ffi::OsStr, StateError> {
+        self.path.file_name().ok_or_else(|| {
+            StateError::io(
+                "write",
+                &self.path,
+                io::Error::new(io::ErrorKind::InvalidInput, "the state path names no file"),
+            )
+        })
+    }
+
+    /// Removes what crashed writers left beside the state: their temp files (each writer's
+    /// are unpredictable names under `.<name>.`). Called under the lock, when no other writer
+    /// can be writing one. Best effort: a file that cannot be removed is left.
+    fn remove_leftovers(&self) {
+        let Ok(name) = self.file_name() else { return };
+        let mut prefix = std::ffi::OsString::from(".");
+        prefix.push(name);
+        let prefix = prefix.to_string_lossy().into_owned();
+        let Ok(entries) = fs::read_dir(self.dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let file = entry.file_name();
+            let file = file.to_string_lossy();
+            let leftover = [".tmp.", ".backup."]
+                .iter()
+                .any(|what| file.starts_with(&format!("{prefix}{what}")));
+            if leftover
+                && entry
+                    .file_type()
+                    .is_ok_and(|t| t.is_file() || t.is_symlink())
+            {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// The directory the state, its backup, lock and temp files live in.
@@ -152,18 +236,12 @@ impl FileBackend {
         }
     }
 
-    /// A hidden name beside the state, unique to this process: `.<name>.<what>.<pid>`.
+    /// A hidden name beside the state that nobody can guess: `.<name>.<what>.<random>`.
+    /// It is created exclusively, never through a link.
     fn temp_path(&self, what: &str) -> Result<PathBuf, StateError> {
-        let Some(name) = self.path.file_name() else {
-            return Err(StateError::io(
-                "write",
-                &self.path,
-                io::Error::new(io::ErrorKind::InvalidInput, "the state path names no file"),
-            ));
-        };
         let mut temp = std::ffi::OsString::from(".");
-        temp.push(name);
-        temp.push(format!(".{what}.{}", std::process::id()));
+        temp.push(self.file_name()?);
+        temp.push(format!(".{what}.{}", super::ids::random_id()));
         Ok(self.dir().join(temp))
     }
 
@@ -182,15 +260,13 @@ impl FileBackend {
         let temp = self.temp_path("backup")?;
         let backup = self.backup_path();
         let result = (|| {
-            match fs::remove_file(&temp) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StateError::io("remove", &temp, e)),
-            }
+            // A hard link fails if the name exists; so does the copy's exclusive create.
             if fs::hard_link(&self.path, &temp).is_err() {
-                fs::copy(&self.path, &temp)
-                    .and_then(|_| File::open(&temp))
-                    .and_then(|f| f.sync_all())
+                let mut from = File::open(&self.path)
+                    .map_err(|e| StateError::io("copy the state to", &temp, e))?;
+                let mut to = create_new(&temp)?;
+                io::copy(&mut from, &mut to)
+                    .and_then(|_| to.sync_all())
                     .map_err(|e| StateError::io("copy the state to", &temp, e))?;
             }
             fs::rename(&temp, &backup).map_err(|e| StateError::io("replace", &backup, e))
@@ -230,38 +306,51 @@ impl Backend for FileBackend {
         operation: &str,
         timeout: Duration,
     ) -> Result<Box<dyn Session + '_>, StateError> {
-        let guard = self.take_lock(operation, timeout)?;
+        let real = self.real(true)?;
+        let guard = real
+            .take_lock(operation, timeout)
+            .map_err(|e| e.at(&self.location))?;
+        real.remove_leftovers();
         Ok(Box::new(FileSession {
-            backend: self,
+            location: self.location.clone(),
+            given: self.clone(),
+            real,
             guard,
             read: None,
         }))
     }
 
     fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
-        self.break_lock(id)
+        self.real(false)?
+            .break_lock(id)
+            .map_err(|e| e.at(&self.location))
     }
 }
 
 /// A file's identity (device, inode): a save always renames a new file into place.
 type Identity = (u64, u64);
 
-/// A writer of a file state: its lock, and the identity of the state file it read.
-struct FileSession<'a> {
-    backend: &'a FileBackend,
+/// A writer of a file state: its lock, taken on the state's real path, and the identity of
+/// the state file it read.
+struct FileSession {
+    /// As the user gave it: read through it (its messages name that path), and named in
+    /// errors.
+    location: Location,
+    given: FileBackend,
+    real: FileBackend,
     guard: LockGuard,
     /// Set by `load`: the state file's identity (`None`: no file) and serial when read.
     read: Option<(Option<Identity>, Option<u64>)>,
 }
 
-impl Session for FileSession<'_> {
+impl Session for FileSession {
     fn info(&self) -> &LockInfo {
         self.guard.info()
     }
 
     fn load(&mut self) -> Result<Option<State>, StateError> {
-        let before = self.backend.identity()?;
-        let state = self.backend.read()?;
+        let before = self.real.identity()?;
+        let state = self.given.read()?;
         self.read = Some((before, state.as_ref().map(|s| s.serial)));
         Ok(state)
     }
@@ -275,14 +364,19 @@ impl Session for FileSession<'_> {
                 self.read.unwrap_or((None, None))
             }
         };
-        if serial != read || self.backend.identity()? != identity {
-            return Err(StateError::Changed {
-                location: self.backend.location.clone(),
-                read,
-            });
+        let changed = || StateError::Changed {
+            location: self.location.clone(),
+            read,
+        };
+        if serial != read {
+            return Err(changed());
         }
-        self.backend.write(next, &self.guard)?;
-        self.read = Some((self.backend.identity()?, Some(next.serial)));
+        match self.real.commit(next, &self.guard, Some(identity)) {
+            Err(StateError::Changed { .. }) => return Err(changed()),
+            Err(e) => return Err(e.at(&self.location)),
+            Ok(()) => {}
+        }
+        self.read = Some((self.real.identity()?, Some(next.serial)));
         Ok(())
     }
 }
@@ -290,12 +384,7 @@ impl Session for FileSession<'_> {
 /// Writes `bytes` to a new file at `temp` and syncs it, with the permissions of `like` when
 /// that exists (the file it will replace); says whether it did.
 fn write_temp(temp: &Path, bytes: &[u8], like: &Path) -> Result<bool, StateError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(temp)
-        .map_err(|e| StateError::io("create", temp, e))?;
+    let mut file = create_new(temp)?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(|e| StateError::io("write", temp, e))?;
@@ -311,12 +400,24 @@ fn write_temp(temp: &Path, bytes: &[u8], like: &Path) -> Result<bool, StateError
     }
 }
 
+/// A new file at `path`: created exclusively (an existing file or link there is an error),
+/// never through a symbolic link.
+fn create_new(path: &Path) -> Result<File, StateError> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| StateError::io("create", path, e))
+}
+
 /// Replaces the file at `path` with `bytes` crash-safely, as the state itself is written:
 /// a synced temp file beside it (keeping its permissions), renamed over it, the directory
 /// synced. A crash leaves the old text or the new one. Used for plan files `ipam import`
 /// writes.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let beside = FileBackend::new(path);
+    beside.remove_leftovers();
     let temp = beside.temp_path("tmp")?;
     let result = write_temp(&temp, bytes, path)
         .and_then(|_| fs::rename(&temp, path).map_err(|e| StateError::io("replace", path, e)));

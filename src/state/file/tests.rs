@@ -113,6 +113,7 @@ fn second_save_keeps_the_first_as_backup_and_leaves_no_temp_files() {
     assert_eq!(
         dir.names(),
         [
+            ".ipam.state.json.commit",
             "ipam.state.json",
             "ipam.state.json.backup",
             "ipam.state.json.lock"
@@ -127,23 +128,20 @@ fn failed_save_leaves_the_old_state() {
     let guard = lock(&store);
     store.write(&state(1), &guard).unwrap();
     let before = fs::read(store.path()).unwrap();
-    // A directory where the temp file goes makes the save fail at its first step.
-    let temp = store.temp_path("tmp").unwrap();
-    fs::create_dir(&temp).unwrap();
+    // A directory where the commit lock goes makes the save fail before it writes anything.
+    let commit = dir.0.join(".ipam.state.json.commit");
+    fs::remove_file(&commit).unwrap();
+    fs::create_dir(&commit).unwrap();
     let e = store.write(&state(2), &guard).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            StateError::Io {
-                action: "create",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, StateError::Io { action: "open", .. }), "{e:?}");
     assert_eq!(fs::read(store.path()).unwrap(), before);
     assert!(!store.backup_path().exists());
     assert_eq!(diag(&e).0.code, "ipam::state::io");
+    assert!(
+        dir.names().iter().all(|n| !n.contains(".tmp.")),
+        "{:?}",
+        dir.names()
+    );
 }
 
 #[test]
@@ -439,8 +437,9 @@ fn save_refuses_another_stores_lock() {
 fn lock_creates_the_state_directory() {
     let dir = TempDir::new("nested");
     let store = FileBackend::new(dir.0.join("a/b/ipam.state.json"));
-    let guard = lock(&store);
-    store.write(&state(1), &guard).unwrap();
+    let mut session = store.lock("apply", Duration::ZERO).unwrap();
+    session.save(&state(1), None).unwrap();
+    drop(session);
     assert!(store.read().unwrap().is_some());
 }
 
@@ -454,4 +453,165 @@ fn paths_sit_beside_the_state() {
     );
     assert_eq!(store.lock_path(), Path::new("plans/ipam.state.json.lock"));
     assert_eq!(FileBackend::new("ipam.state.json").dir(), Path::new("."));
+}
+
+#[test]
+fn a_symlinked_lock_file_is_refused_and_its_target_untouched() {
+    let dir = TempDir::new("lock-link");
+    let store = dir.store();
+    let victim = dir.0.join("victim.txt");
+    fs::write(&victim, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, store.lock_path()).unwrap();
+    let e = store.lock("apply", Duration::ZERO).err().expect("refused");
+    let (d, _) = diag(&e);
+    assert_eq!(d.code, "ipam::state::io");
+    assert!(d.message.contains("symbolic link"), "{}", d.message);
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+}
+
+#[test]
+fn temp_files_are_unguessable_and_never_followed() {
+    let dir = TempDir::new("temp-link");
+    let store = dir.store();
+    let victim = dir.0.join("victim.txt");
+    fs::write(&victim, "precious\n").unwrap();
+    // The names an older version used, planted as links: nothing follows them.
+    for what in ["tmp", "backup"] {
+        std::os::unix::fs::symlink(
+            &victim,
+            dir.0
+                .join(format!(".ipam.state.json.{what}.{}", process::id())),
+        )
+        .unwrap();
+    }
+    let mut session = store.lock("apply", Duration::ZERO).unwrap();
+    session.save(&state(1), None).unwrap();
+    session.save(&state(2), Some(1)).unwrap();
+    drop(session);
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    let a = store.temp_path("tmp").unwrap();
+    let b = store.temp_path("tmp").unwrap();
+    assert_ne!(a, b);
+    assert!(!a.to_string_lossy().ends_with(&process::id().to_string()));
+}
+
+#[test]
+fn two_links_to_one_state_share_one_lock() {
+    let dir = TempDir::new("two-links");
+    let real = dir.store();
+    let mut s = real.lock("apply", Duration::ZERO).unwrap();
+    s.save(&state(1), None).unwrap();
+    drop(s);
+    let one = FileBackend::new(dir.0.join("one.json"));
+    let two = FileBackend::new(dir.0.join("two.json"));
+    std::os::unix::fs::symlink(real.path(), one.path()).unwrap();
+    std::os::unix::fs::symlink(real.path(), two.path()).unwrap();
+    let held = one.lock("apply", Duration::ZERO).unwrap();
+    let e = two
+        .lock("apply", Duration::ZERO)
+        .err()
+        .expect("one lock for both");
+    assert!(matches!(e, StateError::Locked { .. }), "{e:?}");
+    assert!(matches!(
+        real.lock("apply", Duration::ZERO).err(),
+        Some(StateError::Locked { .. })
+    ));
+    drop(held);
+    assert!(two.lock("apply", Duration::ZERO).is_ok());
+}
+
+#[test]
+fn the_next_writer_removes_a_crashed_writers_leftovers() {
+    let dir = TempDir::new("leftovers");
+    let store = dir.store();
+    let mut s = store.lock("apply", Duration::ZERO).unwrap();
+    s.save(&state(1), None).unwrap();
+    drop(s);
+    for name in [
+        ".ipam.state.json.tmp.0123456789abcdef",
+        ".ipam.state.json.backup.fedcba9876543210",
+    ] {
+        fs::write(dir.0.join(name), "half a state").unwrap();
+    }
+    // Someone else's hidden file stays.
+    fs::write(dir.0.join(".other.tmp.1"), "not ours").unwrap();
+    drop(store.lock("apply", Duration::ZERO).unwrap());
+    assert_eq!(
+        dir.names(),
+        [
+            ".ipam.state.json.commit",
+            ".other.tmp.1",
+            "ipam.state.json",
+            "ipam.state.json.lock"
+        ]
+    );
+}
+
+/// A writer whose lock is broken while it saves, raced against the writer that takes the
+/// lock next: never do both saves land with the second built on a state the first replaced.
+#[test]
+fn force_unlock_never_lets_two_writers_both_save() {
+    for round in 0..40u64 {
+        let dir = TempDir::new("unlock-race");
+        let store = dir.store();
+        let mut first = store.lock("apply", Duration::ZERO).unwrap();
+        first.save(&state(1), None).unwrap();
+        assert_eq!(first.load().unwrap().map(|s| s.serial), Some(1));
+        let id = first.info().id.clone();
+        let (old_saved, read, new_saved) = thread::scope(|scope| {
+            let old = scope.spawn(move || {
+                thread::sleep(Duration::from_micros((round * 97) % 1500));
+                let mut next = state(2);
+                next.lineage = "old".into();
+                // The session (and its lock) lives on after the save, as a stuck writer's.
+                (first.save(&next, Some(1)).is_ok(), first)
+            });
+            thread::sleep(Duration::from_micros((round * 61) % 1500));
+            store.force_unlock(&id).unwrap();
+            let mut second = store.lock("apply", Duration::ZERO).unwrap();
+            let read = second.load().unwrap().map(|s| s.serial);
+            let mut next = state(read.unwrap_or(0) + 1);
+            next.lineage = "new".into();
+            let new_saved = second.save(&next, read).is_ok();
+            let (old_saved, old_session) = old.join().unwrap();
+            drop(old_session);
+            (old_saved, read, new_saved)
+        });
+        let last = store.read().unwrap().unwrap();
+        match (old_saved, new_saved) {
+            // The old one landed first; the new one read it and followed it.
+            (true, true) => {
+                assert_eq!(read, Some(2), "round {round}: the new writer overwrote");
+                assert_eq!(last.lineage, "new");
+            }
+            (false, true) => assert_eq!(last.lineage, "new", "round {round}"),
+            // The old one landed after the new one read: the new one must refuse.
+            (true, false) => assert_eq!(last.lineage, "old", "round {round}"),
+            (false, false) => panic!("round {round}: neither saved"),
+        }
+    }
+}
+
+/// A save between its lock check and its rename holds the commit lock; `force-unlock` waits
+/// for it, so the broken writer's save lands before its successor can even take the lock.
+#[test]
+fn force_unlock_waits_for_a_save_in_progress() {
+    let dir = TempDir::new("unlock-waits");
+    let store = dir.store();
+    let held = lock(&store);
+    let id = held.info().id.clone();
+    let saving = store.commit_lock().unwrap();
+    thread::scope(|scope| {
+        let unlock = scope.spawn(|| store.break_lock(&id));
+        thread::sleep(Duration::from_millis(300));
+        assert!(
+            !unlock.is_finished(),
+            "force-unlock did not wait for the save"
+        );
+        assert!(store.lock_path().exists());
+        drop(saving);
+        assert_eq!(unlock.join().unwrap().unwrap().id, id);
+    });
+    assert!(!store.lock_path().exists());
+    drop(held);
 }
