@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod diff;
+pub mod fmt;
 pub mod graph;
 pub mod model;
 pub mod place;

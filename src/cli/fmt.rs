@@ -1,0 +1,170 @@
+//! `ipam fmt`: rewrites plan files in the canonical layout, lists those that would change
+//! (`--check`) or prints the changes as unified diffs (`--diff`).
+//!
+//! All or nothing: every file is read and formatted first; when any of them cannot be
+//! (unreadable, not UTF-8, not TOML), each problem is reported and nothing is written.
+
+use std::fs;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use similar::TextDiff;
+
+use crate::diag::{Diag, Diagnostics, Loc, Sources};
+
+pub struct FmtArgs<'a> {
+    pub path: &'a Path,
+    pub check: bool,
+    pub diff: bool,
+}
+
+/// Exit code of `--check` when a file would change: a finding the user asked to fail on.
+const WOULD_CHANGE: u8 = 3;
+
+pub fn run(args: FmtArgs) -> ExitCode {
+    let files = match crate::config::plan_files(args.path) {
+        Ok(files) => files,
+        Err(d) => return super::fail(*d),
+    };
+    let (changes, diagnostics) = format_all(&files);
+    if !diagnostics.diags.is_empty() {
+        eprint!(
+            "{}",
+            super::render(&diagnostics, std::io::stderr().is_terminal())
+        );
+        return ExitCode::from(1);
+    }
+    let mut out = std::io::stdout().lock();
+    if args.check || args.diff {
+        for change in &changes {
+            let _ = if args.diff {
+                write_diff(&mut out, change)
+            } else {
+                writeln!(out, "{}", change.path.display())
+            };
+        }
+        return if args.check && !changes.is_empty() {
+            ExitCode::from(WOULD_CHANGE)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    for change in &changes {
+        if let Err(e) = write_atomic(&change.path, &change.after) {
+            drop(out);
+            return super::fail(
+                Diag::error(
+                    "ipam::io::write",
+                    format!("cannot write {}: {e}", change.path.display()),
+                )
+                .help("the files listed before this one are formatted; this one is unchanged"),
+            );
+        }
+        let _ = writeln!(out, "{}", change.path.display());
+    }
+    ExitCode::SUCCESS
+}
+
+/// A file whose canonical text differs from what is on disk.
+struct Change {
+    path: PathBuf,
+    before: String,
+    after: String,
+}
+
+/// The files that would change, in path order, and a diagnostic for every file that cannot
+/// be formatted.
+fn format_all(files: &[PathBuf]) -> (Vec<Change>, Diagnostics) {
+    let mut sources = Sources::default();
+    let mut diags = Vec::new();
+    let mut changes = Vec::new();
+    for path in files {
+        let text = match fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    diags.push(
+                        Diag::error(
+                            "ipam::io::utf8",
+                            format!("{} is not UTF-8 text", path.display()),
+                        )
+                        .help("save the plan file as UTF-8"),
+                    );
+                    continue;
+                }
+            },
+            Err(e) => {
+                diags.push(Diag::error(
+                    "ipam::io::read",
+                    format!("cannot read {}: {e}", path.display()),
+                ));
+                continue;
+            }
+        };
+        match crate::fmt::format(&text) {
+            Ok(after) if after == text => {}
+            Ok(after) => changes.push(Change {
+                path: path.clone(),
+                before: text,
+                after,
+            }),
+            Err(crate::fmt::Error::Syntax { message, span }) => {
+                let file = sources.add(path, text);
+                diags.push(
+                    Diag::error("ipam::parse::syntax", format!("invalid TOML: {message}"))
+                        .at(&Loc::new(file, span), "here")
+                        .help("fix the TOML syntax at this position; fmt changes no file until every file parses"),
+                );
+            }
+            Err(crate::fmt::Error::Changed(why)) => diags.push(
+                Diag::error(
+                    "ipam::fmt::unsafe",
+                    format!("cannot format {}: {why}", path.display()),
+                )
+                .help("this is a defect of ipam fmt; the file is left as it is, please report it with the file"),
+            ),
+        }
+    }
+    (changes, Diagnostics::new(sources, diags))
+}
+
+fn write_diff(out: &mut impl Write, change: &Change) -> std::io::Result<()> {
+    let name = change.path.display().to_string();
+    let diff = TextDiff::from_lines(&change.before, &change.after);
+    write!(
+        out,
+        "{}",
+        diff.unified_diff().context_radius(3).header(&name, &name)
+    )
+}
+
+/// Writes a file by a synced temporary file beside it and a rename, so that a crash leaves
+/// the old text or the new one. A symbolic link is followed: the file it points to is
+/// rewritten, the link stays.
+fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = if fs::symlink_metadata(path)?.file_type().is_symlink() {
+        fs::canonicalize(path)?
+    } else {
+        path.to_path_buf()
+    };
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    // Hidden, so a plan directory never reads a temporary file left by a crash.
+    let tmp = dir.join(format!(".{name}.fmt.{}", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.set_permissions(fs::metadata(&target)?.permissions())?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, &target)?;
+        crate::state::store::sync_directory(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
