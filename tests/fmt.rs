@@ -556,7 +556,21 @@ fn completions_name_the_subcommands() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let page = stdout(&out);
     assert!(page.contains(".TH ipam 1"), "{page}");
-    assert!(page.contains("fmt"), "{page}");
+    for command in [
+        "ipam fmt",
+        "ipam validate",
+        "ipam completions",
+        "ipam force\\-unlock",
+    ] {
+        assert!(
+            page.contains(&format!(".SS \"{command}\"")),
+            "{command}:\n{page}"
+        );
+    }
+    assert!(
+        page.contains("\\-\\-check"),
+        "fmt's options are on the page"
+    );
     let out = ipam(&dir, &["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(1));
 }

@@ -8,6 +8,7 @@ use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use similar::TextDiff;
 
@@ -76,33 +77,24 @@ struct Change {
 /// The files that would change, in path order, and a diagnostic for every file that cannot
 /// be formatted.
 fn format_all(files: &[PathBuf]) -> (Vec<Change>, Diagnostics) {
+    let read: Vec<Result<String, Box<Diag>>> = files.iter().map(|path| read(path)).collect();
+    let texts: Vec<&str> = read.iter().filter_map(|r| r.as_deref().ok()).collect();
+    let mut formatted = format_parallel(&texts).into_iter();
     let mut sources = Sources::default();
     let mut diags = Vec::new();
     let mut changes = Vec::new();
-    for path in files {
-        let text = match fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(_) => {
-                    diags.push(
-                        Diag::error(
-                            "ipam::io::utf8",
-                            format!("{} is not UTF-8 text", path.display()),
-                        )
-                        .help("save the plan file as UTF-8"),
-                    );
-                    continue;
-                }
-            },
-            Err(e) => {
-                diags.push(Diag::error(
-                    "ipam::io::read",
-                    format!("cannot read {}: {e}", path.display()),
-                ));
+    for (path, text) in files.iter().zip(read) {
+        let text = match text {
+            Ok(text) => text,
+            Err(d) => {
+                diags.push(*d);
                 continue;
             }
         };
-        match crate::fmt::format(&text) {
+        let Some(result) = formatted.next() else {
+            break;
+        };
+        match result {
             Ok(after) if after == text => {}
             Ok(after) => changes.push(Change {
                 path: path.clone(),
@@ -127,6 +119,57 @@ fn format_all(files: &[PathBuf]) -> (Vec<Change>, Diagnostics) {
         }
     }
     (changes, Diagnostics::new(sources, diags))
+}
+
+fn read(path: &Path) -> Result<String, Box<Diag>> {
+    let bytes = fs::read(path).map_err(|e| {
+        Box::new(Diag::error(
+            "ipam::io::read",
+            format!("cannot read {}: {e}", path.display()),
+        ))
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        Box::new(
+            Diag::error(
+                "ipam::io::utf8",
+                format!("{} is not UTF-8 text", path.display()),
+            )
+            .help("save the plan file as UTF-8"),
+        )
+    })
+}
+
+/// Formats the texts on every core (a plan of many team files is the common large case),
+/// largest first; results in the order of `texts`.
+fn format_parallel(texts: &[&str]) -> Vec<Result<String, crate::fmt::Error>> {
+    let mut by_size: Vec<usize> = (0..texts.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(texts[i].len()));
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(texts.len())
+        .max(1);
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(&i) = by_size.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.push((i, crate::fmt::format(texts[i])));
+        }
+        done
+    };
+    let mut results: Vec<(usize, Result<String, crate::fmt::Error>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            let mut all = work();
+            for h in handles {
+                all.extend(
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            all
+        });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn write_diff(out: &mut impl Write, change: &Change) -> std::io::Result<()> {

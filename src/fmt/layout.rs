@@ -14,12 +14,15 @@ const INDENT: usize = 2;
 pub fn document(doc: &DocumentMut) -> Vec<Line> {
     let mut out = Vec::new();
     let root = doc.as_table();
-    let head = Gap::parse(raw(doc.decor().prefix()), false);
-    out.extend(block(&head.lines, 0, Blanks::Between { first: true }));
     let mut entries = flatten(children(root), Kind::Root);
+    // The comments above the file's first key head the file (the `#:schema` line first),
+    // even if sorting moves that key.
+    let mut head = raw(doc.decor().prefix()).to_string();
     if let Some(first) = entries.first_mut() {
-        first.first_in_file = out.is_empty();
+        head.push_str(&std::mem::take(&mut first.prefix));
     }
+    let head = Gap::parse(&head, false);
+    out.extend(block(&head.lines, 0, Blanks::Between { first: true }));
     out.extend(entry_lines(entries, 0, ""));
 
     let mut tables = Vec::new();
@@ -182,8 +185,6 @@ struct Flat<'a> {
     trailing: Option<String>,
     /// Comment lines after the entry, inside what it is written in.
     after: Vec<Option<String>>,
-    /// The file's first entry: the comments above it head the file, blank line kept.
-    first_in_file: bool,
     /// The value's lines, when already rendered (each value is rendered once: nested
     /// values would otherwise be rendered again at every level).
     lines: Option<Vec<Line>>,
@@ -235,7 +236,6 @@ fn walk<'a>(
                 lead: Vec::new(),
                 trailing: None,
                 after: Vec::new(),
-                first_in_file: false,
                 lines: None,
             }),
             Child::Dotted(grand) => {
@@ -274,12 +274,7 @@ fn entry_lines(mut entries: Vec<Flat<'_>>, indent: usize, sep: &str) -> Vec<Line
     }
     let mut out = Vec::new();
     for e in entries {
-        let blanks = if e.first_in_file {
-            Blanks::Between { first: true }
-        } else {
-            Blanks::Inside
-        };
-        out.extend(block(&e.lead, indent, blanks));
+        out.extend(block(&e.lead, indent, Blanks::Inside));
         let width = e
             .group
             .and_then(|g| widths.iter().find(|(group, _)| *group == g))

@@ -16,7 +16,8 @@
 //! - One blank line before every table header, none inside a table; comments stay with
 //!   what follows them (or end the line they are on); trailing comments of consecutive
 //!   lines share a column three spaces after the longest line.
-//! - The file's line ending (LF or CRLF) is kept; the file ends with one line break.
+//! - The file's line ending (LF or CRLF) and byte order mark are kept; the file ends with
+//!   one line break.
 //!
 //! Formatting never changes what a file means: [`format`] checks its output against its
 //! input (the same TOML values and the same comments) and refuses rather than write a
@@ -50,8 +51,15 @@ pub fn format(text: &str) -> Result<String, Error> {
         Some(at) if text[..at].ends_with('\r') => "\r\n",
         _ => "\n",
     };
-    let formatted = lines::join(layout::document(&doc), newline);
-    verify(text, &formatted)?;
+    let mut formatted = lines::join(layout::document(&doc), newline);
+    // A byte order mark some Windows editors write stays where it is.
+    if text.starts_with('\u{feff}') {
+        formatted.insert(0, '\u{feff}');
+    }
+    // Already canonical (the usual case of `--check` in CI): nothing to compare.
+    if formatted != text {
+        verify(text, &formatted)?;
+    }
     Ok(formatted)
 }
 

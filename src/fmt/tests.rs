@@ -144,6 +144,18 @@ fn arrays_of_tables_and_root_keys_keep_their_order() {
 }
 
 #[test]
+fn the_schema_line_stays_first() {
+    canonical(
+        "#:schema x\n# head\npools.p.description = 'd'\npools.p.cidrs = []\n",
+        "#:schema x\n# head\npools.p.cidrs = []\npools.p.description = \"d\"\n",
+    );
+    canonical(
+        "#:schema x\n\n[pools.p]\ndescription = \"d\"\ncidrs = []\n",
+        "#:schema x\n\n[pools.p]\ncidrs = []\ndescription = \"d\"\n",
+    );
+}
+
+#[test]
 fn line_endings_and_edges() {
     canonical(
         "[a]\r\nx = 1 # c\r\n\r\n\r\n[b]\r\n",
@@ -153,6 +165,7 @@ fn line_endings_and_edges() {
     canonical("\n\n", "");
     canonical("# only a comment", "# only a comment\n");
     canonical("x = 1", "x = 1\n");
+    canonical("\u{feff}[a]\nx=1\n", "\u{feff}[a]\nx = 1\n");
 }
 
 #[test]
