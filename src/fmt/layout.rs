@@ -262,23 +262,18 @@ fn entry_lines(mut entries: Vec<Flat<'_>>, indent: usize, sep: &str) -> Vec<Line
         }
     }
     entries.sort_by(|a, b| a.sort.cmp(&b.sort));
-    let mut widths: Vec<(usize, usize)> = Vec::new();
+    // Group numbers count up from 1 within one table: the widest key of each, by number.
+    let groups = entries.iter().filter_map(|e| e.group).max().unwrap_or(0);
+    let mut widths = vec![0; groups + 1];
     for e in &entries {
         if let Some(g) = e.group {
-            let w = e.key.chars().count();
-            match widths.iter_mut().find(|(group, _)| *group == g) {
-                Some((_, max)) => *max = (*max).max(w),
-                None => widths.push((g, w)),
-            }
+            widths[g] = widths[g].max(e.key.chars().count());
         }
     }
     let mut out = Vec::new();
     for e in entries {
         out.extend(block(&e.lead, indent, Blanks::Inside));
-        let width = e
-            .group
-            .and_then(|g| widths.iter().find(|(group, _)| *group == g))
-            .map_or(0, |(_, w)| *w);
+        let width = e.group.map_or(0, |g| widths[g]);
         let mut lines = match e.lines {
             Some(lines) => lines,
             None => value_lines(e.value, e.kind, indent),
