@@ -36,6 +36,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod fmt;
 pub mod graph;
 pub mod load;
 pub mod model;

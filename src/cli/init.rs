@@ -17,9 +17,9 @@ const STARTER: &str = r#"#:schema ./plan.schema.json
 
 [ipam]
 name = "my-ipam"
-regions = ["eu-central-1"]          # the first region is the managed region
-owner = "network"                   # the account that owns the pools
-profile = "none"                    # "none" | "alicloud" | "aws": provider limits
+regions = ["eu-central-1"]   # the first region is the managed region
+owner = "network"            # the account that owns the pools
+profile = "none"             # "none" | "alicloud" | "aws": provider limits
 
 [accounts]
 network = "111111111111"
@@ -37,7 +37,7 @@ allocation = { min_netmask = 16, max_netmask = 24, default_netmask = 20 }
 
 # A VPC from the regional pool, with two subnets.
 [vpcs.web]
-pool = "eu"                         # no netmask: the pool's default, /20
+pool = "eu"   # no netmask: the pool's default, /20
 tags = { app = "web" }
 subnets.a = { netmask = 24, zone = "eu-central-1a" }
 subnets.b = { netmask = 24, zone = "eu-central-1b" }

@@ -2,6 +2,8 @@
 //! the only module that prints.
 
 mod audit;
+mod completions;
+mod fmt;
 mod import;
 mod init;
 mod inspect;
@@ -179,6 +181,25 @@ enum Command {
         #[arg(default_value = "plan", value_parser = ["plan", "state", "plan-output", "show", "audit", "inventory"])]
         document: String,
     },
+    /// Rewrite plan files in the canonical layout (key order, spacing, alignment),
+    /// comments kept.
+    Fmt {
+        /// Plan file or directory.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Write nothing; list the files that would change and exit 3 if any would.
+        #[arg(long)]
+        check: bool,
+        /// Write nothing; print the changes as unified diffs.
+        #[arg(long)]
+        diff: bool,
+    },
+    /// Print a shell completion script, or the man page.
+    Completions {
+        /// bash, zsh, fish, powershell, elvish, or man for the man page.
+        #[arg(value_enum)]
+        shell: completions::Target,
+    },
     /// Remove a state lock left by an operation that can no longer release it.
     ForceUnlock {
         /// The lock's ID, as the locked error shows it.
@@ -307,6 +328,12 @@ pub fn run() -> ExitCode {
             dry_run,
             lock_timeout,
         }),
+        Command::Fmt { path, check, diff } => fmt::run(fmt::FmtArgs {
+            path: &path,
+            check,
+            diff,
+        }),
+        Command::Completions { shell } => completions::run(shell),
         Command::ForceUnlock { id, path, state } => {
             inspect::run_force_unlock(&path, &id, state.file.as_deref())
         }

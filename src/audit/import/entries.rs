@@ -31,10 +31,15 @@ fn inline_block(b: &Block) -> String {
     format!("{{ pool = {}, cidr = \"{}\" }}", quote(&b.pool), b.cidr)
 }
 
-/// The plan entries declaring the adopted VPCs, in resource ID order.
+/// The plan entries declaring the adopted VPCs, in resource ID order, in the layout `ipam
+/// fmt` writes (a blank line between entries, subnet keys aligned), so that the plan file
+/// stays formatted.
 pub fn entries(adopted: &[Adoption]) -> String {
     let mut out = String::new();
     for a in adopted {
+        if !out.is_empty() {
+            out.push('\n');
+        }
         let _ = writeln!(out, "[vpcs.{}]", key(&a.id));
         let _ = writeln!(out, "pool = {}", quote(&a.primary.pool));
         let _ = writeln!(out, "cidr = \"{}\"", a.primary.cidr);
@@ -58,7 +63,13 @@ pub fn entries(adopted: &[Adoption]) -> String {
         if let Some(b) = &a.ipv6 {
             let _ = writeln!(out, "ipv6 = {}", inline_block(b));
         }
-        for s in &a.subnets {
+        let subnet_keys: Vec<String> = a.subnets.iter().map(|s| key(&s.id)).collect();
+        let width = subnet_keys
+            .iter()
+            .map(|k| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (s, name) in a.subnets.iter().zip(&subnet_keys) {
             let mut fields = vec![format!("cidr = \"{}\"", s.cidr)];
             if let Some(zone) = &s.zone {
                 fields.push(format!("zone = {}", quote(zone)));
@@ -69,9 +80,8 @@ pub fn entries(adopted: &[Adoption]) -> String {
             if let Some(name) = &s.name {
                 fields.push(format!("description = {}", quote(name)));
             }
-            let _ = writeln!(out, "subnets.{} = {{ {} }}", key(&s.id), fields.join(", "));
+            let _ = writeln!(out, "subnets.{name:width$} = {{ {} }}", fields.join(", "));
         }
-        out.push('\n');
     }
     out
 }

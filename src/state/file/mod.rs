@@ -412,15 +412,17 @@ fn create_new(path: &Path) -> Result<File, StateError> {
 }
 
 /// Replaces the file at `path` with `bytes` crash-safely, as the state itself is written:
-/// a synced temp file beside it (keeping its permissions), renamed over it, the directory
-/// synced. A crash leaves the old text or the new one. Used for plan files `ipam import`
-/// writes.
+/// a synced temp file beside it (unguessable name, keeping its permissions), renamed over it,
+/// the directory synced. A crash leaves the old text or the new one. A path that is a
+/// symbolic link is written through: the file it points to is replaced, the link stays.
+/// Used for the plan files `ipam fmt` and `ipam import` write.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    let beside = FileBackend::new(path);
+    let beside = FileBackend::new(path).real(false)?;
     beside.remove_leftovers();
+    let target = beside.path.as_path();
     let temp = beside.temp_path("tmp")?;
-    let result = write_temp(&temp, bytes, path)
-        .and_then(|_| fs::rename(&temp, path).map_err(|e| StateError::io("replace", path, e)));
+    let result = write_temp(&temp, bytes, target)
+        .and_then(|_| fs::rename(&temp, target).map_err(|e| StateError::io("replace", target, e)));
     if result.is_err() {
         let _ = fs::remove_file(&temp);
     }
