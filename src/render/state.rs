@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::JSON_FORMAT_VERSION;
-use crate::addr::Prefix;
+use crate::addr::{AddrCount, Prefix};
 use crate::state::usage::{Utilization, utilization};
 use crate::state::{BlockRecord, Records};
 
@@ -59,6 +59,14 @@ pub fn tree(records: &Records) -> String {
             .or_default()
             .push((r.cidr, format!("reservation {name}  {}", r.cidr)));
     }
+    for (name, p) in &records.pools {
+        for slot in &p.held {
+            leaves
+                .entry(name)
+                .or_default()
+                .push((*slot, format!("held for growth  {slot}")));
+        }
+    }
     let mut out = String::new();
     for (scope, mut tops) in scopes {
         tops.sort();
@@ -100,13 +108,16 @@ fn pool_lines(
     out.push_str(&format!("{indent}pool {name}  {}", cidrs.join(", ")));
     if let Some(u) = usage.get(name) {
         out.push_str(&format!(
-            "  {} used (pools {}, VPCs {}, reservations {}; free {}",
+            "  {} used (pools {}, VPCs {}, reservations {}; ",
             percent(u.percent),
             u.in_pools,
             u.in_vpcs,
             u.in_reservations,
-            u.free
         ));
+        if u.held != AddrCount::ZERO {
+            out.push_str(&format!("held for growth {}, ", u.held));
+        }
+        out.push_str(&format!("free {}", u.free));
         if let Some(b) = u.largest_free {
             out.push_str(&format!(", largest free {b}"));
         }

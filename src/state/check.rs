@@ -4,8 +4,9 @@
 //! - every reference resolves: a pool's parent and scope, a block's pool;
 //! - a sub-pool has its parent's scope and IP version, a block its pool's IP version;
 //! - top-level pools of one scope do not overlap;
-//! - everything taken from a pool (sub-pools, VPC blocks, reservations) lies inside the
-//!   pool's CIDRs and overlaps nothing else taken from it; subnets likewise in their VPC;
+//! - everything taken from a pool (sub-pools, VPC blocks, reservations, slots held for
+//!   growth) lies inside the pool's CIDRs and overlaps nothing else taken from it; subnets
+//!   likewise in their VPC;
 //! - VPC blocks and reservations satisfy their pool's netmask rules.
 //!
 //! O(n log n) over the whole state: one allocator build per pool and per VPC.
@@ -230,7 +231,9 @@ pub fn check(records: &Records) -> Vec<Violation> {
         check_disjoint(&mut problems, scope, cidrs);
     }
     for (name, pool) in &records.pools {
-        let children = taken.remove(name.as_str()).unwrap_or_default();
+        let mut children = taken.remove(name.as_str()).unwrap_or_default();
+        // Slots held for growth are taken too: nothing may be allocated there.
+        children.extend(pool.held.iter().map(|c| (*c, AddressRef::Pool(name))));
         check_space(&mut problems, AddressRef::Pool(name), &pool.cidrs, children);
     }
     problems

@@ -45,6 +45,10 @@ pub struct PoolRecord {
     pub ip_version: u8,
     /// The provisioned CIDRs, ascending.
     pub cidrs: Vec<Prefix>,
+    /// Slots a layout holds for growth in this pool, ascending: never allocated, and not
+    /// counted as free.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<Prefix>,
     /// Set when the pool was carved from its parent by netmask rather than given CIDRs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub netmask: Option<u8>,

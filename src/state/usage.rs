@@ -17,7 +17,11 @@ pub struct Utilization {
     pub in_pools: AddrCount,
     pub in_vpcs: AddrCount,
     pub in_reservations: AddrCount,
+    /// Addresses in slots a layout holds for growth: not allocated, not free either.
+    pub held: AddrCount,
+    /// Addresses neither allocated nor held.
     pub free: AddrCount,
+    /// The largest block first fit could still hand out (held slots excluded).
     pub largest_free: Option<Prefix>,
     /// Percent of the pool allocated, 0–100.
     pub percent: f64,
@@ -59,12 +63,14 @@ pub fn utilization(records: &Records) -> BTreeMap<&str, Utilization> {
             let (in_pools, in_vpcs, in_reservations) =
                 (sum(&p.pools), sum(&p.vpcs), sum(&p.reservations));
             let used = in_pools.plus(in_vpcs).plus(in_reservations);
+            let held = sum(&pool.held);
             let family = pool.cidrs.first().map_or(Family::V4, |c| c.family());
             let taken = p
                 .pools
                 .iter()
                 .chain(&p.vpcs)
                 .chain(&p.reservations)
+                .chain(&pool.held)
                 .copied();
             let largest_free = Allocator::build(family, pool.cidrs.iter().copied(), taken)
                 .ok()
@@ -79,7 +85,8 @@ pub fn utilization(records: &Records) -> BTreeMap<&str, Utilization> {
                 in_pools,
                 in_vpcs,
                 in_reservations,
-                free: total.minus(used),
+                held,
+                free: total.minus(used).minus(held),
                 largest_free,
                 percent,
                 alert_at: pool.alert_at,

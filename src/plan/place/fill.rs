@@ -79,8 +79,9 @@ impl Placer<'_> {
                             format!("give a block inside {}", list(roots))
                         }
                         (_, InTheWay::Released { .. }) => {
-                            "a released block is free from the next plan on: apply this plan \
-                             first, or choose another block"
+                            "a block is free only from the plan after the one that releases it: \
+                             take this claim out, apply the release, then claim the block; or \
+                             choose another block"
                                 .into()
                         }
                         _ => "choose a free block, or use `netmask` for first fit".into(),

@@ -30,6 +30,11 @@ impl Placer<'_> {
                     parent: p.parent.map(|x| m.pool(x).name.clone()),
                     ip_version: p.family.number(),
                     cidrs,
+                    held: {
+                        let mut held: Vec<_> = p.held.iter().map(|(c, _)| *c).collect();
+                        held.sort_unstable();
+                        held
+                    },
                     netmask: match p.provision {
                         Provision::Netmask(n, _) => Some(n),
                         Provision::Cidrs(_) => None,
