@@ -131,7 +131,8 @@ pub struct RawIpam {
     pub description: Option<Sp<String>>,
 }
 
-/// A provider profile (SPEC §9).
+/// A provider profile: the limits of a cloud's IPAM and VPC service, checked before
+/// anything is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProfileName {
@@ -151,7 +152,7 @@ pub struct RawScope {
     pub description: Option<Sp<String>>,
 }
 
-/// Allocation rules of a pool (seed 001): the netmask of any VPC or reservation taken from
+/// Allocation rules of a pool, as in the cloud IPAMs: the netmask of any VPC or reservation taken from
 /// it must lie in `[min_netmask, max_netmask]`; `default_netmask` is used when none is given.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -241,7 +242,8 @@ with_pool_attrs! {
     }
 }
 
-/// A generated hierarchy of pools (SPEC §4 layouts).
+/// A generated hierarchy of pools: each level divides every block of the level above into
+/// `slots` equal blocks.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLayout {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::build::{Cx, entries};
+use super::context::{Cx, entries};
 use super::{Block, Model, PoolId, Request, Reservation, Rules, Subnet, Vpc};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::config::RawPlan;
@@ -283,7 +283,7 @@ impl Cx {
                             "not the IPAM owner, and the pool is not shared with it",
                         )
                         .help(format!(
-                            "add \"{o}\" to pool `{}`'s `shared_with` (seed 003), or drop `owner`",
+                            "add \"{o}\" to pool `{}`'s `shared_with`, or take the block from a pool that is shared with `{o}`",
                             bp.name
                         )),
                     );

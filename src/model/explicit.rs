@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::build::Cx;
+use super::context::Cx;
 use super::{Model, Pool, PoolId, Provision, Request, ScopeId};
 use crate::addr::{AllocError, Allocator, Prefix, overlaps};
 use crate::diag::{Diag, Loc};
@@ -55,7 +55,7 @@ impl Cx {
                             "top-level pools `{inner_name}` ({}) and `{outer_name}` ({}) overlap in scope `{}`",
                             inner.0, outer.0, model.scopes[scope.0].name
                         ),
-                        "pools in one scope never overlap; use disjoint blocks, or another scope for a space that may overlap (seed 001)",
+                        "pools in one scope never overlap; use disjoint blocks, or another scope for a space that may overlap",
                     )
                 };
                 self.push(

@@ -1,12 +1,13 @@
-//! Layouts (SPEC §4): pools generated level by level inside a parent, by seed 001's planning
-//! method. Each level divides every block above it into `slots` aligned blocks (rounded up
-//! to a power of two): the block length is the level above's plus ⌈log2(slots)⌉. The i-th
-//! name takes the i-th slot (or the slot it names); unnamed slots are held for growth on the
-//! pool they belong to, so first fit never hands them out.
-
+//! Layouts (SPEC §4): pools generated level by level inside a parent, by the planning method
+//! of Alibaba Cloud's address planning guide (seed 001). Each level divides every block above
+//! it into `slots` aligned blocks (rounded up to a power of two): the block length is the
+//! level above's plus ⌈log2(slots)⌉. The i-th name takes the i-th slot (or the slot it names);
+//! unnamed slots are held for growth on the pool they belong to, so first fit never hands
+//! them out.
 use std::collections::BTreeMap;
 
-use super::build::{Attrs, Cx, Draft, entries};
+use super::context::{Cx, entries};
+use super::draft::{Attrs, Draft};
 use super::{Origin, Provision};
 use crate::addr::Prefix;
 use crate::config::RawPlan;

@@ -9,9 +9,13 @@
 
 mod allocations;
 mod build;
+mod context;
+mod draft;
 mod explicit;
+mod ipam;
 mod layout;
 mod moved;
+mod pools;
 mod profile;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -1,6 +1,6 @@
 //! `[[moved]]` blocks: resource addresses that rename in the recorded state (SPEC §6).
 
-use super::build::Cx;
+use super::context::Cx;
 use super::{Address, Model, Moved};
 use crate::config::RawPlan;
 use crate::config::raw::Sp;
