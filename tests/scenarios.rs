@@ -118,6 +118,8 @@ scenarios! {
     bad_duplicate_table("bad-duplicate-table");
     bad_duplicate_vpc_across_files("bad-duplicate-vpc-across-files");
     bad_empty_plan_dir("bad-empty-plan-dir");
+    bad_every_parse_error_at_once("bad-every-parse-error-at-once");
+    bad_exclude_pattern("bad-exclude-pattern");
     bad_invalid_pool_no_cascade("bad-invalid-pool-no-cascade");
     bad_ipam_empty_regions("bad-ipam-empty-regions");
     bad_ipam_missing_name("bad-ipam-missing-name");
@@ -214,4 +216,62 @@ scenarios! {
     good_layout_split("good-layout-split");
     good_minimal("good-minimal");
     good_overlap_across_scopes("good-overlap-across-scopes");
+    good_taplo_and_excluded_files("good-taplo-and-excluded-files");
+}
+
+/// Symbolic-link loops below a plan directory are reported and never walked (two loops made
+/// the walk grow without end); a directory reached by two paths is read once; and links
+/// listed in `[ipam] exclude` are not the plan's business.
+#[cfg(unix)]
+#[test]
+fn link_loops_are_reported_and_walked_once() {
+    use std::os::unix::fs::symlink;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scenario-link-loops");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("teams")).expect("plan dir");
+    let ipam =
+        "[ipam]\nname = \"t\"\nregions = [\"r1\"]\n\n[pools.corp]\ncidrs = [\"10.0.0.0/8\"]\n";
+    fs::write(dir.join("ipam.toml"), ipam).expect("write");
+    fs::write(
+        dir.join("teams/web.toml"),
+        "[vpcs.web]\npool = \"corp\"\nnetmask = 16\n",
+    )
+    .expect("write");
+    symlink(".", dir.join("teams/again")).expect("link");
+    symlink("..", dir.join("teams/up")).expect("link");
+    symlink("teams", dir.join("also-teams")).expect("link");
+    let codes = |dir: &Path| -> Vec<String> {
+        match load_model(dir) {
+            Ok(_) => Vec::new(),
+            Err(d) => d
+                .diags
+                .iter()
+                .map(|d| format!("{} {}", d.code, d.message))
+                .collect(),
+        }
+    };
+    let shown = dir.display().to_string();
+    assert_eq!(
+        codes(&dir),
+        vec![
+            format!(
+                "ipam::io::link_twice {shown}/also-teams leads to a directory the plan already reads as {shown}/teams"
+            ),
+            format!(
+                "ipam::io::link_loop {shown}/teams/again is a symbolic link loop: it leads back to {shown}/teams, which contains it"
+            ),
+            format!(
+                "ipam::io::link_loop {shown}/teams/up is a symbolic link loop: it leads back to {shown}, which contains it"
+            ),
+        ]
+    );
+    fs::write(
+        dir.join("ipam.toml"),
+        format!("{ipam}\n[audit]\nignore = []\n").replace(
+            "regions = [\"r1\"]\n",
+            "regions = [\"r1\"]\nexclude = [\"also-teams\", \"teams/again\", \"teams/up\"]\n",
+        ),
+    )
+    .expect("write");
+    assert_eq!(codes(&dir), Vec::<String>::new());
 }

@@ -127,6 +127,13 @@ pub struct RawIpam {
     pub owner: Option<Sp<String>>,
     /// Provider profile setting limits: `none` (default), `alicloud` or `aws`.
     pub profile: Option<Sp<ProfileName>>,
+    /// Files below the plan directory that are not plan files (they belong to other tools):
+    /// glob patterns relative to the plan directory. `*` and `?` match within one path
+    /// segment, `**` across segments; a pattern naming a directory excludes everything
+    /// below it. `taplo.toml` and `.taplo.toml` are always excluded; the file holding this
+    /// table never is.
+    #[serde(default)]
+    pub exclude: Vec<Sp<String>>,
     /// Free text.
     pub description: Option<Sp<String>>,
 }
