@@ -126,6 +126,7 @@ scenarios! {
     bad_ipv6_subpool_under_ipv4_parent("bad-ipv6-subpool-under-ipv4-parent");
     bad_layout_duplicate_slot_name("bad-layout-duplicate-slot-name");
     bad_layout_generates_existing_pool("bad-layout-generates-existing-pool");
+    bad_layout_leaf_mistake_once("bad-layout-leaf-mistake-once");
     bad_layout_names_exceed_slots("bad-layout-names-exceed-slots");
     bad_layout_parent_no_cascade("bad-layout-parent-no-cascade");
     bad_layout_parent_two_cidrs("bad-layout-parent-two-cidrs");
@@ -133,6 +134,8 @@ scenarios! {
     bad_layout_slot_out_of_range("bad-layout-slot-out-of-range");
     bad_layout_slot_taken_twice("bad-layout-slot-taken-twice");
     bad_layout_too_deep("bad-layout-too-deep");
+    bad_layout_too_many_pools("bad-layout-too-many-pools");
+    bad_layout_too_many_slots("bad-layout-too-many-slots");
     bad_layout_unresolved_parent("bad-layout-unresolved-parent");
     bad_layout_zero_slots("bad-layout-zero-slots");
     bad_missing_ipam("bad-missing-ipam");
@@ -164,6 +167,7 @@ scenarios! {
     bad_rules_default_lt_min("bad-rules-default-lt-min");
     bad_rules_max_over_32("bad-rules-max-over-32");
     bad_rules_min_gt_max("bad-rules-min-gt-max");
+    bad_rules_min_max_swapped("bad-rules-min-max-swapped");
     bad_subnet_larger_than_vpc("bad-subnet-larger-than-vpc");
     bad_subnet_no_size("bad-subnet-no-size");
     bad_subnet_outside_vpc("bad-subnet-outside-vpc");
@@ -274,4 +278,37 @@ fn link_loops_are_reported_and_walked_once() {
     )
     .expect("write");
     assert_eq!(codes(&dir), Vec::<String>::new());
+}
+
+/// Counts past a limit are one located error at the first entry too many, and the entries
+/// past it are not looked at (here: their bad netmasks are not reported).
+#[test]
+fn subnets_past_the_limit_are_one_error() {
+    let max = ipam::model::limits::MAX_SUBNETS_PER_VPC;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scenario-subnet-limit");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("plan dir");
+    let mut plan = String::from(
+        "[ipam]\nname = \"t\"\nregions = [\"r1\"]\n\n[pools.corp]\ncidrs = [\"10.0.0.0/8\"]\n\n[vpcs.web]\npool = \"corp\"\nnetmask = 16\n",
+    );
+    for i in 0..max + 3 {
+        let netmask = if i < max { 28 } else { 99 };
+        plan.push_str(&format!("subnets.s{i} = {{ netmask = {netmask} }}\n"));
+    }
+    fs::write(dir.join("plan.toml"), plan).expect("write");
+    let d = load_model(&dir).expect_err("refused");
+    let found: Vec<(&str, &str)> = d
+        .diags
+        .iter()
+        .map(|d| (d.code, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            "ipam::limit::subnets",
+            "more than 4096 subnets in VPC `web`"
+        )]
+    );
+    let at = d.diags[0].loc.as_ref().expect("located");
+    assert_eq!(d.sources.position(at.file, at.span.start).line, 11 + max);
 }

@@ -16,7 +16,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub use files::{Exclusions, Listing, plan_files};
-pub use parse::parse;
+pub use parse::{MAX_LINE_BYTES, parse};
 pub use raw::RawFile;
 
 use crate::diag::{Diag, Diagnostics, FileId, Loc, Sources};

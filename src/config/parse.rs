@@ -13,6 +13,10 @@ use super::RawFile;
 use super::check::check;
 use crate::diag::{Diag, FileId, Loc, suggest};
 
+/// The longest line a plan file may have (SPEC §13: diagnostics show the line they point
+/// at, so a line has a bounded length).
+pub const MAX_LINE_BYTES: usize = 65_536;
+
 /// A parsed file and the `[ipam] exclude` patterns it gives (read even when the rest of the
 /// file has problems, so that the plan's other files can still be sorted out).
 pub(super) struct Parsed {
@@ -26,6 +30,12 @@ pub fn parse(file: FileId, text: &str) -> Result<RawFile, Vec<Diag>> {
 }
 
 pub(super) fn parse_file(file: FileId, text: &str) -> Parsed {
+    if let Some(d) = long_line(file, text) {
+        return Parsed {
+            raw: Err(vec![d]),
+            exclude: Vec::new(),
+        };
+    }
     let (doc, syntax) = DeTable::parse_recoverable(text);
     let exclude = exclude_patterns(&doc);
     let first = if syntax.is_empty() {
@@ -67,6 +77,29 @@ pub(super) fn parse_file(file: FileId, text: &str) -> Parsed {
         raw: Err(diags),
         exclude,
     }
+}
+
+/// A line longer than [`MAX_LINE_BYTES`]: the file is not read further, so no message
+/// about it shows such a line again.
+fn long_line(file: FileId, text: &str) -> Option<Diag> {
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        if line.len() > MAX_LINE_BYTES {
+            return Some(
+                Diag::error(
+                    "ipam::limit::line",
+                    format!(
+                        "a line of {} bytes; plan files have lines of at most {MAX_LINE_BYTES} bytes",
+                        line.len()
+                    ),
+                )
+                .at(&Loc::new(file, start..start), "this line")
+                .help("break the line: TOML arrays and values may span lines"),
+            );
+        }
+        start += line.len();
+    }
+    None
 }
 
 /// Whether two spans share a position (an empty span counts as its position).
@@ -360,6 +393,26 @@ mod tests {
             "[pools.a]\ncidrs = [\"10.0.0.0/8\"]\n[pools.a]\ncidrs = [\"10.0.0.0/8\"]\nnetmask = 1\n",
         );
         assert_eq!(all.len(), 1, "{all:#?}");
+    }
+
+    #[test]
+    fn long_lines_are_refused_before_parsing() {
+        let long = format!(
+            "[ipam]\nname = \"x\"\ndescription = \"{}\"\n",
+            "a".repeat(MAX_LINE_BYTES)
+        );
+        let d = parse_err(&long);
+        assert_eq!(d.code, "ipam::limit::line");
+        assert_eq!(d.loc.expect("located").span, 18..18);
+        let fits = format!(
+            "[ipam]\nname = \"x\"\ndescription = \"{}\"\n",
+            "a".repeat(MAX_LINE_BYTES - 20)
+        );
+        assert!(
+            parse_errs(&fits)
+                .iter()
+                .all(|d| d.code != "ipam::limit::line")
+        );
     }
 
     #[test]

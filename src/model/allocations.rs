@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::{Cx, entries};
+use super::limits::{MAX_RESERVATIONS, MAX_SUBNETS_PER_VPC, MAX_VPCS};
 use super::{Block, Model, PoolId, Request, Reservation, Rules, Subnet, Vpc};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::config::RawPlan;
@@ -161,7 +162,11 @@ impl Cx {
     pub(super) fn vpcs(&mut self, raw: &RawPlan, model: &Model) -> Vec<Vpc> {
         let mut vpcs: Vec<Vpc> = Vec::new();
         let mut resource_ids: BTreeMap<String, Loc> = BTreeMap::new();
-        for (file, loc, name, vpc) in self.unique("VPC", entries(raw, |f| &f.vpcs)) {
+        let declared = self.unique("VPC", entries(raw, |f| &f.vpcs));
+        let declared = self.at_most("ipam::limit::vpcs", "VPCs", MAX_VPCS, declared, |e| {
+            e.1.clone()
+        });
+        for (file, loc, name, vpc) in declared {
             let v = &vpc.value;
             let primary_raw = RawBlock {
                 pool: v.pool.clone(),
@@ -329,6 +334,13 @@ impl Cx {
         let vpc_len = primary.request.prefix_len();
         let mut ordered: Vec<_> = raw.iter().collect();
         ordered.sort_by_key(|(k, _)| k.span.start);
+        let ordered = self.at_most(
+            "ipam::limit::subnets",
+            &format!("subnets in VPC `{vpc}`"),
+            MAX_SUBNETS_PER_VPC,
+            ordered,
+            |(k, _)| Loc::new(file, k.span.clone()),
+        );
         // Explicit subnets inside an explicit VPC CIDR can be checked now.
         let mut space = match primary.request {
             Request::Cidr(c) => Allocator::build(family, [c], []).ok(),
@@ -451,7 +463,15 @@ impl Cx {
 
     pub(super) fn reservations(&mut self, raw: &RawPlan, model: &Model) -> Vec<Reservation> {
         let mut out = Vec::new();
-        for (file, loc, name, r) in self.unique("reservation", entries(raw, |f| &f.reservations)) {
+        let declared = self.unique("reservation", entries(raw, |f| &f.reservations));
+        let declared = self.at_most(
+            "ipam::limit::reservations",
+            "reservations",
+            MAX_RESERVATIONS,
+            declared,
+            |e| e.1.clone(),
+        );
+        for (file, loc, name, r) in declared {
             let raw_block = RawBlock {
                 pool: r.value.pool.clone(),
                 netmask: r.value.netmask.clone(),

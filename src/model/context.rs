@@ -2,7 +2,7 @@
 //! built (so that references to it are not reported a second time), and the checks and
 //! messages several stages use (CIDRs, netmasks, names, references, regions).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::Ipam;
 use crate::addr::{Family, Prefix};
@@ -16,10 +16,23 @@ use crate::diag::{Diag, FileId, Loc, suggest};
 pub(super) struct Cx {
     pub diags: Vec<Diag>,
     /// Pools declared but not built, and layout parents whose layout failed.
-    pub suppressed: Vec<String>,
+    suppressed: BTreeSet<String>,
     /// VPCs declared but not built.
     pub broken_vpcs: BTreeSet<String>,
+    /// "Did you mean" suggestions made so far (each compares with every candidate).
+    suggestions: usize,
+    /// Places (and codes) already reported for a layout's generated pools. Lookup only,
+    /// never iterated.
+    generated: HashSet<(&'static str, Loc)>,
 }
+
+/// Past this many unresolved references, no more "did you mean" suggestions are computed:
+/// each one compares the name with every candidate, so a flood of them would cost time
+/// quadratic in the plan's size.
+const MAX_SUGGESTIONS: usize = 200;
+
+/// Candidates are listed in a help line only when there are this few.
+const MAX_LISTED: usize = 10;
 
 impl Cx {
     pub fn push(&mut self, d: Diag) {
@@ -63,23 +76,29 @@ impl Cx {
     }
 
     /// Reports a reference to something that does not exist, with the closest name.
-    pub fn unresolved(
+    pub fn unresolved<S: AsRef<str>>(
         &mut self,
         kind: &str,
         name: &str,
         loc: &Loc,
-        candidates: impl IntoIterator<Item = impl AsRef<str>>,
+        candidates: impl IntoIterator<Item = S>,
     ) {
-        let candidates: Vec<String> = candidates
-            .into_iter()
-            .map(|c| c.as_ref().to_owned())
-            .collect();
         let mut d = Diag::error("ipam::ref::unresolved", format!("no {kind} named `{name}`"))
             .at(loc, format!("unknown {kind}"));
-        d = match suggest(name, candidates.iter().map(String::as_str)) {
+        if self.suggestions >= MAX_SUGGESTIONS {
+            self.push(d.help(format!("check the name against the plan's {kind}s")));
+            return;
+        }
+        self.suggestions += 1;
+        let candidates: Vec<S> = candidates.into_iter().collect();
+        d = match suggest(name, candidates.iter().map(|c| c.as_ref())) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None if candidates.is_empty() => d.help(format!("declare the {kind} first")),
-            None => d.help(format!("the {kind}s are: {}", list(&candidates))),
+            None if candidates.len() <= MAX_LISTED => d.help(format!(
+                "the {kind}s are: {}",
+                list(candidates.iter().map(|c| c.as_ref()))
+            )),
+            None => d.help(format!("no {kind} has a similar name; check the spelling")),
         };
         self.push(d);
     }
@@ -125,13 +144,63 @@ impl Cx {
         out
     }
 
+    /// Marks a name as declared but not built.
+    pub fn suppress(&mut self, name: String) {
+        self.suppressed.insert(name);
+    }
+
     /// True for names of things that were declared but could not be built, and for names
     /// inside them (a failed pool's layout children): references to them get no second,
-    /// misleading "no such …" error.
+    /// misleading "no such …" error. Looks up the name and each of its `/` prefixes.
     pub fn is_suppressed(&self, name: &str) -> bool {
-        self.suppressed.iter().any(|p| {
-            name == p || (name.starts_with(p.as_str()) && name[p.len()..].starts_with('/'))
-        })
+        let mut at = Some(name);
+        while let Some(n) = at {
+            if self.suppressed.contains(n) {
+                return true;
+            }
+            at = n.rfind('/').map(|i| &n[..i]);
+        }
+        false
+    }
+
+    /// Drops the diagnostics pushed since `mark` whose code and place were already reported
+    /// for another generated pool: a mistake in a layout's leaf or level attributes is
+    /// shared by every pool the layout generates, and is reported once, where it is.
+    pub fn once_per_place(&mut self, mark: usize) {
+        let fresh: Vec<Diag> = self.diags.drain(mark..).collect();
+        for d in fresh {
+            let first = match &d.loc {
+                Some(loc) => self.generated.insert((d.code, loc.clone())),
+                None => true,
+            };
+            if first {
+                self.diags.push(d);
+            }
+        }
+    }
+
+    /// The first `max` entries; past them, one error at the first entry too many, and the
+    /// rest are not looked at (SPEC §13: every size has a limit, and work past it is not
+    /// done). `what` names the entries in the message: "pools", "subnets in VPC `web`".
+    pub fn at_most<T>(
+        &mut self,
+        code: &'static str,
+        what: &str,
+        max: usize,
+        mut entries: Vec<T>,
+        loc: impl Fn(&T) -> Loc,
+    ) -> Vec<T> {
+        if let Some(first_over) = entries.get(max) {
+            self.push(
+                Diag::error(code, format!("more than {max} {what}"))
+                    .at(&loc(first_over), "one too many")
+                    .help(format!(
+                        "a plan holds at most {max} {what}: split the plan, or aggregate"
+                    )),
+            );
+            entries.truncate(max);
+        }
+        entries
     }
 
     /// A region must be one of the IPAM's operating regions.
@@ -146,7 +215,7 @@ impl Cx {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help(format!(
                     "add it to `[ipam] regions` ({})",
-                    list(&ipam.regions)
+                    list(ipam.regions.iter().map(String::as_str))
                 )),
             };
             self.push(d);
@@ -169,9 +238,9 @@ pub(super) fn entries<'a, T>(
 }
 
 /// Names as a message lists them: `a`, `b`, `c`.
-pub(super) fn list(names: &[String]) -> String {
+pub(super) fn list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     names
-        .iter()
+        .into_iter()
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::context::{Cx, entries};
+use super::limits::MAX_POOLS;
 use super::{Origin, Provision};
 use crate::addr::Prefix;
 use crate::config::RawPlan;
@@ -95,7 +96,11 @@ impl Cx {
     /// The `[pools.*]` entries of every file, in declaration order, as drafts.
     pub(super) fn declared_pools(&mut self, raw: &RawPlan) -> Vec<Draft> {
         let mut drafts: Vec<Draft> = Vec::new();
-        for (file, loc, name, pool) in self.unique("pool", entries(raw, |f| &f.pools)) {
+        let declared = self.unique("pool", entries(raw, |f| &f.pools));
+        let declared = self.at_most("ipam::limit::pools", "pools", MAX_POOLS, declared, |e| {
+            e.1.clone()
+        });
+        for (file, loc, name, pool) in declared {
             let p: &RawPool = &pool.value;
             let at = |s: &Sp<String>| (s.value.clone(), Loc::new(file, s.span.clone()));
             let provision = self.provision(file, p, &loc);

@@ -73,7 +73,7 @@ impl Cx {
             for (held, loc) in &pool.held {
                 claims.entry(PoolId(i)).or_default().push(Claim {
                     cidr: *held,
-                    what: "a layout slot held for growth".into(),
+                    what: "layout slots held for growth".into(),
                     loc: loc.clone(),
                     sub_pool: false,
                 });

@@ -14,6 +14,7 @@ mod draft;
 mod explicit;
 mod ipam;
 mod layout;
+pub mod limits;
 mod moved;
 mod pools;
 mod profile;

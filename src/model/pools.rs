@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Cx;
 use super::draft::{Attrs, Draft};
-use super::{Ipam, Model, Pool, PoolId, Provision, Rules, Scope, ScopeId};
+use super::{Ipam, Model, Origin, Pool, PoolId, Provision, Rules, Scope, ScopeId};
 use crate::addr::Family;
 use crate::diag::{Diag, Loc};
 
@@ -40,17 +40,23 @@ impl Cx {
             let Some(d) = drafts[i].take() else { continue };
             let parent_id = parent[i].and_then(|p| ids[p]);
             if broken[i] || (parent[i].is_some() && parent_id.is_none()) {
-                self.suppressed.push(d.name);
+                self.suppress(d.name);
                 continue;
             }
             let name = d.name.clone();
+            let generated = matches!(d.origin, Origin::Layout { .. });
             let parent_pool = parent_id.map(|p| (p, &pools[p.0]));
-            match self.pool(d, parent_pool, frame) {
+            let mark = self.diags.len();
+            let built = self.pool(d, parent_pool, frame);
+            if generated {
+                self.once_per_place(mark);
+            }
+            match built {
                 Some(pool) => {
                     ids[i] = Some(PoolId(pools.len()));
                     pools.push(pool);
                 }
-                None => self.suppressed.push(name),
+                None => self.suppress(name),
             }
         }
         pools
@@ -153,7 +159,15 @@ impl Cx {
             self.push(
                 Diag::error(
                     "ipam::pool::auto_import",
-                    format!("pool `{}` has `auto_import` but no region", d.name),
+                    match &d.origin {
+                        Origin::Layout { layout, .. } => format!(
+                            "layout `{layout}` sets `auto_import`, but its pool `{}` has no region",
+                            d.name
+                        ),
+                        Origin::Declared => {
+                            format!("pool `{}` has `auto_import` but no region", d.name)
+                        }
+                    },
                 )
                 .at(loc, "needs a region")
                 .help("set the pool's `region` (or its parent's): as in Alibaba Cloud IPAM, a pool imports only resources of its own region, so auto import needs one"),
@@ -309,16 +323,37 @@ impl Cx {
         Some(own.clone())
     }
 
-    /// SPEC §3 rule 7: `0 ≤ min ≤ default ≤ max ≤ 32/128`.
+    /// SPEC §3 rule 7: `0 ≤ min ≤ default ≤ max ≤ 32/128`. `min_netmask` and
+    /// `max_netmask` given the wrong way round (AWS's guide writes
+    /// `--allocation-min-netmask-length 24 --allocation-max-netmask-length 16`) are one
+    /// mistake: reported once, and read swapped, so nothing taken from the pool is reported
+    /// again for it.
     fn rules(&mut self, attrs: &Attrs, family: Family) -> Rules {
-        let [min, default, max] = attrs
+        let [mut min, default, mut max] = attrs
             .rules
             .clone()
             .map(|r| r.and_then(|(v, loc)| self.netmask(v, &loc, family).map(|n| (n, loc))));
+        if let (Some((lo, lo_loc)), Some((hi, hi_loc))) = (&min, &max)
+            && lo > hi
+        {
+            self.push(
+                Diag::error(
+                    "ipam::rules::swapped",
+                    format!(
+                        "min_netmask {lo} is longer than max_netmask {hi}: did you swap min_netmask and max_netmask?"
+                    ),
+                )
+                .at(lo_loc, "the longest prefix allowed, not the shortest")
+                .note(hi_loc, "the shortest, not the longest")
+                .help(format!(
+                    "min_netmask is the shortest prefix length allowed, i.e. the largest block; max_netmask the longest, the smallest block: write min_netmask = {hi}, max_netmask = {lo}"
+                )),
+            );
+            std::mem::swap(&mut min, &mut max);
+        }
         let pairs = [
             (&min, "min_netmask", &default, "default_netmask"),
             (&default, "default_netmask", &max, "max_netmask"),
-            (&min, "min_netmask", &max, "max_netmask"),
         ];
         for (lo, lo_name, hi, hi_name) in pairs {
             if let (Some((a, _)), Some((b, loc))) = (lo, hi)
@@ -499,22 +534,25 @@ impl Cx {
 }
 
 /// Parents before children, declaration order otherwise. Cycles are already broken: a walk
-/// up stops at a pool it has met.
+/// up stops at a pool it has met. Each pool is walked over once, so a chain of any depth
+/// costs time linear in its length.
 fn parents_first(parent: &[Option<usize>]) -> Vec<usize> {
     let mut order: Vec<usize> = Vec::with_capacity(parent.len());
-    let mut placed = vec![false; parent.len()];
+    // 0 not met, 1 on the current walk, 2 placed.
+    let mut seen = vec![0u8; parent.len()];
+    let mut chain = Vec::new();
     for i in 0..parent.len() {
-        let mut chain = Vec::new();
         let mut at = Some(i);
         while let Some(c) = at {
-            if placed[c] || chain.contains(&c) {
+            if seen[c] != 0 {
                 break;
             }
+            seen[c] = 1;
             chain.push(c);
             at = parent[c];
         }
-        for &c in chain.iter().rev() {
-            placed[c] = true;
+        for c in chain.drain(..).rev() {
+            seen[c] = 2;
             order.push(c);
         }
     }
