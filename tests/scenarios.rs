@@ -102,8 +102,10 @@ scenarios! {
     bad_alicloud_too_many_pools_in_scope("bad-alicloud-too-many-pools-in-scope");
     bad_alicloud_too_many_scopes("bad-alicloud-too-many-scopes");
     bad_alicloud_too_many_subpools("bad-alicloud-too-many-subpools");
+    bad_alicloud_vpc_and_vswitch_limits("bad-alicloud-vpc-and-vswitch-limits");
     bad_auto_import_without_region("bad-auto-import-without-region");
     bad_aws_too_many_scopes("bad-aws-too-many-scopes");
+    bad_aws_vpc_and_subnet_limits("bad-aws-vpc-and-subnet-limits");
     bad_builtin_scope_declared("bad-builtin-scope-declared");
     bad_cidr_host_bits("bad-cidr-host-bits");
     bad_cidr_invalid_text("bad-cidr-invalid-text");
@@ -217,9 +219,11 @@ scenarios! {
     bad_vpc_region_unknown("bad-vpc-region-unknown");
     bad_vpc_required_tags_missing("bad-vpc-required-tags-missing");
     good_alicloud_limits("good-alicloud-limits");
+    good_aws_zones_and_sizes("good-aws-zones-and-sizes");
     good_layout_split("good-layout-split");
     good_minimal("good-minimal");
     good_overlap_across_scopes("good-overlap-across-scopes");
+    good_profile_none_unlimited("good-profile-none-unlimited");
     good_taplo_and_excluded_files("good-taplo-and-excluded-files");
 }
 

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::{Cx, entries};
 use super::limits::{MAX_RESERVATIONS, MAX_SUBNETS_PER_VPC, MAX_VPCS};
+use super::provider::{Reserved, VpcBlocks};
 use super::{Block, Model, PoolId, Request, Reservation, Rules, Subnet, Vpc};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::config::RawPlan;
@@ -162,6 +163,7 @@ impl Cx {
     pub(super) fn vpcs(&mut self, raw: &RawPlan, model: &Model) -> Vec<Vpc> {
         let mut vpcs: Vec<Vpc> = Vec::new();
         let mut resource_ids: BTreeMap<String, Loc> = BTreeMap::new();
+        let reserved = Reserved::of(model);
         let declared = self.unique("VPC", entries(raw, |f| &f.vpcs));
         let declared = self.at_most("ipam::limit::vpcs", "VPCs", MAX_VPCS, declared, |e| {
             e.1.clone()
@@ -303,7 +305,19 @@ impl Cx {
                     resource_ids.insert(id.value.clone(), rloc);
                 }
             }
-            let subnets = self.subnets(file, &v.subnets, &primary, &name.value, model);
+            let subnets = self.subnets(
+                file,
+                &v.subnets,
+                (&name.value, &primary, region.as_deref()),
+                model,
+            );
+            let blocks = VpcBlocks {
+                name: &name.value,
+                primary: &primary,
+                secondary: &secondary,
+                ipv6: ipv6.as_ref(),
+            };
+            self.provider_vpc(&blocks, &reserved, model);
             vpcs.push(Vpc {
                 name: name.value.clone(),
                 loc,
@@ -322,14 +336,16 @@ impl Cx {
         vpcs
     }
 
+    /// A VPC's subnets: each inside the primary CIDR, clear of the others, and within the
+    /// profile's limits. `of` is the VPC's name, primary block and region.
     fn subnets(
         &mut self,
         file: FileId,
         raw: &Named<crate::config::raw::RawSubnet>,
-        primary: &Block,
-        vpc: &str,
+        of: (&str, &Block, Option<&str>),
         model: &Model,
     ) -> Vec<Subnet> {
+        let (vpc, primary, region) = of;
         let family = model.pool(primary.pool).family;
         let vpc_len = primary.request.prefix_len();
         let mut ordered: Vec<_> = raw.iter().collect();
@@ -402,6 +418,17 @@ impl Cx {
                 );
                 continue;
             }
+            self.provider_subnet(
+                &name.value,
+                family,
+                (&request, &request_loc),
+                s.value
+                    .zone
+                    .as_ref()
+                    .map(|z| (z.value.as_str(), Loc::new(file, z.span.clone()))),
+                region,
+                model,
+            );
             if request.prefix_len() < vpc_len {
                 self.push(
                     Diag::error(

@@ -18,6 +18,7 @@ pub mod limits;
 mod moved;
 mod pools;
 mod profile;
+mod provider;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
