@@ -103,8 +103,10 @@ scenarios! {
     bad_alicloud_too_many_pools_in_scope("bad-alicloud-too-many-pools-in-scope");
     bad_alicloud_too_many_scopes("bad-alicloud-too-many-scopes");
     bad_alicloud_too_many_subpools("bad-alicloud-too-many-subpools");
+    bad_alicloud_vpc_and_vswitch_limits("bad-alicloud-vpc-and-vswitch-limits");
     bad_auto_import_without_region("bad-auto-import-without-region");
     bad_aws_too_many_scopes("bad-aws-too-many-scopes");
+    bad_aws_vpc_and_subnet_limits("bad-aws-vpc-and-subnet-limits");
     bad_builtin_scope_declared("bad-builtin-scope-declared");
     bad_cidr_host_bits("bad-cidr-host-bits");
     bad_cidr_invalid_text("bad-cidr-invalid-text");
@@ -119,12 +121,15 @@ scenarios! {
     bad_duplicate_table("bad-duplicate-table");
     bad_duplicate_vpc_across_files("bad-duplicate-vpc-across-files");
     bad_empty_plan_dir("bad-empty-plan-dir");
+    bad_every_parse_error_at_once("bad-every-parse-error-at-once");
+    bad_exclude_pattern("bad-exclude-pattern");
     bad_invalid_pool_no_cascade("bad-invalid-pool-no-cascade");
     bad_ipam_empty_regions("bad-ipam-empty-regions");
     bad_ipam_missing_name("bad-ipam-missing-name");
     bad_ipv6_subpool_under_ipv4_parent("bad-ipv6-subpool-under-ipv4-parent");
     bad_layout_duplicate_slot_name("bad-layout-duplicate-slot-name");
     bad_layout_generates_existing_pool("bad-layout-generates-existing-pool");
+    bad_layout_leaf_mistake_once("bad-layout-leaf-mistake-once");
     bad_layout_names_exceed_slots("bad-layout-names-exceed-slots");
     bad_layout_parent_no_cascade("bad-layout-parent-no-cascade");
     bad_layout_parent_two_cidrs("bad-layout-parent-two-cidrs");
@@ -132,6 +137,8 @@ scenarios! {
     bad_layout_slot_out_of_range("bad-layout-slot-out-of-range");
     bad_layout_slot_taken_twice("bad-layout-slot-taken-twice");
     bad_layout_too_deep("bad-layout-too-deep");
+    bad_layout_too_many_pools("bad-layout-too-many-pools");
+    bad_layout_too_many_slots("bad-layout-too-many-slots");
     bad_layout_unresolved_parent("bad-layout-unresolved-parent");
     bad_layout_zero_slots("bad-layout-zero-slots");
     bad_missing_ipam("bad-missing-ipam");
@@ -163,6 +170,7 @@ scenarios! {
     bad_rules_default_lt_min("bad-rules-default-lt-min");
     bad_rules_max_over_32("bad-rules-max-over-32");
     bad_rules_min_gt_max("bad-rules-min-gt-max");
+    bad_rules_min_max_swapped("bad-rules-min-max-swapped");
     bad_subnet_larger_than_vpc("bad-subnet-larger-than-vpc");
     bad_subnet_no_size("bad-subnet-no-size");
     bad_subnet_outside_vpc("bad-subnet-outside-vpc");
@@ -212,7 +220,100 @@ scenarios! {
     bad_vpc_region_unknown("bad-vpc-region-unknown");
     bad_vpc_required_tags_missing("bad-vpc-required-tags-missing");
     good_alicloud_limits("good-alicloud-limits");
+    good_aws_zones_and_sizes("good-aws-zones-and-sizes");
     good_layout_split("good-layout-split");
     good_minimal("good-minimal");
     good_overlap_across_scopes("good-overlap-across-scopes");
+    good_profile_none_unlimited("good-profile-none-unlimited");
+    good_taplo_and_excluded_files("good-taplo-and-excluded-files");
+}
+
+/// Symbolic-link loops below a plan directory are reported and never walked (two loops made
+/// the walk grow without end); a directory reached by two paths is read once; and links
+/// listed in `[ipam] exclude` are not the plan's business.
+#[cfg(unix)]
+#[test]
+fn link_loops_are_reported_and_walked_once() {
+    use std::os::unix::fs::symlink;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scenario-link-loops");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("teams")).expect("plan dir");
+    let ipam =
+        "[ipam]\nname = \"t\"\nregions = [\"r1\"]\n\n[pools.corp]\ncidrs = [\"10.0.0.0/8\"]\n";
+    fs::write(dir.join("ipam.toml"), ipam).expect("write");
+    fs::write(
+        dir.join("teams/web.toml"),
+        "[vpcs.web]\npool = \"corp\"\nnetmask = 16\n",
+    )
+    .expect("write");
+    symlink(".", dir.join("teams/again")).expect("link");
+    symlink("..", dir.join("teams/up")).expect("link");
+    symlink("teams", dir.join("also-teams")).expect("link");
+    let codes = |dir: &Path| -> Vec<String> {
+        match load_model(dir) {
+            Ok(_) => Vec::new(),
+            Err(d) => d
+                .diags
+                .iter()
+                .map(|d| format!("{} {}", d.code, d.message))
+                .collect(),
+        }
+    };
+    let shown = dir.display().to_string();
+    assert_eq!(
+        codes(&dir),
+        vec![
+            format!(
+                "ipam::io::link_twice {shown}/also-teams leads to a directory the plan already reads as {shown}/teams"
+            ),
+            format!(
+                "ipam::io::link_loop {shown}/teams/again is a symbolic link loop: it leads back to {shown}/teams, which contains it"
+            ),
+            format!(
+                "ipam::io::link_loop {shown}/teams/up is a symbolic link loop: it leads back to {shown}, which contains it"
+            ),
+        ]
+    );
+    fs::write(
+        dir.join("ipam.toml"),
+        format!("{ipam}\n[audit]\nignore = []\n").replace(
+            "regions = [\"r1\"]\n",
+            "regions = [\"r1\"]\nexclude = [\"also-teams\", \"teams/again\", \"teams/up\"]\n",
+        ),
+    )
+    .expect("write");
+    assert_eq!(codes(&dir), Vec::<String>::new());
+}
+
+/// Counts past a limit are one located error at the first entry too many, and the entries
+/// past it are not looked at (here: their bad netmasks are not reported).
+#[test]
+fn subnets_past_the_limit_are_one_error() {
+    let max = ipam::model::limits::MAX_SUBNETS_PER_VPC;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scenario-subnet-limit");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("plan dir");
+    let mut plan = String::from(
+        "[ipam]\nname = \"t\"\nregions = [\"r1\"]\n\n[pools.corp]\ncidrs = [\"10.0.0.0/8\"]\n\n[vpcs.web]\npool = \"corp\"\nnetmask = 16\n",
+    );
+    for i in 0..max + 3 {
+        let netmask = if i < max { 28 } else { 99 };
+        plan.push_str(&format!("subnets.s{i} = {{ netmask = {netmask} }}\n"));
+    }
+    fs::write(dir.join("plan.toml"), plan).expect("write");
+    let d = load_model(&dir).expect_err("refused");
+    let found: Vec<(&str, &str)> = d
+        .diags
+        .iter()
+        .map(|d| (d.code, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            "ipam::limit::subnets",
+            "more than 4096 subnets in VPC `web`"
+        )]
+    );
+    let at = d.diags[0].loc.as_ref().expect("located");
+    assert_eq!(d.sources.position(at.file, at.span.start).line, 11 + max);
 }

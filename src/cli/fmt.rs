@@ -25,9 +25,15 @@ pub struct FmtArgs<'a> {
 const WOULD_CHANGE: u8 = 3;
 
 pub fn run(args: FmtArgs) -> ExitCode {
-    let files = match crate::config::plan_files(args.path) {
-        Ok(files) => files,
+    let listing = match crate::config::plan_files(args.path) {
+        Ok(listing) => listing,
         Err(d) => return super::fail(*d),
+    };
+    // Exactly the files the plan reads (`[ipam] exclude` applied) when it can be read;
+    // otherwise every candidate, so that each broken one is reported.
+    let files: Vec<PathBuf> = match crate::config::load(args.path) {
+        Ok(raw) => raw.sources.iter().map(|(_, s)| s.path.clone()).collect(),
+        Err(_) => listing.files,
     };
     let (changes, diagnostics) = format_all(&files);
     if !diagnostics.diags.is_empty() {

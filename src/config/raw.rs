@@ -127,11 +127,19 @@ pub struct RawIpam {
     pub owner: Option<Sp<String>>,
     /// Provider profile setting limits: `none` (default), `alicloud` or `aws`.
     pub profile: Option<Sp<ProfileName>>,
+    /// Files below the plan directory that are not plan files (they belong to other tools):
+    /// glob patterns relative to the plan directory. `*` and `?` match within one path
+    /// segment, `**` across segments; a pattern naming a directory excludes everything
+    /// below it. `taplo.toml` and `.taplo.toml` are always excluded; the file holding this
+    /// table never is.
+    #[serde(default)]
+    pub exclude: Vec<Sp<String>>,
     /// Free text.
     pub description: Option<Sp<String>>,
 }
 
-/// A provider profile (SPEC §9).
+/// A provider profile: the limits of a cloud's IPAM and VPC service, checked before
+/// anything is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProfileName {
@@ -151,7 +159,7 @@ pub struct RawScope {
     pub description: Option<Sp<String>>,
 }
 
-/// Allocation rules of a pool (seed 001): the netmask of any VPC or reservation taken from
+/// Allocation rules of a pool, as in the cloud IPAMs: the netmask of any VPC or reservation taken from
 /// it must lie in `[min_netmask, max_netmask]`; `default_netmask` is used when none is given.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -241,7 +249,8 @@ with_pool_attrs! {
     }
 }
 
-/// A generated hierarchy of pools (SPEC §4 layouts).
+/// A generated hierarchy of pools: each level divides every block of the level above into
+/// `slots` equal blocks.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLayout {

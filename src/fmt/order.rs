@@ -119,7 +119,14 @@ impl Kind {
     pub fn fields(self) -> Option<&'static [&'static str]> {
         use Kind::*;
         Some(match self {
-            Ipam => &["name", "regions", "owner", "profile", "description"],
+            Ipam => &[
+                "name",
+                "regions",
+                "owner",
+                "profile",
+                "description",
+                "exclude",
+            ],
             Scope => &["description"],
             Pool => &POOL,
             Rules => &["min_netmask", "max_netmask", "default_netmask"],

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::build::{Cx, entries};
+use super::context::{Cx, entries};
+use super::limits::{MAX_RESERVATIONS, MAX_SUBNETS_PER_VPC, MAX_VPCS};
+use super::provider::{Reserved, VpcBlocks};
 use super::{Block, Model, PoolId, Request, Reservation, Rules, Subnet, Vpc};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::config::RawPlan;
@@ -161,7 +163,12 @@ impl Cx {
     pub(super) fn vpcs(&mut self, raw: &RawPlan, model: &Model) -> Vec<Vpc> {
         let mut vpcs: Vec<Vpc> = Vec::new();
         let mut resource_ids: BTreeMap<String, Loc> = BTreeMap::new();
-        for (file, loc, name, vpc) in self.unique("VPC", entries(raw, |f| &f.vpcs)) {
+        let reserved = Reserved::of(model);
+        let declared = self.unique("VPC", entries(raw, |f| &f.vpcs));
+        let declared = self.at_most("ipam::limit::vpcs", "VPCs", MAX_VPCS, declared, |e| {
+            e.1.clone()
+        });
+        for (file, loc, name, vpc) in declared {
             let v = &vpc.value;
             let primary_raw = RawBlock {
                 pool: v.pool.clone(),
@@ -283,7 +290,7 @@ impl Cx {
                             "not the IPAM owner, and the pool is not shared with it",
                         )
                         .help(format!(
-                            "add \"{o}\" to pool `{}`'s `shared_with` (seed 003), or drop `owner`",
+                            "add \"{o}\" to pool `{}`'s `shared_with`, or take the block from a pool that is shared with `{o}`",
                             bp.name
                         )),
                     );
@@ -298,7 +305,19 @@ impl Cx {
                     resource_ids.insert(id.value.clone(), rloc);
                 }
             }
-            let subnets = self.subnets(file, &v.subnets, &primary, &name.value, model);
+            let subnets = self.subnets(
+                file,
+                &v.subnets,
+                (&name.value, &primary, region.as_deref()),
+                model,
+            );
+            let blocks = VpcBlocks {
+                name: &name.value,
+                primary: &primary,
+                secondary: &secondary,
+                ipv6: ipv6.as_ref(),
+            };
+            self.provider_vpc(&blocks, &reserved, model);
             vpcs.push(Vpc {
                 name: name.value.clone(),
                 loc,
@@ -317,18 +336,27 @@ impl Cx {
         vpcs
     }
 
+    /// A VPC's subnets: each inside the primary CIDR, clear of the others, and within the
+    /// profile's limits. `of` is the VPC's name, primary block and region.
     fn subnets(
         &mut self,
         file: FileId,
         raw: &Named<crate::config::raw::RawSubnet>,
-        primary: &Block,
-        vpc: &str,
+        of: (&str, &Block, Option<&str>),
         model: &Model,
     ) -> Vec<Subnet> {
+        let (vpc, primary, region) = of;
         let family = model.pool(primary.pool).family;
         let vpc_len = primary.request.prefix_len();
         let mut ordered: Vec<_> = raw.iter().collect();
         ordered.sort_by_key(|(k, _)| k.span.start);
+        let ordered = self.at_most(
+            "ipam::limit::subnets",
+            &format!("subnets in VPC `{vpc}`"),
+            MAX_SUBNETS_PER_VPC,
+            ordered,
+            |(k, _)| Loc::new(file, k.span.clone()),
+        );
         // Explicit subnets inside an explicit VPC CIDR can be checked now.
         let mut space = match primary.request {
             Request::Cidr(c) => Allocator::build(family, [c], []).ok(),
@@ -390,6 +418,17 @@ impl Cx {
                 );
                 continue;
             }
+            self.provider_subnet(
+                &name.value,
+                family,
+                (&request, &request_loc),
+                s.value
+                    .zone
+                    .as_ref()
+                    .map(|z| (z.value.as_str(), Loc::new(file, z.span.clone()))),
+                region,
+                model,
+            );
             if request.prefix_len() < vpc_len {
                 self.push(
                     Diag::error(
@@ -451,7 +490,15 @@ impl Cx {
 
     pub(super) fn reservations(&mut self, raw: &RawPlan, model: &Model) -> Vec<Reservation> {
         let mut out = Vec::new();
-        for (file, loc, name, r) in self.unique("reservation", entries(raw, |f| &f.reservations)) {
+        let declared = self.unique("reservation", entries(raw, |f| &f.reservations));
+        let declared = self.at_most(
+            "ipam::limit::reservations",
+            "reservations",
+            MAX_RESERVATIONS,
+            declared,
+            |e| e.1.clone(),
+        );
+        for (file, loc, name, r) in declared {
             let raw_block = RawBlock {
                 pool: r.value.pool.clone(),
                 netmask: r.value.netmask.clone(),

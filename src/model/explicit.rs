@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::build::Cx;
+use super::context::Cx;
 use super::{Model, Pool, PoolId, Provision, Request, ScopeId};
 use crate::addr::{AllocError, Allocator, Prefix, overlaps};
 use crate::diag::{Diag, Loc};
@@ -55,7 +55,7 @@ impl Cx {
                             "top-level pools `{inner_name}` ({}) and `{outer_name}` ({}) overlap in scope `{}`",
                             inner.0, outer.0, model.scopes[scope.0].name
                         ),
-                        "pools in one scope never overlap; use disjoint blocks, or another scope for a space that may overlap (seed 001)",
+                        "pools in one scope never overlap; use disjoint blocks, or another scope for a space that may overlap",
                     )
                 };
                 self.push(
@@ -73,7 +73,7 @@ impl Cx {
             for (held, loc) in &pool.held {
                 claims.entry(PoolId(i)).or_default().push(Claim {
                     cidr: *held,
-                    what: "a layout slot held for growth".into(),
+                    what: "layout slots held for growth".into(),
                     loc: loc.clone(),
                     sub_pool: false,
                 });

@@ -1,12 +1,15 @@
-//! Layouts (SPEC §4): pools generated level by level inside a parent, by seed 001's planning
-//! method. Each level divides every block above it into `slots` aligned blocks (rounded up
-//! to a power of two): the block length is the level above's plus ⌈log2(slots)⌉. The i-th
-//! name takes the i-th slot (or the slot it names); unnamed slots are held for growth on the
-//! pool they belong to, so first fit never hands them out.
+//! Layouts (SPEC §4): pools generated level by level inside a parent, by the planning method
+//! of Alibaba Cloud's address planning guide (seed 001). Each level divides every block above
+//! it into `slots` aligned blocks (rounded up to a power of two): the block length is the
+//! level above's plus ⌈log2(slots)⌉. The i-th name takes the i-th slot (or the slot it names);
+//! unnamed slots are held for growth on the pool they belong to, so first fit never hands
+//! them out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::build::{Attrs, Cx, Draft, entries};
+use super::context::{Cx, entries};
+use super::draft::{Attrs, Draft};
+use super::limits::{MAX_POOLS, MAX_SLOTS_PER_LEVEL};
 use super::{Origin, Provision};
 use crate::addr::Prefix;
 use crate::config::RawPlan;
@@ -14,61 +17,99 @@ use crate::config::raw::{RawLayout, RawLevel, Sp};
 use crate::diag::{Diag, FileId, Loc};
 
 /// Expands every layout whose parent exists, appending the generated pools to `drafts`.
-/// A layout may be generated inside a pool another layout generated, so this repeats until
-/// nothing changes; a layout whose parent never appears is an unresolved reference.
+/// A layout may be generated inside a pool another layout generated: the layouts are
+/// scanned in declaration order, again and again, each expanded once its parent exists (so
+/// the pools come out in the same order however the layouts are declared); a layout whose
+/// parent never appears is an unresolved reference. The scan is simulated with a queue per
+/// pass, so its cost is linear in the layouts and pools, not quadratic.
 pub(super) fn expand_layouts(cx: &mut Cx, raw: &RawPlan, drafts: &mut Vec<Draft>) {
-    let mut pending = entries(raw, |f| &f.layouts);
-    loop {
-        let before = pending.len();
-        pending.retain(|(file, name, layout)| {
-            match drafts
-                .iter()
-                .position(|d| d.name == layout.value.parent.value)
-            {
-                Some(parent) => {
-                    if !expand(cx, *file, &name.value, &layout.value, parent, drafts) {
-                        // Names inside it would only repeat the layout's own problem.
-                        cx.suppressed.push(layout.value.parent.value.clone());
-                    }
-                    false
-                }
-                None => true,
-            }
-        });
-        if pending.len() == before {
-            break;
+    let layouts = entries(raw, |f| &f.layouts);
+    // Lookup only, never iterated.
+    let mut index: HashMap<String, usize> = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.clone(), i))
+        .collect();
+    let mut waiting: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut this_pass: BTreeSet<usize> = BTreeSet::new();
+    for (i, (_, _, layout)) in layouts.iter().enumerate() {
+        let parent = layout.value.parent.value.as_str();
+        if index.contains_key(parent) {
+            this_pass.insert(i);
+        } else {
+            waiting.entry(parent).or_default().push(i);
         }
     }
-    for (file, _, layout) in pending {
-        let parent = &layout.value.parent;
-        cx.suppressed.push(parent.value.clone());
-        let names: Vec<&str> = drafts.iter().map(|d| d.name.as_str()).collect();
-        let mut d = Diag::error(
-            "ipam::ref::unresolved",
-            format!("no pool named `{}`", parent.value),
-        )
-        .at(&Loc::new(file, parent.span.clone()), "unknown pool");
-        if let Some(s) = crate::diag::suggest(&parent.value, names) {
-            d = d.help(format!("did you mean `{s}`?"));
-        } else {
-            d = d.help("a layout is generated inside an existing pool; declare it first");
+    let mut next_pass: BTreeSet<usize> = BTreeSet::new();
+    loop {
+        let Some(i) = this_pass.pop_first() else {
+            if next_pass.is_empty() {
+                break;
+            }
+            std::mem::swap(&mut this_pass, &mut next_pass);
+            continue;
+        };
+        let (file, name, layout) = layouts[i];
+        let Some(&parent) = index.get(layout.value.parent.value.as_str()) else {
+            continue;
+        };
+        let before = drafts.len();
+        let job = Job {
+            file,
+            name: &name.value,
+            layout: &layout.value,
+            parent,
+        };
+        if !expand(cx, &job, drafts, &mut index) {
+            // Names inside it would only repeat the layout's own problem.
+            cx.suppress(layout.value.parent.value.clone());
         }
-        cx.push(d);
+        for d in &drafts[before..] {
+            for j in waiting.remove(d.name.as_str()).unwrap_or_default() {
+                // A later layout is reached in this scan, an earlier one in the next.
+                if j > i {
+                    this_pass.insert(j);
+                } else {
+                    next_pass.insert(j);
+                }
+            }
+        }
+    }
+    let mut never: Vec<usize> = waiting.into_values().flatten().collect();
+    never.sort_unstable();
+    for i in never {
+        let (file, _, layout) = layouts[i];
+        let parent = &layout.value.parent;
+        cx.suppress(parent.value.clone());
+        let loc = Loc::new(file, parent.span.clone());
+        cx.unresolved("pool", &parent.value, &loc, drafts.iter().map(|d| &d.name));
     }
 }
 
-/// One level's used slots: (name, slot, location of the name).
+/// One layout to expand inside the draft at `parent`.
+struct Job<'a> {
+    file: FileId,
+    name: &'a str,
+    layout: &'a RawLayout,
+    parent: usize,
+}
+
+/// One level's used slots: (name, slot, location of the name), by slot.
 type Slots = Vec<(String, u64, Loc)>;
 
 /// Generates one layout's pools; false when it could not (the problem is reported).
 fn expand(
     cx: &mut Cx,
-    file: FileId,
-    layout_name: &str,
-    layout: &RawLayout,
-    parent: usize,
+    job: &Job<'_>,
     drafts: &mut Vec<Draft>,
+    index: &mut HashMap<String, usize>,
 ) -> bool {
+    let Job {
+        file,
+        name: layout_name,
+        layout,
+        parent,
+    } = *job;
     let parent_loc = Loc::new(file, layout.parent.span.clone());
     let root = match &drafts[parent].provision {
         Some(Provision::Cidrs(cidrs)) if cidrs.len() == 1 => cidrs[0].0,
@@ -92,13 +133,14 @@ fn expand(
             return false;
         }
     };
+    let levels_loc = Loc::new(file, layout.levels.span.clone());
     if layout.levels.value.is_empty() {
         cx.push(
             Diag::error(
                 "ipam::layout::levels",
                 format!("layout `{layout_name}` has no levels"),
             )
-            .at(&Loc::new(file, layout.levels.span.clone()), "empty")
+            .at(&levels_loc, "empty")
             .help("add levels, e.g. `levels = [{ slots = 4, names = [\"prod\", \"dev\"] }]`"),
         );
         return false;
@@ -130,6 +172,29 @@ fn expand(
         }
         levels.push((&level.value, len, slots));
     }
+    // SPEC §13: the pools a layout asks for are counted before any is made.
+    let generated = levels
+        .iter()
+        .try_fold((1usize, 0usize), |(width, total), (_, _, slots)| {
+            let width = width.checked_mul(slots.len())?;
+            Some((width, total.checked_add(width)?))
+        })
+        .map(|(_, total)| total);
+    let room = MAX_POOLS.saturating_sub(drafts.len());
+    if generated.is_none_or(|n| n > room) {
+        let count = generated.map_or("more than 2^64".to_owned(), |n| n.to_string());
+        cx.push(
+            Diag::error(
+                "ipam::limit::pools",
+                format!(
+                    "layout `{layout_name}` would generate {count} pools; a plan holds at most {MAX_POOLS} pools"
+                ),
+            )
+            .at(&levels_loc, "too many pools")
+            .help("name fewer slots: unnamed slots are held for growth and cost nothing"),
+        );
+        return false;
+    }
     // Generate, level by level, inside every block of the level above.
     let leaf = layout.leaf.as_ref().map(|l| l.value.attrs());
     let mut above: Vec<(usize, Prefix)> = vec![(parent, root)];
@@ -139,24 +204,23 @@ fn expand(
         let host_bits = root.family().bits() - block_len;
         // Checked by `level_slots`: at least 1.
         let slot_count = u64::try_from(level.slots.value).unwrap_or(1);
+        let held = held_runs(slots, slot_count);
         let mut next = Vec::new();
         for &(owner, block) in &above {
-            let at = |slot: u64| {
+            let at = |slot: u64, bits: u32| {
                 let start = block.start() + (u128::from(slot) << host_bits);
-                Prefix::new(root.family(), start, *block_len)
+                Prefix::new(root.family(), start, block_len - bits as u8)
             };
-            for slot in 0..slot_count {
-                if !slots.iter().any(|s| s.1 == slot)
-                    && let Some(held) = at(slot)
-                {
-                    drafts[owner].held.push((held, parent_loc.clone()));
+            for &(slot, bits) in &held {
+                if let Some(h) = at(slot, bits) {
+                    drafts[owner].held.push((h, parent_loc.clone()));
                 }
             }
             for (name, slot, loc) in slots {
-                let Some(cidr) = at(*slot) else { continue };
+                let Some(cidr) = at(*slot, 0) else { continue };
                 let full = format!("{}/{name}", drafts[owner].name);
-                if let Some(existing) = drafts.iter().find(|d| d.name == full) {
-                    let first = existing.loc.clone();
+                if let Some(&existing) = index.get(&full) {
+                    let first = drafts[existing].loc.clone();
                     cx.push(
                         Diag::error(
                             "ipam::name::duplicate",
@@ -168,6 +232,7 @@ fn expand(
                     );
                     continue;
                 }
+                index.insert(full.clone(), drafts.len());
                 drafts.push(Draft {
                     name: full,
                     loc: loc.clone(),
@@ -194,6 +259,29 @@ fn expand(
     true
 }
 
+/// The unnamed slots of a level as few aligned runs: (first slot, log2 of the run's slot
+/// count). Each run is one block, so a level of 65,536 slots with three names holds a few
+/// dozen blocks, not 65,533.
+fn held_runs(slots: &Slots, slot_count: u64) -> Vec<(u64, u32)> {
+    let mut used: Vec<u64> = slots.iter().map(|s| s.1).collect();
+    used.sort_unstable();
+    let mut runs = Vec::new();
+    let mut from = 0u64;
+    for end in used.iter().copied().chain(std::iter::once(slot_count)) {
+        let mut a = from;
+        while a < end {
+            let mut bits = a.trailing_zeros().min(63);
+            while a + (1u64 << bits) > end {
+                bits -= 1;
+            }
+            runs.push((a, bits));
+            a += 1u64 << bits;
+        }
+        from = end + 1;
+    }
+    runs
+}
+
 /// ⌈log2(slots)⌉ for slots ≥ 1.
 fn bits_for(slots: u64) -> u8 {
     (64 - (slots - 1).leading_zeros()) as u8
@@ -203,7 +291,18 @@ fn bits_for(slots: u64) -> u8 {
 fn level_slots(cx: &mut Cx, file: FileId, level: &RawLevel) -> Option<(u8, Slots)> {
     let slots_loc = Loc::new(file, level.slots.span.clone());
     let slots = match u64::try_from(level.slots.value) {
-        Ok(s) if (1..=1 << 32).contains(&s) => s,
+        Ok(s) if (1..=MAX_SLOTS_PER_LEVEL).contains(&s) => s,
+        Ok(s) if s > MAX_SLOTS_PER_LEVEL => {
+            cx.push(
+                Diag::error(
+                    "ipam::limit::slots",
+                    format!("{s} slots in one level; a level has at most {MAX_SLOTS_PER_LEVEL}"),
+                )
+                .at(&slots_loc, "too many slots")
+                .help("split the level into two levels"),
+            );
+            return None;
+        }
         _ => {
             cx.push(
                 Diag::error(
@@ -304,4 +403,46 @@ fn level_slots(cx: &mut Cx, file: FileId, level: &RawLevel) -> Option<(u8, Slots
         out.push((name.value.clone(), slot, loc));
     }
     ok.then(|| (bits_for(slots), out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slots(used: &[u64]) -> Slots {
+        used.iter()
+            .map(|&s| (format!("s{s}"), s, Loc::new(FileId(0), 0..0)))
+            .collect()
+    }
+
+    /// Every unnamed slot is covered exactly once, by aligned runs, and no named one is.
+    #[test]
+    fn held_runs_cover_exactly_the_unnamed_slots() {
+        for (used, count) in [
+            (vec![], 1),
+            (vec![0], 1),
+            (vec![0, 1], 4),
+            (vec![2], 8),
+            (vec![0, 5, 6], 7),
+            (vec![3, 100], 65_536),
+        ] {
+            let runs = held_runs(&slots(&used), count);
+            let mut covered = vec![0u32; count as usize];
+            for (start, bits) in &runs {
+                assert_eq!(start % (1 << bits), 0, "aligned: {runs:?}");
+                for s in *start..start + (1 << bits) {
+                    covered[s as usize] += 1;
+                }
+            }
+            for (s, c) in covered.iter().enumerate() {
+                let want = u32::from(!used.contains(&(s as u64)));
+                assert_eq!(*c, want, "slot {s} of {count} with {used:?}");
+            }
+            assert!(
+                runs.len() <= (used.len() + 1) * 2 * 17,
+                "few runs: {}",
+                runs.len()
+            );
+        }
+    }
 }

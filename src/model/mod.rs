@@ -9,10 +9,16 @@
 
 mod allocations;
 mod build;
+mod context;
+mod draft;
 mod explicit;
+mod ipam;
 mod layout;
+pub mod limits;
 mod moved;
+mod pools;
 mod profile;
+mod provider;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
