@@ -238,7 +238,7 @@ fn markdown_plan_folds_details_and_warns_of_destroys() {
         "{md}"
     );
     assert!(
-        md.contains("<details><summary>4 changes</summary>\n\n```diff\n  - reservation."),
+        md.contains("<details><summary>4 changes</summary>\n\n```diff\n- reservation."),
         "{md}"
     );
     assert!(

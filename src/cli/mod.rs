@@ -58,6 +58,14 @@ enum Command {
         /// Same as `--format json`.
         #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Markdown: the most characters the comment may have (GitHub's limit by default);
+        /// changes that do not fit are counted, not shown.
+        #[arg(long, value_name = "N", default_value_t = render::plan::COMMENT_LIMIT)]
+        max_chars: usize,
+        /// Markdown: where every change can be read when some are left out (e.g. the URL of
+        /// the CI run).
+        #[arg(long, value_name = "URL")]
+        details_url: Option<String>,
         /// Save the plan, bound to the current state and plan files, for `ipam apply FILE`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -252,6 +260,8 @@ pub fn run() -> ExitCode {
             state,
             format,
             json,
+            max_chars,
+            details_url,
             out,
             detailed_exitcode,
             create_state,
@@ -259,6 +269,11 @@ pub fn run() -> ExitCode {
             path: &path,
             state: state.file.as_deref(),
             format: if json { Format::Json } else { format },
+            markdown: render::plan::Markdown {
+                note: None,
+                max_chars,
+                full_plan: details_url.as_deref(),
+            },
             out: out.as_deref(),
             detailed_exitcode,
             create_state,
