@@ -119,11 +119,15 @@ enum Command {
         args: Vec<String>,
         #[command(flatten)]
         state: StateArg,
-        /// Print JSON.
-        #[arg(long)]
+        /// Output format: text, json, flat (Terraform's external data source), tfvars-json
+        /// (a Terraform variable file) or csv.
+        #[arg(long, value_enum, default_value = "text")]
+        format: render::state::OutputFormat,
+        /// Same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
     },
-    /// Exit 1 when a recorded pool is above its `alert_at`.
+    /// Exit 3 when a recorded pool is above its `alert_at`.
     Check {
         /// Plan file or directory (locates the state).
         #[arg(default_value = ".")]
@@ -154,7 +158,7 @@ enum Command {
         /// Same as `--format json`.
         #[arg(long)]
         json: bool,
-        /// Exit 1 when any resource CIDR is overlapping, noncompliant or unmanaged
+        /// Exit 3 when any resource CIDR is overlapping, noncompliant or unmanaged
         /// (comma-separated).
         #[arg(long, value_enum, value_delimiter = ',', value_name = "STATUS,...")]
         fail_on: Vec<crate::audit::FailOn>,
@@ -305,9 +309,19 @@ pub fn run() -> ExitCode {
             ),
             Err(e) => fail(e.diag()),
         },
-        Command::Output { args, state, json } => {
+        Command::Output {
+            args,
+            state,
+            format,
+            json,
+        } => {
             let (path, name) = output_args(&args);
-            inspect::run_output(&path, name, state.file.as_deref(), json)
+            let format = if json {
+                render::state::OutputFormat::Json
+            } else {
+                format
+            };
+            inspect::run_output(&path, name, state.file.as_deref(), format)
         }
         Command::Check { path, state } => inspect::run_check(&path, state.file.as_deref()),
         Command::Graph { path } => inspect::run_graph(&path),
