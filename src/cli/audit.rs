@@ -94,7 +94,10 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
         Ok(f) => f,
         Err(d) => return fail(*d),
     };
-    let (_, backend) = state_of(args.path, args.state);
+    let (_, backend) = match state_of(args.path, args.state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     let loaded =
         match crate::load::with_inventory(args.path, || backend.load(), args.inventories, format) {
             Ok(l) => l,

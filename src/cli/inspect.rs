@@ -35,7 +35,7 @@ pub fn run_validate(path: &Path, json: bool) -> ExitCode {
 
 /// The recorded state, or the exit code after reporting why there is none.
 fn load(path: &Path, state: Option<&Path>) -> Result<(Box<dyn Backend>, Option<State>), ExitCode> {
-    let (_, backend) = state_of(path, state);
+    let (_, backend) = state_of(path, state)?;
     match backend.load() {
         Ok(s) => Ok((backend, s)),
         Err(e) => Err(print_diags(&e.diagnostics())),
@@ -169,7 +169,10 @@ pub fn run_graph(path: &Path) -> ExitCode {
 }
 
 pub fn run_force_unlock(path: &Path, id: &str, state: Option<&Path>) -> ExitCode {
-    let (_, backend) = state_of(path, state);
+    let (_, backend) = match state_of(path, state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     match backend.force_unlock(id) {
         Ok(info) => {
             println!(

@@ -6,6 +6,7 @@ mod import;
 mod init;
 mod inspect;
 mod plan;
+mod state;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use clap::{Parser, Subcommand};
 use crate::diag::{Diag, Diagnostics};
 use crate::model::Address;
 use crate::render::{self, Format, Style};
-use crate::state::{Backend, Located, Session};
+use crate::state::{Backend, Located, Location, Session};
 
 #[derive(Debug, Parser)]
 #[command(name = "ipam", version, about = "IP address management as code", long_about = None)]
@@ -166,6 +167,11 @@ enum Command {
         #[arg(default_value = "plan", value_parser = ["plan", "state", "plan-output", "show", "audit", "inventory"])]
         document: String,
     },
+    /// Inspect and move the recorded state: list, pull, push, versions.
+    State {
+        #[command(subcommand)]
+        command: state::StateCommand,
+    },
     /// Remove a state lock left by an operation that can no longer release it.
     ForceUnlock {
         /// The lock's ID, as the locked error shows it.
@@ -190,9 +196,9 @@ struct InventoryArg {
 /// Where the recorded state is (SPEC §7).
 #[derive(Debug, clap::Args)]
 struct StateArg {
-    /// State file [default: $IPAM_STATE if set and not empty, else ipam.state.json beside the
-    /// plan].
-    #[arg(long = "state", value_name = "FILE")]
+    /// State file, or PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE) [default:
+    /// $IPAM_STATE if set and not empty, else ipam.state.json beside the plan].
+    #[arg(long = "state", value_name = "FILE|URL")]
     file: Option<PathBuf>,
 }
 
@@ -279,6 +285,7 @@ pub fn run() -> ExitCode {
             dry_run,
             lock_timeout,
         }),
+        Command::State { command } => state::run(command),
         Command::ForceUnlock { id, path, state } => {
             inspect::run_force_unlock(&path, &id, state.file.as_deref())
         }
@@ -327,11 +334,22 @@ fn fail(d: Diag) -> ExitCode {
 }
 
 /// The state of the plan at `path` (`--state`, `IPAM_STATE`, or beside the plan) and its
-/// backend.
-fn state_of(path: &Path, given: Option<&Path>) -> (Located, Box<dyn Backend>) {
-    let located = crate::state::locate(path, given);
-    let backend = crate::state::open(&located.location);
-    (located, backend)
+/// backend, or the exit code after reporting why that location cannot be used.
+fn state_of(path: &Path, given: Option<&Path>) -> Result<(Located, Box<dyn Backend>), ExitCode> {
+    let located =
+        crate::state::locate(path, given, None).map_err(|e| print_diags(&e.diagnostics()))?;
+    let backend = backend_at(path, &located.location);
+    Ok((located, backend))
+}
+
+/// The backend at `location` for the plan at `path`: a database keeps the state under the
+/// plan's `[ipam] name` (unless the URL names a workspace).
+fn backend_at(path: &Path, location: &Location) -> Box<dyn Backend> {
+    let name = match location {
+        Location::Postgres(url) if url.workspace.is_none() => crate::state::plan_name(path),
+        _ => None,
+    };
+    crate::state::open(location, name.as_deref())
 }
 
 /// Takes the state's lock for a writer, or reports why it cannot.

@@ -1,17 +1,17 @@
 //! `ipam plan` and `ipam apply` (SPEC §6, §7).
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::{fail, left_to_exit, lock, print_diags, print_json, state_of};
+use super::{backend_at, fail, left_to_exit, lock, print_diags, print_json, state_of};
 use crate::apply::{Step, apply, verify_saved};
 use crate::diag::{Diag, Diagnostics, Sources};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{Action, Plan, plan};
 use crate::render::{self, Format, Style};
-use crate::state::{Backend, Records, Session, State, StateError};
+use crate::state::{Backend, Location, Records, Session, State, StateError};
 
 /// A plan made from the plan files and a state, with its inputs.
 struct Made {
@@ -49,7 +49,10 @@ pub struct PlanArgs<'a> {
 }
 
 pub fn run_plan(args: PlanArgs) -> ExitCode {
-    let (located, backend) = state_of(args.path, args.state);
+    let (located, backend) = match state_of(args.path, args.state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     let made = match make(args.path, || backend.load()) {
         Ok(m) => m,
         Err(d) => return print_diags(&d),
@@ -60,19 +63,19 @@ pub fn run_plan(args: PlanArgs) -> ExitCode {
         Format::Json => print_json(&render::plan::json(&made.plan)),
     }
     if let Some(out) = args.out {
-        let Some(state_path) = located.location.file() else {
-            return fail(Diag::error(
-                "ipam::plan::out",
-                "saved plans are bound to a state file",
-            ));
-        };
-        let saved = SavedPlan::new(
+        // A database is recorded by its URL (never a password), which `apply FILE` reads
+        // back as `--state` would. The saved-plan format binding the location itself is
+        // to replace this.
+        let mut saved = SavedPlan::new(
             &made.plan,
             args.path,
             &made.sources,
-            state_path,
+            located.location.file().unwrap_or(Path::new("")),
             made.state.as_ref(),
         );
+        if let Location::Postgres(url) = &located.location {
+            saved.state_path = PathBuf::from(url.to_string());
+        }
         if let Err(e) = saved.write(out) {
             return fail(e.diag());
         }
@@ -109,7 +112,10 @@ pub fn run_apply(args: ApplyArgs) -> ExitCode {
 }
 
 fn apply_plan(args: &ApplyArgs) -> ExitCode {
-    let (_, backend) = state_of(args.target, args.state);
+    let (_, backend) = match state_of(args.target, args.state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     // Plan under the lock, so nobody writes between the plan shown and the state written.
     let mut session = match lock(backend.as_ref(), "apply", args.lock_timeout) {
         Ok(s) => s,
@@ -170,9 +176,11 @@ fn apply_saved(args: &ApplyArgs, saved: &SavedPlan) -> ExitCode {
     if let Err(e) = saved.check_files(&raw.sources) {
         return fail(e.diag());
     }
-    let backend = crate::state::open(&crate::state::Location::File(
-        args.state.unwrap_or(&saved.state_path).to_path_buf(),
-    ));
+    let location = match Location::parse(args.state.unwrap_or(&saved.state_path)) {
+        Ok(l) => l,
+        Err(e) => return print_diags(&e.diagnostics()),
+    };
+    let backend = backend_at(&saved.plan_path, &location);
     let mut session = match lock(backend.as_ref(), "apply", args.lock_timeout) {
         Ok(s) => s,
         Err(code) => return code,

@@ -6,11 +6,12 @@
 //! the writer read, so a writer that lost its lock or read an older state can never overwrite
 //! a newer one, whatever the backend.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Location, State, StateError};
+use super::{Location, Records, State, StateError, VpcRecord};
 
 /// Where a state is kept: read it, lock it for writing, break a stuck lock.
 pub trait Backend: Send + Sync {
@@ -30,6 +31,13 @@ pub trait Backend: Send + Sync {
     /// Breaks the lock whose record has this ID and returns that record. The holder, if it
     /// is still alive, can no longer save.
     fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError>;
+
+    /// The versions this backend keeps, oldest first: every one ever written (PostgreSQL),
+    /// or the current state and its backup (a file).
+    fn versions(&self) -> Result<Vec<Version>, StateError>;
+
+    /// The kept version with this serial; `None` when it is not kept.
+    fn version(&self, serial: u64) -> Result<Option<State>, StateError>;
 }
 
 /// A writer's hold on the state: the lock, and the only way to save.
@@ -87,4 +95,141 @@ impl LockInfo {
             self.id, self.operation, self.user, self.host, self.pid, self.created
         )
     }
+}
+
+/// A kept version of a state, as `ipam state versions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub serial: u64,
+    pub lineage: String,
+    /// When it was written, RFC 3339 UTC.
+    pub written: String,
+    /// Who wrote it (`user@host`), where the backend records it.
+    pub who: Option<String>,
+    /// What it changed from the version before it, where that one is known.
+    pub changes: Option<Changes>,
+}
+
+/// What a state changed from the one before it: per kind of resource (`scope`, `pool`,
+/// `vpc`, `subnet`, `reservation`), how many were added, changed and removed. Kinds with no
+/// change are left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Changes(pub BTreeMap<String, Counts>);
+
+/// Resources of one kind added, changed and removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+}
+
+impl Changes {
+    /// What `after` changes from `before` (`None`: the first state). A merge over the
+    /// ordered maps: linear in the number of records.
+    pub fn between(before: Option<&Records>, after: &Records) -> Changes {
+        let empty = Records::default();
+        let before = before.unwrap_or(&empty);
+        let mut kinds = BTreeMap::new();
+        let mut put = |kind: &str, counts: Counts| {
+            if counts != Counts::default() {
+                kinds.insert(kind.to_string(), counts);
+            }
+        };
+        put("scope", count(&before.scopes, &after.scopes, |a, b| a == b));
+        put("pool", count(&before.pools, &after.pools, |a, b| a == b));
+        put("vpc", count(&before.vpcs, &after.vpcs, same_vpc));
+        let no_subnets = BTreeMap::new();
+        let mut subnets = Counts::default();
+        for (name, vpc) in &after.vpcs {
+            let old = before.vpcs.get(name).map_or(&no_subnets, |v| &v.subnets);
+            subnets.add(count(old, &vpc.subnets, |a, b| a == b));
+        }
+        for (name, vpc) in &before.vpcs {
+            if !after.vpcs.contains_key(name) {
+                subnets.removed += vpc.subnets.len() as u64;
+            }
+        }
+        put("subnet", subnets);
+        put(
+            "reservation",
+            count(&before.reservations, &after.reservations, |a, b| a == b),
+        );
+        Changes(kinds)
+    }
+
+    /// `+20 vpc, ~1 pool, -3 reservation`, or `no changes`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for (sign, pick) in [
+            ('+', (|c: &Counts| c.added) as fn(&Counts) -> u64),
+            ('~', |c: &Counts| c.changed),
+            ('-', |c: &Counts| c.removed),
+        ] {
+            for (kind, counts) in &self.0 {
+                let n = pick(counts);
+                if n > 0 {
+                    parts.push(format!("{sign}{n} {kind}"));
+                }
+            }
+        }
+        if parts.is_empty() {
+            "no changes".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.added += other.added;
+        self.changed += other.changed;
+        self.removed += other.removed;
+    }
+}
+
+fn count<T>(
+    before: &BTreeMap<String, T>,
+    after: &BTreeMap<String, T>,
+    same: impl Fn(&T, &T) -> bool,
+) -> Counts {
+    let mut c = Counts::default();
+    for (name, record) in after {
+        match before.get(name) {
+            None => c.added += 1,
+            Some(old) if !same(old, record) => c.changed += 1,
+            Some(_) => {}
+        }
+    }
+    c.removed = before.keys().filter(|k| !after.contains_key(*k)).count() as u64;
+    c
+}
+
+/// Two VPC records alike but for their subnets (counted as resources of their own). Every
+/// field is named, so a new one cannot be forgotten here.
+fn same_vpc(a: &VpcRecord, b: &VpcRecord) -> bool {
+    let VpcRecord {
+        pool,
+        cidr,
+        secondary,
+        ipv6,
+        owner,
+        region,
+        resource_id,
+        protect,
+        description,
+        tags,
+        subnets: _,
+    } = a;
+    *pool == b.pool
+        && *cidr == b.cidr
+        && *secondary == b.secondary
+        && *ipv6 == b.ipv6
+        && *owner == b.owner
+        && *region == b.region
+        && *resource_id == b.resource_id
+        && *protect == b.protect
+        && *description == b.description
+        && *tags == b.tags
 }
