@@ -446,17 +446,22 @@ fn kill_9_during_apply_leaves_the_old_or_the_new_version() {
     let args = ["apply", "plan", "--auto-approve", "--state", &url];
     write_generation(&plan, 0);
     ok(&run(&w, &args, &[]), "first apply");
-    write_generation(&plan, 1);
-    let start = Instant::now();
-    ok(&run(&w, &args, &[]), "timed apply");
-    let full = start.elapsed();
+    // The longer of two applies, each 3,000 deletes and 3,000 creates, as the rounds are.
+    let mut full = Duration::ZERO;
+    for g in 1..=2 {
+        write_generation(&plan, g);
+        let start = Instant::now();
+        ok(&run(&w, &args, &[]), "timed apply");
+        full = full.max(start.elapsed());
+    }
 
     let (mut old, mut new) = (0, 0);
     for round in 0..ROUNDS {
         let before = checked(&url).expect("a state");
         write_generation(&plan, before.serial);
         let want = expected_after(&plan, &before.resources);
-        let delay = full * (6 * round) / (5 * (ROUNDS - 1));
+        // From 0 to 150 % of a whole run, so the last rounds may finish before the kill.
+        let delay = full * (3 * round) / (2 * (ROUNDS - 1));
         let mut child = spawn(&w, &args);
         thread::sleep(delay);
         let _ = child.kill();
@@ -1078,31 +1083,6 @@ fn connection_failures_are_clear_and_write_nothing() {
         "{err}"
     );
 
-    // TLS required, and the server has none.
-    server.database("tls");
-    let out = apply(
-        &format!("postgres://postgres@127.0.0.1:{port}/tls?sslmode=require"),
-        &[],
-    );
-    let err = fails_with(
-        &out,
-        "ipam::state::postgres::tls",
-        "sslmode=require without TLS",
-    );
-    assert!(
-        err.contains(&format!("127.0.0.1:{port}")) && err.contains("database tls"),
-        "{err}"
-    );
-    assert!(!has_schema(server, "tls"), "a refused connection wrote");
-    // prefer falls back to plain text.
-    ok(
-        &apply(
-            &format!("postgres://postgres@127.0.0.1:{port}/tls?sslmode=prefer"),
-            &[],
-        ),
-        "sslmode=prefer without TLS",
-    );
-
     // A password in the URL is refused before anything is contacted, and never echoed.
     let out = apply(
         &format!("postgres://postgres:hunter2@127.0.0.1:{port}/conn"),
@@ -1170,4 +1150,108 @@ fn permission_denied_on_the_schema_is_explained() {
         ),
         "apply in a schema made for the user",
     );
+}
+
+/// TLS by `sslmode`: `require` against a server without TLS fails (and `prefer` falls back),
+/// and with TLS on, `require` encrypts, `verify-full` checks the CA and the host name,
+/// `verify-ca` only the CA. Turns TLS on and off on the shared server: every other test
+/// connects with `sslmode=disable`.
+#[test]
+fn tls_follows_sslmode() {
+    let server = server!();
+    server.database("tls");
+    let w = workdir("tls");
+    write_plan(&w.join("plan"), &["a"]);
+    let port = server.port;
+    let plan = |url: &str| run(&w, &["plan", "plan", "--state", url], &[]);
+    let at = |host: &str, query: &str| format!("postgres://postgres@{host}:{port}/tls?{query}");
+
+    let out = run(
+        &w,
+        &[
+            "apply",
+            "plan",
+            "--auto-approve",
+            "--state",
+            &at("127.0.0.1", "sslmode=require"),
+        ],
+        &[],
+    );
+    let err = fails_with(
+        &out,
+        "ipam::state::postgres::tls",
+        "sslmode=require without TLS",
+    );
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("database tls"),
+        "{err}"
+    );
+    assert!(!has_schema(server, "tls"), "a refused connection wrote");
+    ok(
+        &run(
+            &w,
+            &[
+                "apply",
+                "plan",
+                "--auto-approve",
+                "--state",
+                &at("127.0.0.1", "sslmode=prefer"),
+            ],
+            &[],
+        ),
+        "sslmode=prefer without TLS",
+    );
+
+    let Some(ca) = server.tls(true) else {
+        return;
+    };
+    let ca = ca.to_str().expect("UTF-8").to_string();
+    let checks: Vec<(String, Option<&str>)> = vec![
+        (at("127.0.0.1", "sslmode=require"), None),
+        (
+            at(
+                "localhost",
+                &format!("sslmode=verify-full&sslrootcert={ca}"),
+            ),
+            None,
+        ),
+        (
+            at("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}")),
+            None,
+        ),
+        (
+            at(
+                "127.0.0.1",
+                &format!("sslmode=verify-full&sslrootcert={ca}"),
+            ),
+            Some("127.0.0.1"),
+        ),
+        (
+            at("localhost", "sslmode=verify-full&sslrootcert=system"),
+            Some("UnknownIssuer"),
+        ),
+        (
+            at(
+                "localhost",
+                "sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+            ),
+            Some("/nonexistent/ca.pem"),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (url, refused) in &checks {
+        let out = plan(url);
+        match refused {
+            None if !out.status.success() => failures.push(format!("{url}: {}", text(&out))),
+            Some(why) if out.status.code() != Some(1) || !flat(&text(&out)).contains(why) => {
+                failures.push(format!(
+                    "{url} should be refused naming {why}: {}",
+                    text(&out)
+                ));
+            }
+            _ => {}
+        }
+    }
+    server.tls(false);
+    assert!(failures.is_empty(), "{failures:#?}");
 }

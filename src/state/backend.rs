@@ -233,3 +233,72 @@ fn same_vpc(a: &VpcRecord, b: &VpcRecord) -> bool {
         && *description == b.description
         && *tags == b.tags
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{ReservationRecord, SubnetRecord};
+
+    fn vpc(cidr: &str, subnets: &[(&str, &str)]) -> VpcRecord {
+        let json = serde_json::json!({
+            "pool": "p",
+            "cidr": cidr,
+            "subnets": subnets
+                .iter()
+                .map(|(n, c)| (n.to_string(), serde_json::json!({"cidr": c})))
+                .collect::<serde_json::Map<_, _>>(),
+        });
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn changes_count_each_kind_and_subnets_apart_from_their_vpc() {
+        let mut before = Records::default();
+        before
+            .vpcs
+            .insert("a".into(), vpc("10.0.0.0/24", &[("s1", "10.0.0.0/26")]));
+        before
+            .vpcs
+            .insert("b".into(), vpc("10.0.1.0/24", &[("s1", "10.0.1.0/26")]));
+        before
+            .vpcs
+            .insert("gone".into(), vpc("10.0.2.0/24", &[("x", "10.0.2.0/26")]));
+        let mut after = before.clone();
+        after.vpcs.remove("gone");
+        // A subnet added to `a` changes no VPC field.
+        after.vpcs.get_mut("a").unwrap().subnets.insert(
+            "s2".into(),
+            SubnetRecord {
+                cidr: "10.0.0.64/26".parse().unwrap(),
+                zone: None,
+                description: None,
+                tags: Default::default(),
+            },
+        );
+        after.vpcs.get_mut("b").unwrap().description = Some("changed".into());
+        after.reservations.insert(
+            "r".into(),
+            ReservationRecord {
+                pool: "p".into(),
+                cidr: "10.1.0.0/24".parse().unwrap(),
+                protect: false,
+                description: None,
+                tags: Default::default(),
+            },
+        );
+        let changes = Changes::between(Some(&before), &after);
+        assert_eq!(
+            changes.summary(),
+            "+1 reservation, +1 subnet, ~1 vpc, -1 subnet, -1 vpc"
+        );
+        assert_eq!(
+            Changes::between(Some(&after), &after).summary(),
+            "no changes"
+        );
+        let first = Changes::between(None, &before);
+        assert_eq!(first.0["vpc"].added, 3);
+        assert_eq!(first.0["subnet"].added, 3);
+        let text = serde_json::to_string(&first).unwrap();
+        assert_eq!(serde_json::from_str::<Changes>(&text).unwrap(), first);
+    }
+}

@@ -259,6 +259,61 @@ impl Server {
         )
     }
 
+    /// Turns TLS on (`true`) or off with a certificate for `localhost` signed by a CA of
+    /// its own, made with the `openssl` program; returns that CA's PEM file, or `None` when
+    /// there is no `openssl` (and it is not required).
+    pub fn tls(&self, on: bool) -> Option<PathBuf> {
+        let dir = self.data.join("tls");
+        let ca = dir.join("ca.pem");
+        if on && !ca.exists() {
+            let made = make_certificates(&dir);
+            if !made {
+                assert!(
+                    !required(),
+                    "IPAM_REQUIRE_POSTGRES=1, but openssl is missing"
+                );
+                eprintln!("SKIPPED: the TLS checks need the openssl program");
+                return None;
+            }
+            if self.as_postgres {
+                run(Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&dir));
+            }
+        }
+        let mut admin = self.admin("postgres");
+        let sql = if on {
+            format!(
+                "ALTER SYSTEM SET ssl_cert_file = '{}'; ALTER SYSTEM SET ssl_key_file = '{}'; \
+                 ALTER SYSTEM SET ssl = on",
+                dir.join("server.crt").display(),
+                dir.join("server.key").display()
+            )
+        } else {
+            "ALTER SYSTEM RESET ssl".to_string()
+        };
+        for statement in sql.split("; ") {
+            admin.batch_execute(statement).expect("ALTER SYSTEM");
+        }
+        admin
+            .batch_execute("SELECT pg_reload_conf()")
+            .expect("reload");
+        // The reload is asynchronous: wait until new connections see the setting.
+        let want = if on { "on" } else { "off" };
+        for _ in 0..100 {
+            let now: String = self
+                .admin("postgres")
+                .query_one("SHOW ssl", &[])
+                .expect("SHOW ssl")
+                .get(0);
+            if now == want {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(ca)
+    }
+
     /// A superuser connection to `db`.
     pub fn admin(&self, db: &str) -> postgres::Client {
         postgres::Client::connect(
@@ -291,6 +346,71 @@ impl Drop for Server {
             self.stop();
         }
     }
+}
+
+/// A CA and a server certificate for `localhost` signed by it, in `dir`; false without
+/// `openssl`.
+fn make_certificates(dir: &Path) -> bool {
+    let _ = fs::create_dir_all(dir);
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let extensions = dir.join("server.ext");
+    let _ = fs::write(
+        &extensions,
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    );
+    let made = openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=ipam test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]) && openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]) && openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    made && fs::set_permissions(dir.join("server.key"), fs::Permissions::from_mode(0o600)).is_ok()
 }
 
 fn run(cmd: &mut Command) -> Output {

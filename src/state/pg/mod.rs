@@ -247,3 +247,32 @@ impl Backend for PgBackend {
             .transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_without_a_name_is_refused_before_connecting() {
+        // Port 1 on a documentation address: were it contacted, the error would differ.
+        let url = PgUrl::parse_with("postgres://u@192.0.2.1:1/d", &|_| None).unwrap();
+        let unnamed = PgBackend::new(url.clone(), None);
+        let err = unnamed.load().unwrap_err();
+        assert!(
+            matches!(&err, StateError::Postgres(e) if matches!(e.failure, Failure::NoName)),
+            "{err:?}"
+        );
+        assert!(matches!(
+            unnamed.lock("apply", Duration::ZERO),
+            Err(StateError::Postgres(_))
+        ));
+        let named = PgBackend::new(url.clone(), Some("corp"));
+        assert_eq!(named.name().unwrap(), "corp");
+        let mut with_workspace = url;
+        with_workspace.workspace = Some("staging".into());
+        assert_eq!(
+            PgBackend::new(with_workspace, Some("corp")).name().unwrap(),
+            "staging"
+        );
+    }
+}
