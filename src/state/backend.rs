@@ -6,6 +6,7 @@
 //! the writer read, so a writer that lost its lock or read an older state can never overwrite
 //! a newer one, whatever the backend.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -125,8 +126,9 @@ pub struct Counts {
 }
 
 impl Changes {
-    /// What `after` changes from `before` (`None`: the first state). A merge over the
-    /// ordered maps: linear in the number of records.
+    /// What `after` changes from `before` (`None`: the first state). One merge over each
+    /// pair of ordered maps: linear in the number of records (a lookup per record costs
+    /// several times as much at 100,000 VPCs).
     pub fn between(before: Option<&Records>, after: &Records) -> Changes {
         let empty = Records::default();
         let before = before.unwrap_or(&empty);
@@ -138,18 +140,16 @@ impl Changes {
         };
         put("scope", count(&before.scopes, &after.scopes, |a, b| a == b));
         put("pool", count(&before.pools, &after.pools, |a, b| a == b));
-        put("vpc", count(&before.vpcs, &after.vpcs, same_vpc));
-        let no_subnets = BTreeMap::new();
+        let mut vpcs = Counts::default();
         let mut subnets = Counts::default();
-        for (name, vpc) in &after.vpcs {
-            let old = before.vpcs.get(name).map_or(&no_subnets, |v| &v.subnets);
-            subnets.add(count(old, &vpc.subnets, |a, b| a == b));
-        }
-        for (name, vpc) in &before.vpcs {
-            if !after.vpcs.contains_key(name) {
-                subnets.removed += vpc.subnets.len() as u64;
-            }
-        }
+        let none = BTreeMap::new();
+        merge(&before.vpcs, &after.vpcs, |old, new| {
+            vpcs.tally(old, new, same_vpc);
+            let old = old.map_or(&none, |v| &v.subnets);
+            let new = new.map_or(&none, |v| &v.subnets);
+            subnets.add(count(old, new, |a, b| a == b));
+        });
+        put("vpc", vpcs);
         put("subnet", subnets);
         put(
             "reservation",
@@ -187,6 +187,16 @@ impl Counts {
         self.changed += other.changed;
         self.removed += other.removed;
     }
+
+    /// Counts one resource present before (`old`), after (`new`), or both.
+    fn tally<T>(&mut self, old: Option<&T>, new: Option<&T>, same: impl Fn(&T, &T) -> bool) {
+        match (old, new) {
+            (None, Some(_)) => self.added += 1,
+            (Some(_), None) => self.removed += 1,
+            (Some(a), Some(b)) if !same(a, b) => self.changed += 1,
+            _ => {}
+        }
+    }
 }
 
 fn count<T>(
@@ -195,15 +205,34 @@ fn count<T>(
     same: impl Fn(&T, &T) -> bool,
 ) -> Counts {
     let mut c = Counts::default();
-    for (name, record) in after {
-        match before.get(name) {
-            None => c.added += 1,
-            Some(old) if !same(old, record) => c.changed += 1,
-            Some(_) => {}
+    merge(before, after, |old, new| c.tally(old, new, &same));
+    c
+}
+
+/// Calls `f` once per name in either map, in name order, with its record in each.
+fn merge<'a, T>(
+    before: &'a BTreeMap<String, T>,
+    after: &'a BTreeMap<String, T>,
+    mut f: impl FnMut(Option<&'a T>, Option<&'a T>),
+) {
+    fn record<'a, T>((_, r): (&'a String, &'a T)) -> &'a T {
+        r
+    }
+    let mut old = before.iter().peekable();
+    let mut new = after.iter().peekable();
+    loop {
+        let order = match (old.peek(), new.peek()) {
+            (None, None) => return,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((a, _)), Some((b, _))) => a.cmp(b),
+        };
+        match order {
+            Ordering::Less => f(old.next().map(record), None),
+            Ordering::Greater => f(None, new.next().map(record)),
+            Ordering::Equal => f(old.next().map(record), new.next().map(record)),
         }
     }
-    c.removed = before.keys().filter(|k| !after.contains_key(*k)).count() as u64;
-    c
 }
 
 /// Two VPC records alike but for their subnets (counted as resources of their own). Every

@@ -1,6 +1,9 @@
 //! How a state's body is stored in `ipam.versions.body`: its JSON, compact, as bytes
-//! (`encoding = 'json'`). The encoding is named in each row, so a later one can be read
-//! beside the old.
+//! (`encoding = 'json'`), which the server compresses (lz4 where it can). Measured on the
+//! 100,000-VPC state (`cargo bench --bench postgres`): `bytea` compressed by the server is
+//! written fastest and keeps a 7.5 MB body in 1.5 MB; `jsonb` takes four times as long to
+//! write and three to read, for queries the tool never makes. The encoding is named in each
+//! row, so a later one can be read beside the old.
 
 use serde::Deserialize;
 

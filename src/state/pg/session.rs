@@ -95,6 +95,11 @@ impl<'a> PgSession<'a> {
             }
             thread::sleep(remaining.map_or(POLL, |r| r.min(POLL)));
         }
+        // The lock's bookkeeping need not wait for the disk: a record lost in a server crash
+        // is one whose holder's lock went with it. Saves turn this back on.
+        client
+            .batch_execute("SET synchronous_commit = off")
+            .map_err(lock_error)?;
         let info = LockInfo::now(operation, &backend.location);
         // The advisory lock is ours, so any record there is a dead holder's: replace it.
         client
@@ -161,6 +166,8 @@ impl Session for PgSession<'_> {
             }
         };
         let mut tx = self.client.transaction().map_err(fail)?;
+        tx.batch_execute("SET LOCAL synchronous_commit = on")
+            .map_err(fail)?;
         // The record must still be ours: force-unlock removes it (and ends our connection).
         let holder: Option<String> = tx
             .query_opt(
@@ -215,12 +222,9 @@ impl Drop for PgSession<'_> {
         // Best effort: closing the connection right after releases the advisory lock anyway,
         // and a record left behind matches no holder.
         let _ = self.client.execute(
-            "DELETE FROM ipam.locks WHERE name = $1 AND id = $2",
-            &[&self.name, &self.info.id],
-        );
-        let _ = self.client.execute(
-            "SELECT pg_advisory_unlock($1, hashtext($2))",
-            &[&LOCK_CLASS, &self.name],
+            "WITH gone AS (DELETE FROM ipam.locks WHERE name = $2 AND id = $3) \
+             SELECT pg_advisory_unlock($1, hashtext($2))",
+            &[&LOCK_CLASS, &self.name, &self.info.id],
         );
     }
 }
