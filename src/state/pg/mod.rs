@@ -91,7 +91,12 @@ impl PgBackend {
             .connect_timeout(
                 url.connect_timeout
                     .map_or(CONNECT_TIMEOUT, Duration::from_secs),
-            );
+            )
+            // A server that vanishes (a network partition) is noticed within about a minute,
+            // not the operating system's two hours: the writer then fails and writes nothing.
+            .keepalives_idle(Duration::from_secs(30))
+            .keepalives_interval(Duration::from_secs(10))
+            .keepalives_retries(3);
         config.ssl_mode(match url.sslmode {
             // TLS is never used over a Unix socket, as with libpq.
             _ if url.is_socket() => postgres::config::SslMode::Disable,
