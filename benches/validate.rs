@@ -7,7 +7,10 @@
 //! - `layout`: one layout of two levels of √N named slots each inside 10.0.0.0/8, so N leaf
 //!   pools are generated (4,096, 16,384, 65,536), every one with leaf attributes;
 //! - `declared`: P pools carved by netmask from one /8 and 10·P VPCs spread over them, in ten
-//!   team files (1,000 / 10,000, 4,000 / 40,000, 16,000 / 160,000).
+//!   team files (1,000 / 10,000, 4,000 / 40,000, 16,000 / 160,000);
+//! - `exhausted`: `ipam plan` of N /24 VPCs in a /16 that holds 256 of them, so N − 256
+//!   requests fail and are reported (5,000, 20,000, 80,000): the flood of errors a plan can
+//!   produce, printed 50 and counted.
 //!
 //! Each case runs `common::RUNS` times; the median is printed. Criterion is not used: one
 //! iteration of the large cases takes about a second.
@@ -19,7 +22,7 @@ use std::time::Duration;
 
 mod common;
 
-use common::{measure, run_cli};
+use common::{measure, run_cli, run_cli_exiting};
 
 const TEAMS: usize = 10;
 
@@ -65,6 +68,19 @@ fn declared_plan(dir: &Path, pools: usize, vpcs: usize) {
     for (team, text) in files.iter().enumerate() {
         fs::write(dir.join(format!("20-team-{team}.toml")), text).expect("write vpcs");
     }
+}
+
+/// A plan of `vpcs` /24 VPCs in a /16: all but 256 cannot be placed.
+fn exhausted_plan(dir: &Path, vpcs: usize) {
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).expect("bench dir");
+    let mut p = String::from(
+        "[ipam]\nname = \"bench\"\nregions = [\"r1\"]\n\n[pools.small]\ncidrs = [\"10.0.0.0/16\"]\n",
+    );
+    for i in 0..vpcs {
+        let _ = write!(p, "\n[vpcs.v{i}]\npool = \"small\"\nnetmask = 24\n");
+    }
+    fs::write(dir.join("plan.toml"), p).expect("write plan");
 }
 
 fn growth(label: &str, sizes: &[usize], times: &[Duration]) {
@@ -116,4 +132,18 @@ fn main() {
         ));
     }
     growth("declared pools and VPCs", &sizes, &times);
+    let mut sizes = Vec::new();
+    let mut times = Vec::new();
+    for vpcs in [5_000, 20_000, 80_000] {
+        let dir = root.join(format!("exhausted-{vpcs}"));
+        exhausted_plan(&dir, vpcs);
+        let path = dir.to_str().expect("UTF-8 path");
+        let state = dir.join("none.json");
+        let state = state.to_str().expect("UTF-8 path");
+        sizes.push(vpcs);
+        times.push(measure(&format!("plan with {} errors", vpcs - 256), || {
+            run_cli_exiting(&["plan", path, "--state", state, "--create-state"], 1)
+        }));
+    }
+    growth("exhaustion errors", &sizes, &times);
 }

@@ -11,6 +11,11 @@ pub const RUNS: usize = 5;
 /// Runs the `ipam` binary as a user would (output to /dev/null) under GNU time: wall
 /// seconds and the process's peak resident memory in MiB (`None` without /usr/bin/time).
 pub fn run_cli(args: &[&str]) -> (Duration, Option<f64>) {
+    run_cli_exiting(args, 0)
+}
+
+/// [`run_cli`] for a run that must end with exit code `code` (1: a plan that is refused).
+pub fn run_cli_exiting(args: &[&str], code: i32) -> (Duration, Option<f64>) {
     let time = Path::new("/usr/bin/time");
     let mut cmd = if time.exists() {
         let mut c = Command::new(time);
@@ -23,8 +28,9 @@ pub fn run_cli(args: &[&str]) -> (Duration, Option<f64>) {
     let start = Instant::now();
     let out = cmd.output().expect("run ipam");
     let elapsed = start.elapsed();
-    assert!(
-        out.status.success(),
+    assert_eq!(
+        out.status.code(),
+        Some(code),
         "ipam {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
