@@ -143,6 +143,11 @@ impl SavedPlan {
         if !text.trim_start().starts_with('{') {
             return Ok(None);
         }
+        SavedPlan::parse(target, &text).map(Some)
+    }
+
+    /// The text of a saved plan file at `target` (named in errors).
+    pub fn parse(target: &Path, text: &str) -> Result<SavedPlan, SavedError> {
         let bad = |why: String| SavedError::NotSaved {
             path: target.to_path_buf(),
             why,
@@ -153,7 +158,7 @@ impl SavedPlan {
             kind: String,
             format_version: u32,
         }
-        let header: Header = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let header: Header = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
         if header.kind != KIND {
             return Err(bad(format!("its kind is `{}`", header.kind)));
         }
@@ -168,9 +173,7 @@ impl SavedPlan {
                 header.format_version
             )));
         }
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| bad(e.to_string()))
+        serde_json::from_str(text).map_err(|e| bad(e.to_string()))
     }
 
     /// Whether the plan was made against the state at `location`.

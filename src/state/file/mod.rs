@@ -73,56 +73,7 @@ impl FileBackend {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StateError::io("read", &self.path, e)),
         };
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                // The lossy text keeps every byte before `at` as it is.
-                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                return Err(StateError::Parse {
-                    path: self.path.clone(),
-                    message: "this is not UTF-8 text".into(),
-                    at,
-                    text: FileText(text),
-                });
-            }
-        };
-        if text.trim().is_empty() {
-            return Err(StateError::Parse {
-                path: self.path.clone(),
-                message: "the file is empty; a state is the JSON object `ipam apply` writes".into(),
-                at: 0,
-                text: FileText(text),
-            });
-        }
-        // One pass over the text when it is readable (states hold 100k+ records); the
-        // version alone is read only when the whole is not, to tell a newer format from a
-        // damaged file. Either way a newer format is refused before anything else.
-        match serde_json::from_str::<State>(&text) {
-            Ok(state) if state.format_version > FORMAT_VERSION => Err(StateError::NewerFormat {
-                path: self.path.clone(),
-                found: state.format_version,
-                text: FileText(text),
-            }),
-            Ok(state) => Ok(Some(state)),
-            Err(e) => {
-                if let Ok(header) = serde_json::from_str::<Header>(&text)
-                    && header.format_version > FORMAT_VERSION
-                {
-                    return Err(StateError::NewerFormat {
-                        path: self.path.clone(),
-                        found: header.format_version,
-                        text: FileText(text),
-                    });
-                }
-                Err(StateError::Parse {
-                    path: self.path.clone(),
-                    message: serde_message(&e),
-                    at: byte_offset(&text, e.line(), e.column()),
-                    text: FileText(text),
-                })
-            }
-        }
+        decode(&self.path, bytes).map(Some)
     }
 
     /// Replaces the state crash-safely: the new text goes to a synced temp file in the same
@@ -428,6 +379,62 @@ impl Session for FileSession {
         }
         self.read = Some((self.real.identity()?, Some(next.serial)));
         Ok(())
+    }
+}
+
+/// A state file's bytes as a state, or why they are not one (located in the text). A newer
+/// format is refused before its shape is read. `read` uses it, and so can anything that
+/// holds a state's bytes (the fuzz targets do).
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<State, StateError> {
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            // The lossy text keeps every byte before `at` as it is.
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            return Err(StateError::Parse {
+                path: path.to_path_buf(),
+                message: "this is not UTF-8 text".into(),
+                at,
+                text: FileText(text),
+            });
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(StateError::Parse {
+            path: path.to_path_buf(),
+            message: "the file is empty; a state is the JSON object `ipam apply` writes".into(),
+            at: 0,
+            text: FileText(text),
+        });
+    }
+    // One pass over the text when it is readable (states hold 100k+ records); the
+    // version alone is read only when the whole is not, to tell a newer format from a
+    // damaged file. Either way a newer format is refused before anything else.
+    match serde_json::from_str::<State>(&text) {
+        Ok(state) if state.format_version > FORMAT_VERSION => Err(StateError::NewerFormat {
+            path: path.to_path_buf(),
+            found: state.format_version,
+            text: FileText(text),
+        }),
+        Ok(state) => Ok(state),
+        Err(e) => {
+            if let Ok(header) = serde_json::from_str::<Header>(&text)
+                && header.format_version > FORMAT_VERSION
+            {
+                return Err(StateError::NewerFormat {
+                    path: path.to_path_buf(),
+                    found: header.format_version,
+                    text: FileText(text),
+                });
+            }
+            Err(StateError::Parse {
+                path: path.to_path_buf(),
+                message: serde_message(&e),
+                at: byte_offset(&text, e.line(), e.column()),
+                text: FileText(text),
+            })
+        }
     }
 }
 
