@@ -11,15 +11,16 @@
 //! Destroying (deleting or replacing) a resource that is protected in the plan or in the
 //! recorded state is refused (SPEC §3 rule 13).
 //!
-//! The reasons given are display only ([`Reason`]): apply reads actions and records.
-//!
-//! The reasons given are display only ([`Reason`]): apply reads actions and records.
+//! The reasons given are display only ([`Reason`]): apply reads actions and records; so is
+//! each change's team (SPEC §16), which a plan that declares teams tags every change with.
+//! A `[[moved]]` block in a team's file may rename only what the team's account owns in the
+//! recorded state, which is known here and not before.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::change::{Action, Change, Reason, Record};
+use super::change::{Action, Change, Reason, Record, TeamChange, TeamTag};
 use crate::diag::{Diag, Loc};
-use crate::model::{Address, Model};
+use crate::model::{Address, Model, Moved, TeamId};
 use crate::state::{PoolRecord, Records, VpcRecord};
 
 /// Whether two VPC records are the same apart from their subnets.
@@ -65,6 +66,12 @@ pub fn diff(
         changes: Vec::new(),
         diags: Vec::new(),
         recorded,
+        model,
+        renames: if moves.is_empty() {
+            BTreeMap::new()
+        } else {
+            model.moved.iter().map(|m| (&m.to, m)).collect()
+        },
     };
     for s in model.scopes.iter().filter(|s| s.loc.is_some()) {
         let (Some(after), loc) = (desired.scopes.get(&s.name), s.loc.as_ref()) else {
@@ -73,6 +80,7 @@ pub fn diff(
         let before = recorded.scopes.get(&s.name);
         d.push(
             || Address::Scope(s.name.clone()),
+            None,
             loc,
             before,
             after,
@@ -82,7 +90,11 @@ pub fn diff(
     }
     for (name, r) in &recorded.scopes {
         if !desired.scopes.contains_key(name) {
-            d.delete(Address::Scope(name.clone()), Record::Scope(r.clone()));
+            d.delete(
+                Address::Scope(name.clone()),
+                Record::Scope(r.clone()),
+                d.tag(None),
+            );
         }
     }
 
@@ -98,6 +110,7 @@ pub fn diff(
         }
         d.push(
             || Address::Pool(p.name.clone()),
+            None,
             Some(&p.loc),
             before,
             after,
@@ -107,7 +120,11 @@ pub fn diff(
     }
     for (name, r) in &recorded.pools {
         if !desired.pools.contains_key(name) {
-            d.delete(Address::Pool(name.clone()), Record::Pool(r.clone()));
+            d.delete(
+                Address::Pool(name.clone()),
+                Record::Pool(r.clone()),
+                d.tag(None),
+            );
         }
     }
 
@@ -129,6 +146,7 @@ pub fn diff(
         let vpc_replaced = replace.is_some();
         d.push(
             || Address::Vpc(v.name.clone()),
+            v.team,
             Some(&v.loc),
             before,
             after,
@@ -156,6 +174,7 @@ pub fn diff(
             });
             d.push(
                 || Address::Subnet(v.name.clone(), s.name.clone()),
+                v.team,
                 Some(&s.loc),
                 sb,
                 sa,
@@ -165,19 +184,23 @@ pub fn diff(
         }
         for (s, r) in recorded_subnets {
             if !after.subnets.contains_key(s) {
+                let team = d.owned_by(before.and_then(|b| b.owner.as_deref()));
                 d.delete(
                     Address::Subnet(v.name.clone(), s.clone()),
                     Record::Subnet(r.clone()),
+                    team,
                 );
             }
         }
     }
     for (name, r) in gone {
-        d.delete(Address::Vpc(name.clone()), Record::vpc(r));
+        let team = d.owned_by(r.owner.as_deref());
+        d.delete(Address::Vpc(name.clone()), Record::vpc(r), team.clone());
         for (s, sr) in &r.subnets {
             d.delete(
                 Address::Subnet(name.clone(), s.clone()),
                 Record::Subnet(sr.clone()),
+                team.clone(),
             );
         }
     }
@@ -196,6 +219,7 @@ pub fn diff(
         });
         d.push(
             || Address::Reservation(res.name.clone()),
+            res.team,
             Some(&res.loc),
             before,
             after,
@@ -205,9 +229,11 @@ pub fn diff(
     }
     for (name, r) in &recorded.reservations {
         if !desired.reservations.contains_key(name) {
+            // The state records no owner of a reservation: its delete is the owner's.
             d.delete(
                 Address::Reservation(name.clone()),
                 Record::Reservation(r.clone()),
+                d.tag(None),
             );
         }
     }
@@ -316,14 +342,90 @@ struct Differ<'a> {
     recorded: &'a Records,
     changes: Vec<Change>,
     diags: Vec<Diag>,
+    model: &'a Model,
+    /// The `[[moved]]` blocks by their new address (only when something was renamed).
+    renames: BTreeMap<&'a Address, &'a Moved>,
 }
 
 impl Differ<'_> {
+    /// The tag of a change declared in `team`'s file (`None`: the IPAM owner's), or no tag
+    /// when the plan declares no teams.
+    fn tag(&self, team: Option<TeamId>) -> Option<TeamTag> {
+        if self.model.teams.is_empty() {
+            return None;
+        }
+        Some(match team {
+            Some(t) => TeamTag::Team(self.model.team(t).name.clone()),
+            None => TeamTag::Owner,
+        })
+    }
+
+    /// The tag of a recorded resource owned by `account`: its team, else the IPAM owner.
+    fn owned_by(&self, account: Option<&str>) -> Option<TeamTag> {
+        self.tag(account.and_then(|a| self.model.team_of_account(a)))
+    }
+
+    /// A VPC whose owner account changes team (a declaration moved between teams' files).
+    fn team_change(&self, before: &Record, after: &Record) -> Option<TeamChange> {
+        let (Record::Vpc(b), Record::Vpc(a)) = (before, after) else {
+            return None;
+        };
+        let from = self.owned_by(b.owner.as_deref())?;
+        let to = self.owned_by(a.owner.as_deref())?;
+        (from != to).then_some(TeamChange { from, to })
+    }
+
+    /// A rename written in a team's file must be of what the team's account owns in the
+    /// recorded state (SPEC §16). The state records owners of VPCs only, so a subnet is
+    /// judged by its VPC's and a reservation is not judged.
+    fn check_rename(&mut self, address: &Address, before: Option<&Record>) {
+        let Some(m) = self.renames.get(address).copied() else {
+            return;
+        };
+        let Some(team) = m.team.map(|t| self.model.team(t)) else {
+            return;
+        };
+        let owner = match (address, before) {
+            (Address::Vpc(_), Some(Record::Vpc(v))) => v.owner.as_deref(),
+            (Address::Subnet(v, _), _) => {
+                self.recorded.vpcs.get(v).and_then(|v| v.owner.as_deref())
+            }
+            _ => return,
+        };
+        if owner == Some(team.account.as_str()) {
+            return;
+        }
+        let whose = match owner {
+            Some(o) => match self.model.team_of_account(o) {
+                Some(t) => format!("account `{o}` (team `{}`)", self.model.team(t).name),
+                None => format!("account `{o}`"),
+            },
+            None => "no account".to_string(),
+        };
+        self.diags.push(
+            Diag::error(
+                "ipam::team::moved",
+                format!(
+                    "team `{}` may not rename `{}`: it is recorded as owned by {whose}",
+                    team.name, m.from
+                ),
+            )
+            .at(&m.loc, format!("not owned by `{}`", team.account))
+            .help(format!(
+                "a team renames only what its account owns: let the owner of `{}` rename it, or remove this `moved` block",
+                m.from
+            )),
+        );
+    }
+
     /// A declared resource; `recorded` is `None` for a create, else whether it differs and
     /// why it must be replaced. Nothing is built for a resource that does not change.
+    /// `team` is the team whose file declares it (`None`: the IPAM owner's).
+    #[allow(clippy::too_many_arguments)]
     fn push<T>(
         &mut self,
         address: impl FnOnce() -> Address,
+        team: Option<TeamId>,
         loc: Option<&Loc>,
         before: Option<&T>,
         after: &T,
@@ -346,17 +448,24 @@ impl Differ<'_> {
         if action.destroys() {
             self.protected(&address, after.protect(), loc, reason.as_ref());
         }
+        let before = before.map(&record);
+        if previous_address.is_some() {
+            self.check_rename(&address, before.as_ref());
+        }
+        let team_change = before.as_ref().and_then(|b| self.team_change(b, &after));
         self.changes.push(Change {
             address,
             previous_address,
             action,
-            before: before.map(&record),
+            before,
             after: Some(after),
             reason,
+            team: self.tag(team),
+            team_change,
         });
     }
 
-    fn delete(&mut self, address: Address, before: Record) {
+    fn delete(&mut self, address: Address, before: Record, team: Option<TeamTag>) {
         self.protected(&address, false, None, None);
         self.changes.push(Change {
             address,
@@ -365,6 +474,8 @@ impl Differ<'_> {
             before: Some(before),
             after: None,
             reason: Some(Reason::Gone),
+            team,
+            team_change: None,
         });
     }
 
