@@ -64,14 +64,18 @@ impl Cx {
                 .collect(),
             ..TeamFrame::default()
         };
-        // Teams are declared beside `[ipam]`: that file is the root of the owner's
-        // authority, so nothing another file says can change whose a file is.
-        let roots: BTreeSet<FileId> = raw
+        // Teams are declared beside `[ipam]` (the first, as the model reads it; another is
+        // a duplicate): that file is the root of the owner's authority, so nothing another
+        // file says can change whose a file is.
+        let Some(root) = raw
             .files
             .iter()
-            .filter(|(_, f)| f.ipam.is_some())
+            .find(|(_, f)| f.ipam.is_some())
             .map(|(id, _)| *id)
-            .collect();
+        else {
+            // Without `[ipam]` (reported) there is no owner's file to trust.
+            return frame;
+        };
         let (mut declared, elsewhere): (Vec<Declared<'_>>, Vec<Declared<'_>>) = self
             .unique("team", entries(raw, |f| &f.teams))
             .into_iter()
@@ -83,9 +87,8 @@ impl Cx {
                 paths: &team.value.paths,
                 description: team.value.description.as_ref().map(|d| d.value.clone()),
             })
-            .partition(|d| roots.contains(&d.file));
-        if roots.is_empty() || (declared.is_empty() && elsewhere.is_empty()) {
-            // Without `[ipam]` (reported) there is no owner's file to trust.
+            .partition(|d| d.file == root);
+        if declared.is_empty() && elsewhere.is_empty() {
             return frame;
         }
         declared.sort_by(|a, b| a.name.value.cmp(&b.name.value));
@@ -132,7 +135,7 @@ impl Cx {
             let file = rel(raw, *id);
             let mut it = teams.iter().copied();
             match (it.next(), it.next()) {
-                (Some(t), _) if roots.contains(id) => {
+                (Some(t), _) if *id == root => {
                     let at = ks.iter().copied().find(|&k| owner_of[k] == t).unwrap_or(0);
                     self.push(
                         Diag::error(
@@ -195,7 +198,7 @@ impl Cx {
                     &file,
                 ),
                 None => {
-                    let root = roots.first().map(|r| rel(raw, *r)).unwrap_or_default();
+                    let root = rel(raw, root);
                     self.push(
                         Diag::error(
                             "ipam::team::declared",
