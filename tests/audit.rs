@@ -291,8 +291,10 @@ fn statuses_of_every_case() {
     assert_eq!(keys, sorted);
 }
 
+/// Findings exit 3 (the audit ran and found what it was asked to fail on); an audit that
+/// cannot run exits 1.
 #[test]
-fn fail_on_exits_one_only_for_what_it_names() {
+fn fail_on_exits_three_only_for_what_it_names() {
     let dir = applied("fail-on");
     let audit = |extra: &[&str]| {
         let mut args = vec!["audit", "plan", "--inventory", "inventory.json"];
@@ -301,14 +303,14 @@ fn fail_on_exits_one_only_for_what_it_names() {
     };
     assert_eq!(audit(&[]).status.code(), Some(0));
     let out = audit(&["--fail-on", "overlap"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("6 overlapping (--fail-on overlap)"),
         "{}",
         text(&out)
     );
     let out = audit(&["--fail-on", "noncompliant,unmanaged"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("1 noncompliant") && err.contains("6 unmanaged"),

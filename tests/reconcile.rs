@@ -150,13 +150,21 @@ fn example(name: &str, test: &str) -> (PathBuf, PathBuf) {
     (work, plan)
 }
 
-/// Every example plan (`examples/inventories` holds cloud exports, not a plan): apply, the
-/// state keeps every invariant, and the next plan is empty.
+/// Every example plan (a directory of `.toml` files; `examples/inventories` holds cloud
+/// exports and `examples/github` a workflow): apply, the state keeps every invariant, and the
+/// next plan is empty.
 #[test]
 fn every_example_applies_and_is_idempotent() {
     for e in fs::read_dir("examples").expect("examples") {
-        let name = e.expect("entry").file_name().to_string_lossy().into_owned();
-        if name == "inventories" {
+        let e = e.expect("entry");
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_plan = fs::read_dir(e.path()).expect("example dir").any(|f| {
+            f.expect("entry")
+                .path()
+                .extension()
+                .is_some_and(|x| x == "toml")
+        });
+        if !is_plan {
             continue;
         }
         let (work, plan) = example(&name, "idempotent");
@@ -238,7 +246,7 @@ fn markdown_plan_folds_details_and_warns_of_destroys() {
         "{md}"
     );
     assert!(
-        md.contains("<details><summary>4 changes</summary>\n\n```diff\n  - reservation."),
+        md.contains("<details><summary>4 changes</summary>\n\n```diff\n- reservation."),
         "{md}"
     );
     assert!(

@@ -136,7 +136,9 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
             .map(|(f, n)| format!("{n} {} (--fail-on {})", f.status(), f.as_str()))
             .collect();
         eprintln!("Audit failed: {}.", list.join(", "));
-        ExitCode::from(1)
+        // Findings the user asked to fail on, not an error: the audit ran (exit 1 is for an
+        // audit that could not run).
+        ExitCode::from(3)
     };
     left_to_exit(report);
     left_to_exit((loaded.model, loaded.state));

@@ -12,6 +12,7 @@ use super::{
 use crate::diag::{Diag, Diagnostics};
 use crate::graph::Graph;
 use crate::model::Address;
+use crate::render::state::OutputFormat;
 use crate::render::{self, Format, JSON_FORMAT_VERSION, Style};
 use crate::state::usage::{Utilization, utilization};
 use crate::state::{Backend, State};
@@ -82,42 +83,76 @@ pub fn run_show(path: &Path, state: Option<&Path>, format: Format) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-pub fn run_output(path: &Path, name: Option<&str>, state: Option<&Path>, json: bool) -> ExitCode {
+pub fn run_output(
+    path: &Path,
+    name: Option<&str>,
+    state: Option<&Path>,
+    format: OutputFormat,
+) -> ExitCode {
     let (backend, s) = match load(path, state) {
         Ok(x) => x,
         Err(code) => return code,
     };
     eprintln!("{}", state_line(backend.location(), Some(&s)));
-    let outputs = render::state::outputs(&s.resources);
-    let Some(name) = name else {
-        if json {
-            print_json(&json!({"format_version": JSON_FORMAT_VERSION, "outputs": outputs}));
-        } else {
+    let mut outputs = render::state::outputs(&s.resources);
+    if let Some(name) = name {
+        let Some(value) = outputs.remove(name) else {
+            return fail(unknown_output(name, &outputs));
+        };
+        outputs = [(name.to_string(), value)].into();
+    }
+    match (format, name) {
+        (OutputFormat::Text, Some(_)) => {
+            for v in outputs.values() {
+                plain(v).iter().for_each(|c| println!("{c}"));
+            }
+        }
+        (OutputFormat::Text, None) => {
             for (k, v) in &outputs {
                 println!("{k} = {}", plain(v).join(", "));
             }
         }
-        return ExitCode::SUCCESS;
-    };
-    match outputs.get(name) {
-        Some(v) if json => print_json(v),
-        Some(v) => plain(v).iter().for_each(|c| println!("{c}")),
-        None => {
-            let mut d = Diag::error("ipam::output::unknown", format!("no output named `{name}`"));
-            let help = match crate::diag::suggest(name, outputs.keys().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None if Address::parse(name).is_none() => {
-                    "outputs are resource addresses: pool.NAME, vpc.NAME, vpc.NAME.secondary, \
-                     vpc.NAME.ipv6, vpc.NAME.subnet.S, reservation.NAME"
-                        .into()
+        (OutputFormat::Json, Some(_)) => outputs.values().for_each(print_json),
+        (OutputFormat::Json, None) => {
+            print_json(&json!({"format_version": JSON_FORMAT_VERSION, "outputs": outputs}));
+        }
+        (OutputFormat::Flat, _) => print_json(&json!(render::state::flat(&outputs))),
+        (OutputFormat::TfvarsJson, _) => {
+            print_json(&json!({"ipam": render::state::flat(&outputs)}));
+        }
+        (OutputFormat::Csv, _) => {
+            let csv = render::state::csv(&s.resources);
+            match name {
+                None => print!("{csv}"),
+                // The header and the rows of that address.
+                Some(name) => {
+                    for (i, line) in csv.lines().enumerate() {
+                        if i == 0 || line.split(',').next() == Some(name) {
+                            println!("{line}");
+                        }
+                    }
                 }
-                None => "`ipam output` lists every output".into(),
-            };
-            d = d.help(help);
-            return fail(d);
+            }
         }
     }
+    left_to_exit(s);
     ExitCode::SUCCESS
+}
+
+/// No output has this name: the closest one, or what names look like.
+fn unknown_output(name: &str, outputs: &std::collections::BTreeMap<String, Value>) -> Diag {
+    let d = Diag::error("ipam::output::unknown", format!("no output named `{name}`"));
+    d.help(
+        match crate::diag::suggest(name, outputs.keys().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if Address::parse(name).is_none() => {
+                "outputs are resource addresses: pool.NAME, vpc.NAME, vpc.NAME.secondary, \
+                 vpc.NAME.ipv6, vpc.NAME.subnet.S, reservation.NAME"
+                    .into()
+            }
+            None => "`ipam output` lists every output".into(),
+        },
+    )
 }
 
 fn plain(v: &Value) -> Vec<String> {

@@ -59,6 +59,14 @@ enum Command {
         /// Same as `--format json`.
         #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Markdown: the most characters the comment may have (GitHub's limit by default);
+        /// changes that do not fit are counted, not shown.
+        #[arg(long, value_name = "N", default_value_t = render::plan::COMMENT_LIMIT)]
+        max_chars: usize,
+        /// Markdown: where every change can be read when some are left out (e.g. the URL of
+        /// the CI run).
+        #[arg(long, value_name = "URL")]
+        details_url: Option<String>,
         /// Save the plan, bound to the current state and plan files, for `ipam apply FILE`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -112,11 +120,15 @@ enum Command {
         args: Vec<String>,
         #[command(flatten)]
         state: StateArg,
-        /// Print JSON.
-        #[arg(long)]
+        /// Output format: text, json, flat (Terraform's external data source), tfvars-json
+        /// (a Terraform variable file) or csv.
+        #[arg(long, value_enum, default_value = "text")]
+        format: render::state::OutputFormat,
+        /// Same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
     },
-    /// Exit 1 when a recorded pool is above its `alert_at`.
+    /// Exit 3 when a recorded pool is above its `alert_at`.
     Check {
         /// Plan file or directory (locates the state).
         #[arg(default_value = ".")]
@@ -147,7 +159,7 @@ enum Command {
         /// Same as `--format json`.
         #[arg(long)]
         json: bool,
-        /// Exit 1 when any resource CIDR is overlapping, noncompliant or unmanaged
+        /// Exit 3 when any resource CIDR is overlapping, noncompliant or unmanaged
         /// (comma-separated).
         #[arg(long, value_enum, value_delimiter = ',', value_name = "STATUS,...")]
         fail_on: Vec<crate::audit::FailOn>,
@@ -269,6 +281,8 @@ pub fn run() -> ExitCode {
             state,
             format,
             json,
+            max_chars,
+            details_url,
             out,
             detailed_exitcode,
             create_state,
@@ -276,6 +290,11 @@ pub fn run() -> ExitCode {
             path: &path,
             state: state.file.as_deref(),
             format: if json { Format::Json } else { format },
+            markdown: render::plan::Markdown {
+                note: None,
+                max_chars,
+                full_plan: details_url.as_deref(),
+            },
             out: out.as_deref(),
             detailed_exitcode,
             create_state,
@@ -307,9 +326,19 @@ pub fn run() -> ExitCode {
             ),
             Err(e) => fail(e.diag()),
         },
-        Command::Output { args, state, json } => {
+        Command::Output {
+            args,
+            state,
+            format,
+            json,
+        } => {
             let (path, name) = output_args(&args);
-            inspect::run_output(&path, name, state.file.as_deref(), json)
+            let format = if json {
+                render::state::OutputFormat::Json
+            } else {
+                format
+            };
+            inspect::run_output(&path, name, state.file.as_deref(), format)
         }
         Command::Check { path, state } => inspect::run_check(&path, state.file.as_deref()),
         Command::Graph { path } => inspect::run_graph(&path),

@@ -51,6 +51,8 @@ pub struct PlanArgs<'a> {
     pub path: &'a Path,
     pub state: Option<&'a Path>,
     pub format: Format,
+    /// How Markdown is written (its note is filled in here).
+    pub markdown: render::plan::Markdown<'a>,
     pub out: Option<&'a Path>,
     pub detailed_exitcode: bool,
     pub create_state: bool,
@@ -81,8 +83,11 @@ pub fn run_plan(args: PlanArgs) -> ExitCode {
         ),
         Format::Markdown => {
             eprintln!("{header}");
-            let note = made.state.is_none().then_some(header.as_str());
-            print!("{}", render::plan::markdown(&made.plan, note));
+            let options = render::plan::Markdown {
+                note: made.state.is_none().then_some(header.as_str()),
+                ..args.markdown
+            };
+            print!("{}", render::plan::markdown(&made.plan, options));
         }
         Format::Json => {
             eprintln!("{header}");
@@ -320,7 +325,10 @@ pub fn show_saved(saved: &SavedPlan, format: Format) -> ExitCode {
         ),
         Format::Markdown => {
             eprintln!("{header}");
-            print!("{}", render::plan::markdown(&saved.plan, None));
+            print!(
+                "{}",
+                render::plan::markdown(&saved.plan, render::plan::Markdown::default())
+            );
         }
         Format::Json => {
             eprintln!("{header}");

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{JSON_FORMAT_VERSION, Style};
+use crate::model::Address;
 use crate::plan::{Action, Change, Plan, Record, Summary};
 
 /// The ANSI colour of an action: creates green, updates and moves yellow, destroys red.
@@ -26,7 +27,10 @@ pub fn text(plan: &Plan, style: Style) -> String {
     for c in &plan.changes {
         for (i, line) in change_lines(c).into_iter().enumerate() {
             let line = if i == 0 {
-                style.paint(colour_of(c.action), &line)
+                style.paint(
+                    colour_of(c.action),
+                    &format!("{:>3} {line}", c.action.symbol()),
+                )
             } else {
                 line
             };
@@ -35,7 +39,7 @@ pub fn text(plan: &Plan, style: Style) -> String {
         }
     }
     out.push('\n');
-    if let Some(w) = destroy_warning(plan) {
+    if let Some(w) = destroy_warning(plan, |a| format!("`{a}`")) {
         out.push_str(&style.paint(colour_of(Action::Delete), &format!("Warning: {w}")));
         out.push_str("\n\n");
     }
@@ -44,38 +48,158 @@ pub fn text(plan: &Plan, style: Style) -> String {
     out
 }
 
-/// The plan as a pull-request comment: summary, destroy warning, details folded. `note` is
-/// said under the heading (that the plan starts a new state).
-pub fn markdown(plan: &Plan, note: Option<&str>) -> String {
-    let note = note.map(|n| format!("> {n}\n\n")).unwrap_or_default();
+/// GitHub's limit on a comment, in characters.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+/// How a plan is written as a pull-request comment.
+#[derive(Debug, Clone, Copy)]
+pub struct Markdown<'a> {
+    /// Said under the heading (that the plan starts a new state).
+    pub note: Option<&'a str>,
+    /// The most characters the comment may have (GitHub refuses longer ones). The summary
+    /// and the destroy warning are always written; changes fill what is left.
+    pub max_chars: usize,
+    /// Where every change can be read when some are left out (a CI run's page, say).
+    pub full_plan: Option<&'a str>,
+}
+
+impl Default for Markdown<'_> {
+    fn default() -> Self {
+        Markdown {
+            note: None,
+            max_chars: COMMENT_LIMIT,
+            full_plan: None,
+        }
+    }
+}
+
+/// The plan as a pull-request comment: the summary as a heading, the destroy warning, then
+/// the changes folded in a `diff` block (markers in column 0, so creates read green and
+/// destroys red) for as long as the budget lasts, then how many were left out and where to
+/// read them. Names come from plan files: inside code they stay code, and a fence or code
+/// span is never closed by them.
+pub fn markdown(plan: &Plan, options: Markdown) -> String {
+    let note = options
+        .note
+        .map(|n| format!("> {}\n\n", escape(n)))
+        .unwrap_or_default();
     if !plan.has_changes() {
         return format!(
             "#### ipam plan: no changes\n\n{note}The recorded state matches the plan.\n"
         );
     }
     let s = plan.summary();
-    let mut out = format!(
+    let mut head = format!(
         "#### ipam plan: {} to add, {} to change, {} to replace, {} to destroy\n\n{note}",
         s.add, s.change, s.replace, s.destroy
     );
-    if let Some(w) = destroy_warning(plan) {
-        out.push_str(&format!("> [!CAUTION]\n> {}\n\n", w.replace('\n', "\n> ")));
+    if let Some(w) = destroy_warning(plan, code_span) {
+        head.push_str(&format!("> [!CAUTION]\n> {w}\n\n"));
     }
     let n = plan.changes.len();
-    out.push_str(&format!(
+    let open = format!(
         "<details><summary>{n} change{}</summary>\n\n```diff\n",
         if n == 1 { "" } else { "s" }
-    ));
+    );
+    let close = "```\n\n</details>\n\n";
+    let footer = format!("{}\n", s.line());
+    // Room kept for the line that says how many changes were left out.
+    let more_room = 400 + options.full_plan.map_or(0, |f| f.chars().count());
+    let fixed = [head.as_str(), &open, close, &footer]
+        .iter()
+        .map(|p| p.chars().count())
+        .sum::<usize>();
+    let mut budget = options.max_chars.saturating_sub(fixed + more_room);
+    let mut body = String::new();
+    let mut shown = 0;
     for c in &plan.changes {
-        for line in change_lines(c) {
-            // Backticks would end the fence.
-            out.push_str(&line.replace("```", "'''"));
-            out.push('\n');
+        let mut block = String::new();
+        for (i, line) in change_lines(c).into_iter().enumerate() {
+            let line = if i == 0 {
+                format!("{} {line}", diff_marker(c.action))
+            } else {
+                line
+            };
+            // A fence opens or closes only at the start of a line, and every line starts
+            // with a marker or spaces; this keeps names from holding one all the same.
+            block.push_str(&line.replace("```", "'''"));
+            block.push('\n');
+        }
+        let size = block.chars().count();
+        if size > budget {
+            break;
+        }
+        budget -= size;
+        body.push_str(&block);
+        shown += 1;
+    }
+    let mut out = head;
+    out.push_str(&open);
+    out.push_str(&body);
+    out.push_str(close);
+    if shown < n {
+        let left = n - shown;
+        out.push_str(&format!(
+            "**{left} more change{} not shown**: this comment is limited to {} characters. {}\n\n",
+            if left == 1 { "" } else { "s" },
+            options.max_chars,
+            match options.full_plan {
+                Some(at) => format!("Every change: {}", escape(at)),
+                None => "Every change is in the output of `ipam plan` (or `ipam show` of the \
+                         saved plan)."
+                    .to_string(),
+            }
+        ));
+    }
+    out.push_str(&footer);
+    out
+}
+
+/// The marker of a change in column 0 of a `diff` block: `+` creates (green), `-` and `-/+`
+/// destroy (red), `!` changes in place or renames.
+fn diff_marker(action: Action) -> &'static str {
+    match action {
+        Action::Create => "+",
+        Action::Delete => "-",
+        Action::Replace => "-/+",
+        Action::Update | Action::Move => "!",
+    }
+}
+
+/// Markdown inline code holding `text` whatever it contains: a fence of backticks longer
+/// than any run inside (padded when it holds one). HTML inside code is text.
+pub fn code_span(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    if longest > 0 {
+        format!("{fence} {text} {fence}")
+    } else {
+        format!("{fence}{text}{fence}")
+    }
+}
+
+/// Text as Markdown that renders as itself: HTML and Markdown punctuation escaped, on one
+/// line.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
         }
     }
-    out.push_str("```\n\n</details>\n\n");
-    out.push_str(&s.line());
-    out.push('\n');
     out
 }
 
@@ -135,35 +259,79 @@ pub fn json(plan: &Plan) -> Value {
     .unwrap_or(Value::Null)
 }
 
-fn destroy_warning(plan: &Plan) -> Option<String> {
-    let destroyed: Vec<String> = plan
+/// How many destroyed resources the warning names; the rest are counted by kind.
+const NAMED: usize = 10;
+
+/// What the plan destroys, bounded: every destroyed resource when there are few, else the
+/// count by kind and the first [`NAMED`]. `name` writes an address (as code in Markdown).
+fn destroy_warning(plan: &Plan, name: impl Fn(&str) -> String) -> Option<String> {
+    let destroyed: Vec<&Change> = plan
         .changes
         .iter()
         .filter(|c| c.action.destroys())
-        .map(|c| match c.action {
-            Action::Replace => format!("`{}` (replaced)", c.address),
-            _ => format!("`{}`", c.address),
-        })
         .collect();
-    if destroyed.is_empty() {
+    let n = destroyed.len();
+    if n == 0 {
         return None;
     }
-    let n = destroyed.len();
+    let named: Vec<String> = destroyed
+        .iter()
+        .take(NAMED)
+        .map(|c| match c.action {
+            Action::Replace => format!("{} (replaced)", name(&c.address.to_string())),
+            _ => name(&c.address.to_string()),
+        })
+        .collect();
+    let plural =
+        |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    if n <= NAMED {
+        return Some(format!(
+            "this plan destroys {}: {}.",
+            plural(n, "resource", "resources"),
+            named.join(", ")
+        ));
+    }
+    let mut kinds: BTreeMap<u8, (usize, &str, &str)> = BTreeMap::new();
+    for c in &destroyed {
+        let (k, one, many) = match c.address {
+            Address::Scope(_) => (0, "scope", "scopes"),
+            Address::Pool(_) => (1, "pool", "pools"),
+            Address::Vpc(_) => (2, "VPC", "VPCs"),
+            Address::Subnet(..) => (3, "subnet", "subnets"),
+            Address::Reservation(_) => (4, "reservation", "reservations"),
+        };
+        kinds.entry(k).or_insert((0, one, many)).0 += 1;
+    }
+    let replaced = destroyed
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .count();
+    let counts: Vec<String> = kinds
+        .values()
+        .map(|(k, one, many)| plural(*k, one, many))
+        .collect();
     Some(format!(
-        "this plan destroys {n} resource{}: {}.",
-        if n == 1 { "" } else { "s" },
-        destroyed.join(", ")
+        "this plan destroys {} ({}{}): {} and {} more.",
+        plural(n, "resource", "resources"),
+        counts.join(", "),
+        match replaced {
+            0 => String::new(),
+            r => format!("; {r} of them replaced"),
+        },
+        named.join(", "),
+        n - NAMED
     ))
 }
 
-/// The lines of one change: a headline, then the changed fields of an update.
+/// The lines of one change: a headline (without its marker, which each format places),
+/// then the changed fields of an update.
 fn change_lines(c: &Change) -> Vec<String> {
     let moved = c
         .previous_address
         .as_ref()
         .map(|p| format!(" (moved from {p})"))
         .unwrap_or_default();
-    let head = format!("{:>3} {}{moved}", c.action.symbol(), c.address);
+    let head = format!("{}{moved}", c.address);
     let before = c.before.as_ref().map(summary);
     let after = c.after.as_ref().map(summary);
     let mut lines = vec![match (c.action, before, after) {

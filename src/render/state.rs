@@ -292,3 +292,136 @@ pub fn outputs(records: &Records) -> BTreeMap<String, Value> {
     }
     out
 }
+
+/// How `ipam output` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// `address = CIDR` lines for a person.
+    Text,
+    /// `{format_version, outputs}`: CIDRs as strings, several as arrays.
+    Json,
+    /// One JSON object of strings (several CIDRs comma-separated): what Terraform's
+    /// `external` data source accepts.
+    Flat,
+    /// A Terraform variable file: `{"ipam": {ADDRESS: "CIDR", …}}`, for a variable
+    /// `ipam` of type `map(string)`.
+    TfvarsJson,
+    /// One row per block: address, kind, CIDR, pool, region, owner.
+    Csv,
+}
+
+/// The outputs as one string each: several CIDRs joined by commas.
+pub fn flat(outputs: &BTreeMap<String, Value>) -> BTreeMap<&str, String> {
+    outputs
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.as_str(), text)
+        })
+        .collect()
+}
+
+/// One allocated block, for `output --format csv`.
+struct Row<'a> {
+    address: String,
+    kind: &'static str,
+    cidr: Prefix,
+    pool: Option<&'a str>,
+    region: Option<&'a str>,
+    owner: Option<&'a str>,
+}
+
+/// `output --format csv`: a header and one row per block (a VPC with a secondary and an
+/// IPv6 block has three), in address order; RFC 4180 quoting.
+pub fn csv(records: &Records) -> String {
+    let mut rows: Vec<Row> = Vec::new();
+    for (name, p) in &records.pools {
+        for c in &p.cidrs {
+            rows.push(Row {
+                address: format!("pool.{name}"),
+                kind: "pool",
+                cidr: *c,
+                pool: p.parent.as_deref(),
+                region: p.region.as_deref(),
+                owner: None,
+            });
+        }
+    }
+    for (name, v) in &records.vpcs {
+        let blocks = [("vpc", "", &v.pool, v.cidr)]
+            .into_iter()
+            .chain(
+                v.secondary
+                    .iter()
+                    .map(|b| ("vpc-secondary", ".secondary", &b.pool, b.cidr)),
+            )
+            .chain(
+                v.ipv6
+                    .iter()
+                    .map(|b| ("vpc-ipv6", ".ipv6", &b.pool, b.cidr)),
+            );
+        for (kind, suffix, pool, cidr) in blocks {
+            rows.push(Row {
+                address: format!("vpc.{name}{suffix}"),
+                kind,
+                cidr,
+                pool: Some(pool),
+                region: v.region.as_deref(),
+                owner: v.owner.as_deref(),
+            });
+        }
+        for (s, r) in &v.subnets {
+            rows.push(Row {
+                address: format!("vpc.{name}.subnet.{s}"),
+                kind: "subnet",
+                cidr: r.cidr,
+                pool: Some(&v.pool),
+                region: v.region.as_deref(),
+                owner: v.owner.as_deref(),
+            });
+        }
+    }
+    for (name, r) in &records.reservations {
+        rows.push(Row {
+            address: format!("reservation.{name}"),
+            kind: "reservation",
+            cidr: r.cidr,
+            pool: Some(&r.pool),
+            region: None,
+            owner: None,
+        });
+    }
+    rows.sort_by(|a, b| a.address.cmp(&b.address).then(a.cidr.cmp(&b.cidr)));
+    let mut out = String::from("address,kind,cidr,pool,region,owner\n");
+    for r in rows {
+        let fields = [
+            r.address.as_str(),
+            r.kind,
+            &r.cidr.to_string(),
+            r.pool.unwrap_or(""),
+            r.region.unwrap_or(""),
+            r.owner.unwrap_or(""),
+        ]
+        .map(csv_field);
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
