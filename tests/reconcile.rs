@@ -139,6 +139,8 @@ scenarios! {
     released_not_reused("released-not-reused");
     replace_netmask("replace-netmask");
     subpool_several_cidrs("subpool-several-cidrs");
+    team_owner_change("team-owner-change");
+    team_rename_others("team-rename-others");
     update_in_place("update-in-place");
 }
 
