@@ -248,7 +248,9 @@ fn markdown_plan_folds_details_and_warns_of_destroys() {
         "{md}"
     );
     assert!(
-        md.contains("<details><summary>4 changes</summary>\n\n```diff\n- reservation."),
+        // The example declares teams: changes are grouped by team, the reservations file
+        // is the IPAM owner's.
+        md.contains("<details><summary>IPAM owner: 4 changes</summary>\n\n```diff\n- reservation."),
         "{md}"
     );
     assert!(
