@@ -80,8 +80,7 @@ pub fn diff(
         let before = recorded.scopes.get(&s.name);
         d.push(
             || Address::Scope(s.name.clone()),
-            None,
-            loc,
+            Whence { team: None, loc },
             before,
             after,
             before.map(|b| (b != after, None)),
@@ -110,8 +109,10 @@ pub fn diff(
         }
         d.push(
             || Address::Pool(p.name.clone()),
-            None,
-            Some(&p.loc),
+            Whence {
+                team: None,
+                loc: Some(&p.loc),
+            },
             before,
             after,
             before.map(|b| (b != after, replace)),
@@ -146,8 +147,10 @@ pub fn diff(
         let vpc_replaced = replace.is_some();
         d.push(
             || Address::Vpc(v.name.clone()),
-            v.team,
-            Some(&v.loc),
+            Whence {
+                team: v.team,
+                loc: Some(&v.loc),
+            },
             before,
             after,
             before.map(|b| (!same_vpc(b, after), replace)),
@@ -174,8 +177,10 @@ pub fn diff(
             });
             d.push(
                 || Address::Subnet(v.name.clone(), s.name.clone()),
-                v.team,
-                Some(&s.loc),
+                Whence {
+                    team: v.team,
+                    loc: Some(&s.loc),
+                },
                 sb,
                 sa,
                 sb.map(|sb| (sb != sa, replace)),
@@ -219,8 +224,10 @@ pub fn diff(
         });
         d.push(
             || Address::Reservation(res.name.clone()),
-            res.team,
-            Some(&res.loc),
+            Whence {
+                team: res.team,
+                loc: Some(&res.loc),
+            },
             before,
             after,
             before.map(|b| (b != after, replace)),
@@ -337,6 +344,13 @@ fn block_replace(
     }
 }
 
+/// Where a declared resource is: its place in the plan files (for a refusal to destroy
+/// it), and the team whose file that is (`None`: the IPAM owner's).
+struct Whence<'l> {
+    loc: Option<&'l Loc>,
+    team: Option<TeamId>,
+}
+
 struct Differ<'a> {
     moves: &'a BTreeMap<Address, Address>,
     recorded: &'a Records,
@@ -420,13 +434,10 @@ impl Differ<'_> {
 
     /// A declared resource; `recorded` is `None` for a create, else whether it differs and
     /// why it must be replaced. Nothing is built for a resource that does not change.
-    /// `team` is the team whose file declares it (`None`: the IPAM owner's).
-    #[allow(clippy::too_many_arguments)]
     fn push<T>(
         &mut self,
         address: impl FnOnce() -> Address,
-        team: Option<TeamId>,
-        loc: Option<&Loc>,
+        whence: Whence<'_>,
         before: Option<&T>,
         after: &T,
         recorded: Option<(bool, Option<Reason>)>,
@@ -446,7 +457,7 @@ impl Differ<'_> {
         };
         let after = record(after);
         if action.destroys() {
-            self.protected(&address, after.protect(), loc, reason.as_ref());
+            self.protected(&address, after.protect(), whence.loc, reason.as_ref());
         }
         let before = before.map(&record);
         if previous_address.is_some() {
@@ -460,7 +471,7 @@ impl Differ<'_> {
             before,
             after: Some(after),
             reason,
-            team: self.tag(team),
+            team: self.tag(whence.team),
             team_change,
         });
     }
