@@ -533,3 +533,62 @@ fn codeowners_of_the_enterprise_example() {
         ]
     );
 }
+
+/// The README's "Teams and permissions" plan is valid, and `ipam codeowners` prints for it
+/// what the README shows.
+#[test]
+fn readme_teams_section_is_true() {
+    let readme = fs::read_to_string("README.md").expect("README");
+    let start = readme
+        .find("## Teams and permissions")
+        .expect("the section");
+    let end = start
+        + readme[start..]
+            .find("\n## The address engine")
+            .expect("the next section");
+    let section = &readme[start..end];
+    let work = common::workdir("teams", "readme");
+    fs::create_dir_all(work.join(".git")).expect("repository marker");
+    let plan = work.join("network/ipam");
+    let mut rest = section;
+    let mut files = 0;
+    while let Some(at) = rest.find("```toml\n") {
+        let body = &rest[at + "```toml\n".len()..];
+        let close = body.find("\n```").expect("closed");
+        let text = &body[..=close];
+        // The first line names the file: `# PATH: …`.
+        let path = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# "))
+            .and_then(|l| l.split(':').next())
+            .expect("a file name");
+        let p = plan.join(path);
+        fs::create_dir_all(p.parent().expect("parent")).expect("dirs");
+        fs::write(p, text).expect("write");
+        files += 1;
+        rest = &body[close..];
+    }
+    assert_eq!(files, 4);
+    let valid = ipam(&work, &["validate", "network/ipam"]);
+    assert!(valid.status.success(), "{}", text(&valid));
+    let fmt = ipam(&work, &["fmt", "network/ipam", "--check"]);
+    assert!(fmt.status.success(), "{}", text(&fmt));
+    let command = "$ ipam codeowners network/ipam --owner-handle @acme/network \\\n    --handle payments=@acme/payments --handle retail=@acme/retail\n";
+    let at = section.find(command).expect("the codeowners example") + command.len();
+    let shown = &section[at..at + section[at..].find("```").expect("closed")];
+    let out = ipam(
+        &work,
+        &[
+            "codeowners",
+            "network/ipam",
+            "--owner-handle",
+            "@acme/network",
+            "--handle",
+            "payments=@acme/payments",
+            "--handle",
+            "retail=@acme/retail",
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), shown);
+}
