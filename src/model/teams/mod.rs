@@ -378,9 +378,7 @@ impl Cx {
             )),
         );
     }
-}
 
-impl Cx {
     /// A VPC in a team's file owned by another account.
     pub(super) fn team_owner(&mut self, model: &Model, team: TeamId, owner: &str, loc: &Loc) {
         let t = model.team(team);
@@ -489,3 +487,6 @@ pub(super) fn whose(teams: &[Team], team: Option<TeamId>) -> String {
         None => "the IPAM owner".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;
