@@ -93,7 +93,10 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
         Ok(f) => f,
         Err(d) => return fail(*d),
     };
-    let (located, backend) = state_of(args.path, args.state);
+    let (located, backend) = match state_of(args.path, args.state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     let read = || read_state(backend.as_ref());
     let loaded = match crate::load::with_inventory(args.path, read, args.inventories, format) {
         Ok(l) => l,

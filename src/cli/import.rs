@@ -24,7 +24,10 @@ pub struct ImportArgs<'a> {
 }
 
 pub fn run_import(args: ImportArgs) -> ExitCode {
-    let (located, backend) = state_of(args.path, args.state);
+    let (located, backend) = match state_of(args.path, args.state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     let target = match target_file(args.path, args.to) {
         Ok(t) => t,
         Err(d) => return fail(*d),

@@ -39,7 +39,7 @@ pub fn run_validate(path: &Path, json: bool) -> ExitCode {
 /// The recorded state, checked; a command that reads it fails when there is none (SPEC
 /// §13: a CI check on a missing state must not pass for ever). Where it is goes to stderr.
 fn load(path: &Path, state: Option<&Path>) -> Result<(Box<dyn Backend>, State), ExitCode> {
-    let (located, backend) = state_of(path, state);
+    let (located, backend) = state_of(path, state)?;
     match read_state(backend.as_ref()) {
         Ok(Some(s)) => Ok((backend, s)),
         Ok(None) => Err(fail(no_state(&located))),
@@ -202,7 +202,10 @@ pub fn run_graph(path: &Path) -> ExitCode {
 }
 
 pub fn run_force_unlock(path: &Path, id: &str, state: Option<&Path>) -> ExitCode {
-    let (_, backend) = state_of(path, state);
+    let (_, backend) = match state_of(path, state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     match backend.force_unlock(id) {
         Ok(info) => {
             println!(

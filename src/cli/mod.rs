@@ -9,6 +9,7 @@ mod import;
 mod init;
 mod inspect;
 mod plan;
+mod state;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -229,6 +230,11 @@ enum Command {
         #[arg(value_enum)]
         shell: completions::Target,
     },
+    /// Inspect and move the recorded state: list, pull, push, versions.
+    State {
+        #[command(subcommand)]
+        command: state::StateCommand,
+    },
     /// Remove a state lock left by an operation that can no longer release it.
     ForceUnlock {
         /// The lock's ID, as the locked error shows it.
@@ -253,9 +259,9 @@ struct InventoryArg {
 /// Where the recorded state is (SPEC §7).
 #[derive(Debug, clap::Args)]
 struct StateArg {
-    /// State file [default: $IPAM_STATE if set and not empty, else ipam.state.json beside the
-    /// plan].
-    #[arg(long = "state", value_name = "FILE")]
+    /// State file, or PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE) [default:
+    /// $IPAM_STATE if set and not empty, else ipam.state.json beside the plan].
+    #[arg(long = "state", value_name = "FILE|URL")]
     file: Option<PathBuf>,
 }
 
@@ -391,6 +397,7 @@ pub fn run() -> ExitCode {
             root: root.as_deref(),
         }),
         Command::Completions { shell } => completions::run(shell),
+        Command::State { command } => state::run(command),
         Command::ForceUnlock { id, path, state } => {
             inspect::run_force_unlock(&path, &id, state.file.as_deref())
         }
@@ -439,11 +446,22 @@ fn fail(d: Diag) -> ExitCode {
 }
 
 /// The state of the plan at `path` (`--state`, `IPAM_STATE`, or beside the plan) and its
-/// backend.
-fn state_of(path: &Path, given: Option<&Path>) -> (Located, Box<dyn Backend>) {
-    let located = crate::state::locate(path, given);
-    let backend = crate::state::open(&located.location);
-    (located, backend)
+/// backend, or the exit code after reporting why that location cannot be used.
+fn state_of(path: &Path, given: Option<&Path>) -> Result<(Located, Box<dyn Backend>), ExitCode> {
+    let located =
+        crate::state::locate(path, given, None).map_err(|e| print_diags(&e.diagnostics()))?;
+    let backend = backend_at(path, &located.location);
+    Ok((located, backend))
+}
+
+/// The backend at `location` for the plan at `path`: a database keeps the state under the
+/// plan's `[ipam] name` (unless the URL names a workspace).
+fn backend_at(path: &Path, location: &Location) -> Box<dyn Backend> {
+    let name = match location {
+        Location::Postgres(url) if url.workspace.is_none() => crate::state::plan_name(path),
+        _ => None,
+    };
+    crate::state::open(location, name.as_deref())
 }
 
 /// The state as read by a reader, checked before it is used (SPEC §13).
@@ -484,6 +502,7 @@ fn given_by(located: &Located) -> &'static str {
     match located.origin {
         Origin::Flag => " (given by --state)",
         Origin::Environment => " (given by IPAM_STATE)",
+        Origin::Plan => " (given by the plan's [state] url)",
         Origin::Saved => " (where the saved plan was made)",
         Origin::Default => "",
     }

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::{
-    fail, left_to_exit, lock, may_start, may_write, print_diags, print_json, read_locked,
-    read_state, state_line, state_of,
+    backend_at, fail, left_to_exit, lock, may_start, may_write, print_diags, print_json,
+    read_locked, read_state, state_line, state_of,
 };
 use crate::apply::{Step, apply};
 use crate::diag::{Diag, Diagnostics, Sources};
@@ -59,7 +59,10 @@ pub struct PlanArgs<'a> {
 }
 
 pub fn run_plan(args: PlanArgs) -> ExitCode {
-    let (located, backend) = state_of(args.path, args.state);
+    let (located, backend) = match state_of(args.path, args.state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     let failed = |d: &Diagnostics| match args.format {
         // A tool reading JSON gets the diagnostics as JSON too.
         Format::Json => {
@@ -139,7 +142,10 @@ pub fn run_apply(args: ApplyArgs) -> ExitCode {
 }
 
 fn apply_plan(args: &ApplyArgs) -> ExitCode {
-    let (located, backend) = state_of(args.target, args.state);
+    let (located, backend) = match state_of(args.target, args.state) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     if let Err(code) = may_write(&located, backend.as_ref(), args.create_state) {
         return code;
     }
@@ -217,8 +223,11 @@ fn apply_saved(args: &ApplyArgs, saved: &SavedPlan) -> ExitCode {
             .help("run `ipam apply FILE` from the directory `ipam plan --out` ran in"),
         );
     }
-    let located = crate::state::locate_saved(&saved.state, args.state);
-    let backend = crate::state::open(&located.location);
+    let located = match crate::state::locate_saved(&saved.state, args.state) {
+        Ok(l) => l,
+        Err(e) => return print_diags(&e.diagnostics()),
+    };
+    let backend = backend_at(plan_path, &located.location);
     let create = args.create_state || saved.made_here(&located.location);
     if let Err(code) = may_write(&located, backend.as_ref(), create) {
         return code;

@@ -101,6 +101,8 @@ impl SavedPlan {
             plan_path: portable(plan_path),
             state: match location {
                 Location::File(path) => portable(path).display().to_string(),
+                // A database's URL, with every parameter spelled out and never a password.
+                Location::Postgres(url) => url.to_string(),
             },
             files_sha256: files_hash(plan_path, sources),
             lineage: state.map(|s| s.lineage.clone()),
@@ -173,7 +175,7 @@ impl SavedPlan {
 
     /// Whether the plan was made against the state at `location`.
     pub fn made_here(&self, location: &Location) -> bool {
-        Location::parse(&self.state) == *location
+        Location::parse(Path::new(&self.state)).is_ok_and(|l| l == *location)
     }
 
     /// Refuses the plan when the plan files changed since it was made.

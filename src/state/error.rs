@@ -91,6 +91,12 @@ pub enum StateError {
     /// A save was given another state's lock.
     #[error("the lock held is {held}, not the lock of {location}")]
     WrongLock { held: String, location: Location },
+    /// A state URL that cannot be used.
+    #[error(transparent)]
+    Url(#[from] super::pg::UrlError),
+    /// The PostgreSQL state could not be reached, read or written.
+    #[error("{}", .0.diag().message)]
+    Postgres(Box<super::pg::PgError>),
 }
 
 impl StateError {
@@ -300,6 +306,28 @@ impl StateError {
                 ),
             )
             .help("another writer saved in between; run this operation again"),
+            StateError::Url(e) => match e {
+                super::pg::UrlError::Password { masked } => Diag::error(
+                    "ipam::state::url_password",
+                    format!("the state URL {masked} contains a password"),
+                )
+                .help(
+                    "remove it from the URL: the password is read only from the PGPASSWORD \
+                     environment variable or from ~/.pgpass (a line \
+                     host:port:database:user:password, mode 600), so it never appears in \
+                     plans, saved plans or logs",
+                ),
+                super::pg::UrlError::Invalid {
+                    masked,
+                    problem,
+                    help,
+                } => Diag::error(
+                    "ipam::state::url",
+                    format!("the state URL {masked} is not valid: {problem}"),
+                )
+                .help(help.clone()),
+            },
+            StateError::Postgres(e) => e.diag(),
             StateError::WrongLock { held, location } => Diag::error(
                 "ipam::state::wrong_lock",
                 format!(

@@ -1,35 +1,52 @@
-//! Where a plan's state is (SPEC §7, §13): `--state`, else a non-empty `IPAM_STATE`, else
-//! `ipam.state.json` inside a plan directory or next to a plan file. Whether the location was
-//! given or is the default matters: only the default may start from no state.
+//! Where a plan's state is (SPEC §7, §13, §14): `--state`, else a non-empty `IPAM_STATE`,
+//! else the plan's `[state] url`, else `ipam.state.json` inside a plan directory or next to
+//! a plan file. Each names a file, or a PostgreSQL database by a `postgres://` URL. Whether
+//! the location was given or is the default matters: only the default may start from no
+//! state.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use super::StateError;
+use super::pg::url::{self, PgUrl};
 
 /// A state's location.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Location {
     /// A state file (the file backend).
     File(PathBuf),
+    /// A state in a PostgreSQL database (the PostgreSQL backend); boxed, so a location
+    /// (in every state error) stays small.
+    Postgres(Box<PgUrl>),
 }
 
 impl Location {
-    /// A location as text (as `--state` takes it and saved plans record it).
-    pub fn parse(text: &str) -> Location {
-        Location::File(PathBuf::from(text))
+    /// A location as `--state` and `IPAM_STATE` take it: a `postgres://` or
+    /// `postgresql://` URL, else a file path. A URL that carries a password is refused.
+    pub fn parse(text: &Path) -> Result<Location, StateError> {
+        match text.to_str() {
+            Some(s) if url::is_url(s) => PgUrl::parse(s)
+                .map(|u| Location::Postgres(Box::new(u)))
+                .map_err(StateError::Url),
+            _ => Ok(Location::File(text.to_path_buf())),
+        }
     }
 
     /// The state file, for the file backend.
     pub fn file(&self) -> Option<&Path> {
         match self {
             Location::File(p) => Some(p),
+            Location::Postgres(_) => None,
         }
     }
 }
 
+/// A file's path, or a database's URL with every parameter spelled out (never a password).
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::File(p) => write!(f, "{}", p.display()),
+            Location::Postgres(u) => write!(f, "{u}"),
         }
     }
 }
@@ -41,6 +58,8 @@ pub enum Origin {
     Flag,
     /// `IPAM_STATE`.
     Environment,
+    /// The plan's `[state] url`.
+    Plan,
     /// Beside the plan.
     Default,
     /// Recorded in a saved plan.
@@ -56,39 +75,37 @@ pub struct Located {
 
 /// The location a saved plan recorded: `given` (from `--state`) wins; otherwise the one the
 /// plan was made against, which only a given location can change.
-pub fn locate_saved(recorded: &str, given: Option<&Path>) -> Located {
-    match given {
-        Some(s) => Located {
-            location: Location::File(s.to_path_buf()),
-            origin: Origin::Flag,
-        },
-        None => Located {
-            location: Location::parse(recorded),
-            origin: Origin::Saved,
-        },
-    }
+pub fn locate_saved(recorded: &str, given: Option<&Path>) -> Result<Located, StateError> {
+    let (text, origin) = match given {
+        Some(s) => (s, Origin::Flag),
+        None => (Path::new(recorded), Origin::Saved),
+    };
+    Location::parse(text).map(|location| Located { location, origin })
 }
 
 /// The state of the plan at `plan`: `given` (from `--state`), else a non-empty `IPAM_STATE`,
-/// else the default beside the plan.
-pub fn locate(plan: &Path, given: Option<&Path>) -> Located {
+/// else `plan_url` (the plan's `[state] url`), else the default file beside the plan.
+pub fn locate(
+    plan: &Path,
+    given: Option<&Path>,
+    plan_url: Option<&str>,
+) -> Result<Located, StateError> {
+    let at =
+        |text: &Path, origin| Location::parse(text).map(|location| Located { location, origin });
     if let Some(s) = given {
-        return Located {
-            location: Location::File(s.to_path_buf()),
-            origin: Origin::Flag,
-        };
+        return at(s, Origin::Flag);
     }
     // Set but empty means unset: CI systems often export empty variables.
     if let Some(env) = std::env::var_os("IPAM_STATE").filter(|v| !v.is_empty()) {
-        return Located {
-            location: Location::File(PathBuf::from(env)),
-            origin: Origin::Environment,
-        };
+        return at(Path::new(&env), Origin::Environment);
     }
-    Located {
+    if let Some(u) = plan_url {
+        return at(Path::new(u), Origin::Plan);
+    }
+    Ok(Located {
         location: Location::File(default_path(plan)),
         origin: Origin::Default,
-    }
+    })
 }
 
 /// `ipam.state.json` inside a plan directory, or next to a plan file.
@@ -101,4 +118,84 @@ pub fn default_path(plan: &Path) -> PathBuf {
             .unwrap_or(Path::new("."))
     };
     dir.join("ipam.state.json")
+}
+
+/// The plan's `[ipam] name`, which names its state in a database; `None` when no plan file
+/// has one (the plan's own diagnostics say why). Only files that can hold the `ipam` table
+/// are parsed (a key is written plainly or with escapes), so a plan's large team files cost
+/// a scan, not a parse.
+pub fn plan_name(plan: &Path) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        ipam: Option<Ipam>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Ipam {
+        name: Option<String>,
+    }
+    let files = crate::config::plan_files(plan).ok()?.files;
+    files.iter().find_map(|path| {
+        let text = std::fs::read_to_string(path).ok()?;
+        if !text.contains("ipam") && !text.contains('\\') {
+            return None;
+        }
+        toml::from_str::<File>(&text).ok()?.ipam?.name
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_databases_and_the_rest_files() {
+        let db =
+            Location::parse(Path::new("postgres://ipam@db:5432/ipam?sslmode=disable")).unwrap();
+        assert!(matches!(&db, Location::Postgres(u) if u.host == "db" && u.dbname == "ipam"));
+        assert_eq!(db.file(), None);
+        let file = Location::parse(Path::new("states/postgres.json")).unwrap();
+        assert_eq!(file, Location::File(PathBuf::from("states/postgres.json")));
+        assert!(matches!(
+            Location::parse(Path::new("postgresql://u:pw@h/d")),
+            Err(StateError::Url(_))
+        ));
+    }
+
+    #[test]
+    fn the_flag_wins_then_the_plan() {
+        let plan = Path::new("plans/net.toml");
+        let flag = locate(plan, Some(Path::new("s.json")), Some("postgres://h/d")).unwrap();
+        assert_eq!(flag.origin, Origin::Flag);
+        if std::env::var_os("IPAM_STATE").is_none() {
+            let from_plan = locate(plan, None, Some("postgres://u@h/d")).unwrap();
+            assert_eq!(from_plan.origin, Origin::Plan);
+            let default = locate(plan, None, None).unwrap();
+            assert_eq!(
+                default.location,
+                Location::File(PathBuf::from("plans/ipam.state.json"))
+            );
+        }
+    }
+
+    #[test]
+    fn the_plan_name_is_found_in_the_file_that_has_it() {
+        let dir = std::env::temp_dir().join(format!("ipam-plan-name-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("10-team.toml"), "[vpcs.a]\npool = \"p\"\n").unwrap();
+        assert_eq!(plan_name(&dir), None);
+        std::fs::write(
+            dir.join("00-ipam.toml"),
+            "[ipam]\nname = \"corp\"\nregions = [\"r\"]\n",
+        )
+        .unwrap();
+        assert_eq!(plan_name(&dir).as_deref(), Some("corp"));
+        std::fs::write(
+            dir.join("00-ipam.toml"),
+            "\"\\u0069pam\" = { name = \"esc\" }\n",
+        )
+        .unwrap();
+        assert_eq!(plan_name(&dir).as_deref(), Some("esc"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -4,8 +4,8 @@
 //! and a `serial` incremented on every write.
 //!
 //! Records are keyed by name in ordered maps, so the file is byte-identical for the same
-//! content. Where the state lives is a [`Backend`] reached through [`open`]: today a file ([`file`]),
-//! written crash-safely under a lock.
+//! content. Where the state lives is a [`Backend`] reached through [`open`]: a file ([`file`]),
+//! written crash-safely under a lock, or a PostgreSQL database ([`pg`]) for a team.
 
 mod backend;
 pub mod check;
@@ -13,16 +13,17 @@ mod error;
 pub mod file;
 mod ids;
 mod location;
+pub mod pg;
 mod records;
 pub mod usage;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use backend::{Backend, LockInfo, Session};
+pub use backend::{Backend, Changes, Counts, LockInfo, Session, Version};
 pub use error::{FileText, StateError};
 pub use ids::rfc3339;
-pub use location::{Located, Location, Origin, default_path, locate, locate_saved};
+pub use location::{Located, Location, Origin, default_path, locate, locate_saved, plan_name};
 pub use records::{
     BlockRecord, PoolRecord, Records, ReservationRecord, ScopeRecord, SubnetRecord, VpcRecord,
 };
@@ -97,9 +98,12 @@ pub fn verify(location: &Location, state: Option<State>) -> Result<Option<State>
     }
 }
 
-/// The backend of a state location.
-pub fn open(location: &Location) -> Box<dyn Backend> {
+/// The backend of a state location. `name` is the plan's `[ipam] name`: a database keeps
+/// one state per name (a URL's `workspace` overrides it); a file is one state and needs
+/// none.
+pub fn open(location: &Location, name: Option<&str>) -> Box<dyn Backend> {
     match location {
         Location::File(path) => Box::new(file::FileBackend::new(path.clone())),
+        Location::Postgres(url) => Box::new(pg::PgBackend::new((**url).clone(), name)),
     }
 }

@@ -29,7 +29,8 @@ pub use lock::LockGuard;
 
 use super::error::{byte_offset, serde_message, with_suffix};
 use super::{
-    Backend, FORMAT_VERSION, Location, LockInfo, Session, State, StateError, error::FileText,
+    Backend, Changes, FORMAT_VERSION, Location, LockInfo, Session, State, StateError, Version,
+    error::FileText,
 };
 
 /// The state file at one path, with its backup and lock file beside it.
@@ -324,6 +325,55 @@ impl Backend for FileBackend {
         self.real(false)?
             .break_lock(id)
             .map_err(|e| e.at(&self.location))
+    }
+
+    /// The backup, then the current state; the backup's own changes are not known (the
+    /// state before it is gone) and a file records no writer.
+    fn versions(&self) -> Result<Vec<Version>, StateError> {
+        let backup = FileBackend::new(self.backup_path());
+        let older = backup.read()?;
+        let current = self.read()?;
+        let mut versions = Vec::new();
+        if let Some(old) = &older {
+            versions.push(backup.version_of(old, None)?);
+        }
+        if let Some(state) = &current {
+            let changes = match &older {
+                Some(old) if old.lineage == state.lineage && old.serial < state.serial => {
+                    Some(Changes::between(Some(&old.resources), &state.resources))
+                }
+                _ => None,
+            };
+            versions.push(self.version_of(state, changes)?);
+        }
+        Ok(versions)
+    }
+
+    fn version(&self, serial: u64) -> Result<Option<State>, StateError> {
+        for file in [self.clone(), FileBackend::new(self.backup_path())] {
+            if let Some(state) = file.read()?
+                && state.serial == serial
+            {
+                return Ok(Some(state));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl FileBackend {
+    /// `state`, read from this file, as a kept version: written when the file was.
+    fn version_of(&self, state: &State, changes: Option<Changes>) -> Result<Version, StateError> {
+        let written = fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .map_err(|e| StateError::io("read", &self.path, e))?;
+        Ok(Version {
+            serial: state.serial,
+            lineage: state.lineage.clone(),
+            written: super::rfc3339(written),
+            who: None,
+            changes,
+        })
     }
 }
 
