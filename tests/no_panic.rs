@@ -33,7 +33,7 @@ proptest! {
         if let Ok(raw_file) = parse(FileId(0), &mangled) {
             let mut sources = ipam::diag::Sources::default();
             sources.add(std::path::Path::new("plan.toml"), mangled.clone());
-            let raw = ipam::config::RawPlan { sources, files: vec![(FileId(0), raw_file)] };
+            let raw = ipam::config::RawPlan { sources, files: vec![(FileId(0), raw_file)], root: std::path::PathBuf::new() };
             let _ = ipam::model::build(&raw);
         }
     }
@@ -47,7 +47,7 @@ proptest! {
         let raw_file = parse(FileId(0), &text).expect("valid TOML");
         let mut sources = ipam::diag::Sources::default();
         sources.add(std::path::Path::new("plan.toml"), text.clone());
-        let raw = ipam::config::RawPlan { sources, files: vec![(FileId(0), raw_file)] };
+        let raw = ipam::config::RawPlan { sources, files: vec![(FileId(0), raw_file)], root: std::path::PathBuf::new() };
         let _ = ipam::model::build(&raw);
     }
 }

@@ -139,6 +139,8 @@ scenarios! {
     released_not_reused("released-not-reused");
     replace_netmask("replace-netmask");
     subpool_several_cidrs("subpool-several-cidrs");
+    team_owner_change("team-owner-change");
+    team_rename_others("team-rename-others");
     update_in_place("update-in-place");
 }
 
@@ -246,7 +248,9 @@ fn markdown_plan_folds_details_and_warns_of_destroys() {
         "{md}"
     );
     assert!(
-        md.contains("<details><summary>4 changes</summary>\n\n```diff\n- reservation."),
+        // The example declares teams: changes are grouped by team, the reservations file
+        // is the IPAM owner's.
+        md.contains("<details><summary>IPAM owner: 4 changes</summary>\n\n```diff\n- reservation."),
         "{md}"
     );
     assert!(

@@ -135,6 +135,7 @@ scenarios! {
     bad_layout_parent_two_cidrs("bad-layout-parent-two-cidrs");
     bad_layout_region_unknown("bad-layout-region-unknown");
     bad_layout_slot_out_of_range("bad-layout-slot-out-of-range");
+    bad_layout_slot_shared_with("bad-layout-slot-shared-with");
     bad_layout_slot_taken_twice("bad-layout-slot-taken-twice");
     bad_layout_too_deep("bad-layout-too-deep");
     bad_layout_too_many_pools("bad-layout-too-many-pools");
@@ -182,6 +183,24 @@ scenarios! {
     bad_subpool_scope_differs("bad-subpool-scope-differs");
     bad_subpool_siblings_overlap("bad-subpool-siblings-overlap");
     bad_syntax_errors_in_two_files("bad-syntax-errors-in-two-files");
+    bad_team_account("bad-team-account");
+    bad_team_allocation_rules("bad-team-allocation-rules");
+    bad_team_declared_outside_ipam_file("bad-team-declared-outside-ipam-file");
+    bad_team_declares_account("bad-team-declares-account");
+    bad_team_declares_audit("bad-team-declares-audit");
+    bad_team_declares_ipam("bad-team-declares-ipam");
+    bad_team_declares_layout("bad-team-declares-layout");
+    bad_team_declares_pool("bad-team-declares-pool");
+    bad_team_declares_scope("bad-team-declares-scope");
+    bad_team_declares_team("bad-team-declares-team");
+    bad_team_file_of_two_teams("bad-team-file-of-two-teams");
+    bad_team_moved_others("bad-team-moved-others");
+    bad_team_owner_other_account("bad-team-owner-other-account");
+    bad_team_paths_invalid("bad-team-paths-invalid");
+    bad_team_paths_match_ipam_file("bad-team-paths-match-ipam-file");
+    bad_team_paths_match_nothing("bad-team-paths-match-nothing");
+    bad_team_reservation_in_unshared_pool("bad-team-reservation-in-unshared-pool");
+    bad_team_vpc_in_unshared_pool("bad-team-vpc-in-unshared-pool");
     bad_toml_syntax("bad-toml-syntax");
     bad_top_level_pool_netmask("bad-top-level-pool-netmask");
     bad_two_ipam_tables("bad-two-ipam-tables");
@@ -221,11 +240,15 @@ scenarios! {
     bad_vpc_required_tags_missing("bad-vpc-required-tags-missing");
     good_alicloud_limits("good-alicloud-limits");
     good_aws_zones_and_sizes("good-aws-zones-and-sizes");
+    good_layout_slot_shared_with("good-layout-slot-shared-with");
     good_layout_split("good-layout-split");
     good_minimal("good-minimal");
     good_overlap_across_scopes("good-overlap-across-scopes");
     good_profile_none_unlimited("good-profile-none-unlimited");
     good_taplo_and_excluded_files("good-taplo-and-excluded-files");
+    good_team_moved_own("good-team-moved-own");
+    good_team_reservation("good-team-reservation");
+    good_team_vpc_in_shared_pool("good-team-vpc-in-shared-pool");
 }
 
 /// Symbolic-link loops below a plan directory are reported and never walked (two loops made

@@ -2,6 +2,7 @@
 //! the only module that prints.
 
 mod audit;
+mod codeowners;
 mod completions;
 mod fmt;
 mod import;
@@ -207,6 +208,22 @@ enum Command {
         #[arg(long)]
         diff: bool,
     },
+    /// Print CODEOWNERS lines: the IPAM owner reviews the plan, each team its own files.
+    Codeowners {
+        /// Plan directory.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// A team's reviewers: TEAM=@org/team (repeat for each team, or for two handles).
+        #[arg(long = "handle", value_name = "TEAM=HANDLE")]
+        handles: Vec<String>,
+        /// The IPAM owner's reviewers, e.g. @org/network (may be repeated).
+        #[arg(long = "owner-handle", value_name = "HANDLE", required = true)]
+        owner_handles: Vec<String>,
+        /// The repository's root, which CODEOWNERS paths are relative to [default: the
+        /// nearest directory at or above the plan that holds `.git`].
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
     /// Print a shell completion script, or the man page.
     Completions {
         /// bash, zsh, fish, powershell, elvish, or man for the man page.
@@ -367,6 +384,17 @@ pub fn run() -> ExitCode {
             path: &path,
             check,
             diff,
+        }),
+        Command::Codeowners {
+            path,
+            handles,
+            owner_handles,
+            root,
+        } => codeowners::run(codeowners::CodeownersArgs {
+            path: &path,
+            handles: &handles,
+            owner_handles: &owner_handles,
+            root: root.as_deref(),
         }),
         Command::Completions { shell } => completions::run(shell),
         Command::State { command } => state::run(command),

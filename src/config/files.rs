@@ -127,34 +127,43 @@ fn revisit(link: &Path, real: &Path, real_parent: &Path, first: &Path) -> Diag {
     }
 }
 
-/// The `[ipam] exclude` patterns of a directory plan, matched against paths relative to the
-/// plan directory (`/`-separated; `*` and `?` stay within one path segment, `**` crosses
-/// them). A pattern that names a directory excludes everything below it.
+/// Glob patterns over the files of a plan directory (`[ipam] exclude`, a team's `paths`),
+/// matched against paths relative to the plan directory (`/`-separated; `*` and `?` stay
+/// within one path segment, `**` crosses them). A pattern that names a directory matches
+/// everything below it.
 #[derive(Debug)]
-pub struct Exclusions {
+pub struct PathGlobs {
     root: PathBuf,
     set: GlobSet,
+    /// The index, among the patterns given, of each pattern in `set`.
+    index: Vec<usize>,
 }
 
-impl Exclusions {
+/// The `[ipam] exclude` patterns.
+pub type Exclusions = PathGlobs;
+
+impl PathGlobs {
     /// Compiles the patterns; a pattern that is not a glob is returned as `Err` with the
     /// parser's reason, by its index.
-    pub fn new(root: &Path, patterns: &[&str]) -> (Exclusions, Vec<(usize, String)>) {
+    pub fn new(root: &Path, patterns: &[&str]) -> (PathGlobs, Vec<(usize, String)>) {
         let mut builder = GlobSetBuilder::new();
         let mut bad = Vec::new();
+        let mut index = Vec::new();
         for (i, pattern) in patterns.iter().enumerate() {
             match glob(pattern) {
                 Ok(g) => {
                     builder.add(g);
+                    index.push(i);
                 }
                 Err(e) => bad.push((i, e.kind().to_string())),
             }
         }
         let set = builder.build().unwrap_or_else(|_| GlobSet::empty());
         (
-            Exclusions {
+            PathGlobs {
                 root: root.to_path_buf(),
                 set,
+                index,
             },
             bad,
         )
@@ -163,13 +172,31 @@ impl Exclusions {
     /// Whether a listed path (a file, or a link the walk did not follow) is excluded: the
     /// path itself or one of its directories below the plan directory matches a pattern.
     pub fn excludes(&self, path: &Path) -> bool {
+        self.walk(path, |text| self.set.is_match(text))
+    }
+
+    /// The indices (among the patterns given, ascending) of the patterns that match the path
+    /// or one of its directories below the plan directory.
+    pub fn matching(&self, path: &Path) -> Vec<usize> {
+        let mut found = Vec::new();
+        self.walk(path, |text| {
+            found.extend(self.set.matches(text).into_iter().map(|k| self.index[k]));
+            false
+        });
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// Calls `hit` with the path relative to the plan directory and then with each of its
+    /// directories, deepest first, until it returns true.
+    fn walk(&self, path: &Path, mut hit: impl FnMut(&str) -> bool) -> bool {
         let Ok(relative) = path.strip_prefix(&self.root) else {
             return false;
         };
         let mut at = Some(relative);
         while let Some(p) = at.filter(|p| !p.as_os_str().is_empty()) {
-            let text = p.to_string_lossy().replace('\\', "/");
-            if self.set.is_match(&text) {
+            if hit(&p.to_string_lossy().replace('\\', "/")) {
                 return true;
             }
             at = p.parent();
@@ -208,6 +235,21 @@ mod tests {
         assert!(excluded(&["tools"], "tools/gen/Cargo.toml"));
         assert!(!excluded(&["tools"], "teams/a.toml"));
         assert!(!excluded(&[], "a.toml"));
+    }
+
+    #[test]
+    fn matching_names_the_patterns_by_their_index() {
+        let (globs, bad) = PathGlobs::new(
+            Path::new("plan"),
+            &["teams/a/**", "a[", "teams", "*.toml", "teams/*/x.toml"],
+        );
+        assert_eq!(bad.len(), 1);
+        let at = |p: &str| globs.matching(&Path::new("plan").join(p));
+        assert_eq!(at("teams/a/x.toml"), vec![0, 2, 4]);
+        assert_eq!(at("teams/b/y.toml"), vec![2]);
+        assert_eq!(at("top.toml"), vec![3]);
+        assert_eq!(at("other/top.toml"), Vec::<usize>::new());
+        assert!(globs.matching(Path::new("elsewhere/top.toml")).is_empty());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-pub use files::{Exclusions, Listing, plan_files};
+pub use files::{Exclusions, Listing, PathGlobs, plan_files};
 pub use parse::{MAX_LINE_BYTES, parse};
 pub use raw::RawFile;
 
@@ -27,6 +27,10 @@ use parse::{Parsed, parse_file};
 pub struct RawPlan {
     pub sources: Sources,
     pub files: Vec<(FileId, RawFile)>,
+    /// The plan directory (a single-file plan: the directory the file is in), which
+    /// `[ipam] exclude` patterns and teams' `paths` are relative to; the files' paths in
+    /// `sources` start with it.
+    pub root: PathBuf,
 }
 
 /// Reads every file of the plan at `path`, reporting the problems of every file together.
@@ -68,13 +72,13 @@ pub fn load_with(path: &Path, overlay: Option<(&Path, &str)>) -> Result<RawPlan,
     // 3. Other tools' files: what `[ipam] exclude` lists, in a directory plan.
     let mut diags = Vec::new();
     let mut excluded = vec![false; candidates.len()];
+    let root = listing
+        .root
+        .clone()
+        .unwrap_or_else(|| path.parent().unwrap_or(Path::new("")).to_path_buf());
     let mut link_problems = listing.links;
     {
         // Patterns are checked in a single-file plan too, where they exclude nothing.
-        let root = listing
-            .root
-            .clone()
-            .unwrap_or_else(|| path.parent().unwrap_or(Path::new("")).to_path_buf());
         let provides: Vec<bool> = parsed
             .iter()
             .map(|p| p.as_ref().is_some_and(|p| !p.exclude.is_empty()))
@@ -164,7 +168,11 @@ pub fn load_with(path: &Path, overlay: Option<(&Path, &str)>) -> Result<RawPlan,
         .collect();
     diags.extend(link_problems.into_iter().map(|(_, d)| d));
     if diags.is_empty() {
-        Ok(RawPlan { sources, files })
+        Ok(RawPlan {
+            sources,
+            files,
+            root,
+        })
     } else {
         Err(Diagnostics::new(sources, diags))
     }

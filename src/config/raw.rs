@@ -109,6 +109,11 @@ pub struct RawFile {
     /// Renames, applied to the recorded state instead of a destroy and create.
     #[serde(default)]
     pub moved: Vec<Sp<RawMoved>>,
+    /// Teams: principal accounts whose changes arrive as files of their own. A file that
+    /// a team's `paths` match is that team's; every other file is the IPAM owner's. Only
+    /// the IPAM owner's files may declare teams.
+    #[serde(default)]
+    pub teams: Named<RawTeam>,
     /// Audit settings.
     pub audit: Option<Sp<RawAudit>>,
 }
@@ -272,7 +277,9 @@ with_pool_attrs! {
         /// power of two). Unnamed slots are held for growth.
         pub slots: Sp<i64>,
         /// Names of the used slots: the i-th name takes the i-th slot, or
-        /// `{ name = "x", slot = 5 }` takes slot 5 (counting from 0).
+        /// `{ name = "x", slot = 5 }` takes slot 5 (counting from 0);
+        /// `{ name = "x", shared_with = ["acct"] }` also shares that slot's pool and
+        /// every pool generated below it.
         pub names: Sp<Vec<Sp<LevelName>>>,
         /// Set each generated pool's region to its name.
         pub region: Option<Sp<bool>>,
@@ -286,19 +293,28 @@ with_pool_attrs! {
     pub struct RawLeaf {}
 }
 
-/// A layout slot name: `"prod"` or `{ name = "prod", slot = 2 }`.
+/// A layout slot name: `"prod"`, or `{ name = "prod", slot = 2 }` to take a given slot,
+/// or `{ name = "payments", shared_with = ["payments"] }` to share the pool of that slot and
+/// every pool the layout generates below it.
 #[derive(Debug, Clone)]
 pub struct LevelName {
     pub name: Sp<String>,
     pub slot: Option<Sp<i64>>,
+    pub shared_with: Option<Sp<Vec<Sp<String>>>>,
 }
 
 /// The table form of a [`LevelName`].
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SlotName {
+    /// The slot's name: a segment of the generated pool's name.
     name: Sp<String>,
-    slot: Sp<i64>,
+    /// The slot this name takes, counting from 0 (default: its position in `names`).
+    slot: Option<Sp<i64>>,
+    /// Accounts (names from `[accounts]`) the pool of this slot, and every pool the layout
+    /// generates below it, is shared with, besides the level's and the leaf's
+    /// `shared_with`: how one line of business's block is shared with its account.
+    shared_with: Option<Sp<Vec<Sp<String>>>>,
 }
 
 impl<'de> Deserialize<'de> for LevelName {
@@ -319,6 +335,7 @@ impl<'de> Deserialize<'de> for LevelName {
                         span: 0..0,
                     },
                     slot: None,
+                    shared_with: None,
                 })
             }
 
@@ -330,7 +347,8 @@ impl<'de> Deserialize<'de> for LevelName {
                     SlotName::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
                 Ok(LevelName {
                     name: table.name,
-                    slot: Some(table.slot),
+                    slot: table.slot,
+                    shared_with: table.shared_with,
                 })
             }
         }
@@ -433,6 +451,25 @@ pub struct RawReservation {
     /// Tags.
     #[serde(default)]
     pub tags: Tags,
+}
+
+/// A team: the files of one principal account. A team's file may declare only VPCs and
+/// reservations in pools shared with the team's account (owned by that account), and
+/// `[[moved]]` of its own resources, as AWS and Alibaba Cloud IPAM allow a principal account
+/// on a shared pool.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTeam {
+    /// The team's account, a name from `[accounts]`: the owner of every VPC in the team's
+    /// files. Not the IPAM owner, and not another team's.
+    pub account: Sp<String>,
+    /// The team's files: glob patterns relative to the plan directory, as in
+    /// `[ipam] exclude` (`*` and `?` within one path segment, `**` across segments; a
+    /// pattern naming a directory takes everything below it). Each must match at least one
+    /// plan file, and no file may be matched by two teams.
+    pub paths: Sp<Vec<Sp<String>>>,
+    /// Free text.
+    pub description: Option<Sp<String>>,
 }
 
 /// A rename: `from` and `to` are resource addresses such as `vpc.old` and `vpc.new`.

@@ -76,6 +76,8 @@ pub enum Kind {
     Reservations,
     Reservation,
     Moved,
+    Teams,
+    Team,
     Audit,
     /// A table the plan language does not know (a typo, a newer version's): written as it
     /// is ordered.
@@ -95,8 +97,10 @@ impl Kind {
             (Root, "vpcs") => Vpcs,
             (Root, "reservations") => Reservations,
             (Root, "moved") => Moved,
+            (Root, "teams") => Teams,
             (Root, "audit") => Audit,
             (Scopes, _) => Scope,
+            (Teams, _) => Team,
             (Pools, _) => Pool,
             (Layouts, _) => Layout,
             (Vpcs, _) => Vpc,
@@ -133,7 +137,7 @@ impl Kind {
             Layout => &["parent", "levels", "leaf"],
             Level => &LEVEL,
             Leaf => &POOL_ATTRS,
-            SlotName => &["name", "slot"],
+            SlotName => &["name", "slot", "shared_with"],
             Vpc => &[
                 "pool",
                 "cidr",
@@ -153,9 +157,10 @@ impl Kind {
             Subnet => &["cidr", "netmask", "zone", "tags", "description"],
             Reservation => &["pool", "cidr", "netmask", "protect", "description", "tags"],
             Moved => &["from", "to"],
+            Team => &["account", "paths", "description"],
             Audit => &["ignore"],
             Root | Accounts | Scopes | Pools | Tags | Layouts | Vpcs | Subnets | Reservations
-            | Other => return None,
+            | Teams | Other => return None,
         })
     }
 
@@ -164,7 +169,7 @@ impl Kind {
         use Kind::*;
         matches!(
             self,
-            Accounts | Scopes | Pools | Tags | Layouts | Vpcs | Subnets | Reservations
+            Accounts | Scopes | Pools | Tags | Layouts | Vpcs | Subnets | Reservations | Teams
         )
     }
 
@@ -204,6 +209,7 @@ mod tests {
             ("RawSubnet", Kind::Subnet),
             ("RawReservation", Kind::Reservation),
             ("RawMoved", Kind::Moved),
+            ("RawTeam", Kind::Team),
             ("RawAudit", Kind::Audit),
         ];
         let records: BTreeSet<&str> = definitions

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::context::{Cx, entries};
 use super::limits::{MAX_RESERVATIONS, MAX_SUBNETS_PER_VPC, MAX_VPCS};
 use super::provider::{Reserved, VpcBlocks};
+use super::teams::usable_account;
 use super::{Block, Model, PoolId, Request, Reservation, Rules, Subnet, Vpc};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::config::RawPlan;
@@ -185,10 +186,14 @@ impl Cx {
             let ipv6 = v.ipv6.as_ref().and_then(|b| {
                 self.block(file, &b.value, "the ipv6 block", model, Some(Family::V6))
             });
+            // In a team's file the owner is the team's account, written or not (SPEC §16).
+            let team = model.team_of_file(file);
+            let team_account = team.and_then(|t| usable_account(model, t));
             let owner = v
                 .owner
                 .as_ref()
                 .map(|o| o.value.clone())
+                .or_else(|| team.map(|t| model.team(t).account.clone()))
                 .or_else(|| model.ipam.owner.clone());
             let owner_loc = v
                 .owner
@@ -198,6 +203,23 @@ impl Cx {
                 && !model.accounts.contains_key(&o.value)
             {
                 self.unresolved("account", &o.value, &owner_loc, model.accounts.keys());
+            } else if let (Some(o), Some(t)) = (&v.owner, team)
+                && o.value != model.team(t).account
+            {
+                self.team_owner(model, t, &o.value, &owner_loc);
+            }
+            if let Some(t) = team_account {
+                let pools = std::iter::once(&v.pool)
+                    .chain(v.secondary.iter().map(|b| &b.value.pool))
+                    .chain(v.ipv6.iter().map(|b| &b.value.pool));
+                let mut seen: BTreeSet<PoolId> = BTreeSet::new();
+                for pool in pools {
+                    if let Some(id) = model.pool_id(&pool.value)
+                        && seen.insert(id)
+                    {
+                        self.team_shared(model, t, id, &Loc::new(file, pool.span.clone()));
+                    }
+                }
             }
             let Some(primary) = primary else {
                 self.broken_vpcs.insert(name.value.clone());
@@ -274,8 +296,9 @@ impl Cx {
                         )),
                     );
                 }
-                // Owner (rule 10).
+                // Owner (rule 10); in a team's file, checked above as the team's sharing.
                 if let Some(o) = &owner
+                    && team.is_none()
                     && model.ipam.owner.as_deref() != Some(o.as_str())
                     && !bp.shared_with.contains(o)
                     && model.accounts.contains_key(o)
@@ -326,6 +349,7 @@ impl Cx {
                 ipv6,
                 subnets,
                 owner,
+                team,
                 region,
                 tags,
                 resource_id: v.resource_id.as_ref().map(|r| r.value.clone()),
@@ -507,10 +531,16 @@ impl Cx {
             let Some(block) = self.block(file, &raw_block, "the reservation", model, None) else {
                 continue;
             };
+            let team = model.team_of_file(file);
+            if let Some(t) = team.and_then(|t| usable_account(model, t)) {
+                let at = Loc::new(file, r.value.pool.span.clone());
+                self.team_shared(model, t, block.pool, &at);
+            }
             out.push(Reservation {
                 name: name.value.clone(),
                 loc,
                 block,
+                team,
                 protect: r.value.protect.as_ref().is_some_and(|p| p.value),
                 description: r.value.description.as_ref().map(|d| d.value.clone()),
                 tags: r

@@ -94,8 +94,12 @@ struct Job<'a> {
     parent: usize,
 }
 
-/// One level's used slots: (name, slot, location of the name), by slot.
-type Slots = Vec<(String, u64, Loc)>;
+/// One level's used slots: (name, slot, location of the name, the accounts the name
+/// shares its pool and the pools below it with), by slot.
+type Slots = Vec<(String, u64, Loc, Shares)>;
+
+/// Accounts a pool is shared with, each where it is named.
+type Shares = Vec<(String, Loc)>;
 
 /// Generates one layout's pools; false when it could not (the problem is reported).
 fn expand(
@@ -197,7 +201,8 @@ fn expand(
     }
     // Generate, level by level, inside every block of the level above.
     let leaf = layout.leaf.as_ref().map(|l| l.value.attrs());
-    let mut above: Vec<(usize, Prefix)> = vec![(parent, root)];
+    // Each block of the level above, with the accounts its slot names share below it.
+    let mut above: Vec<(usize, Prefix, Shares)> = vec![(parent, root, Vec::new())];
     for (depth, (level, block_len, slots)) in levels.iter().enumerate() {
         let last = depth + 1 == levels.len();
         let attrs = Attrs::read(file, level.attrs(), if last { leaf } else { None });
@@ -206,7 +211,8 @@ fn expand(
         let slot_count = u64::try_from(level.slots.value).unwrap_or(1);
         let held = held_runs(slots, slot_count);
         let mut next = Vec::new();
-        for &(owner, block) in &above {
+        for (owner, block, inherited) in &above {
+            let (owner, block) = (*owner, *block);
             let at = |slot: u64, bits: u32| {
                 let start = block.start() + (u128::from(slot) << host_bits);
                 Prefix::new(root.family(), start, block_len - bits as u8)
@@ -216,8 +222,20 @@ fn expand(
                     drafts[owner].held.push((h, parent_loc.clone()));
                 }
             }
-            for (name, slot, loc) in slots {
+            for (name, slot, loc, shares) in slots {
                 let Some(cidr) = at(*slot, 0) else { continue };
+                let mut shared: Shares = inherited.clone();
+                for (account, at) in shares {
+                    if !shared.iter().any(|(a, _)| a == account) {
+                        shared.push((account.clone(), at.clone()));
+                    }
+                }
+                let mut attrs = attrs.clone();
+                for (account, at) in &shared {
+                    if !attrs.shared_with.iter().any(|(a, _)| a == account) {
+                        attrs.shared_with.push((account.clone(), at.clone()));
+                    }
+                }
                 let full = format!("{}/{name}", drafts[owner].name);
                 if let Some(&existing) = index.get(&full) {
                     let first = drafts[existing].loc.clone();
@@ -248,10 +266,10 @@ fn expand(
                         .as_ref()
                         .is_some_and(|r| r.value)
                         .then(|| (name.clone(), loc.clone())),
-                    attrs: attrs.clone(),
+                    attrs,
                     held: Vec::new(),
                 });
-                next.push((drafts.len() - 1, cidr));
+                next.push((drafts.len() - 1, cidr, shared));
             }
         }
         above = next;
@@ -400,7 +418,14 @@ fn level_slots(cx: &mut Cx, file: FileId, level: &RawLevel) -> Option<(u8, Slots
             continue;
         }
         used.insert(slot, loc.clone());
-        out.push((name.value.clone(), slot, loc));
+        let shares: Shares = entry
+            .value
+            .shared_with
+            .iter()
+            .flat_map(|s| &s.value)
+            .map(|a| (a.value.clone(), Loc::new(file, a.span.clone())))
+            .collect();
+        out.push((name.value.clone(), slot, loc, shares));
     }
     ok.then(|| (bits_for(slots), out))
 }
@@ -411,7 +436,7 @@ mod tests {
 
     fn slots(used: &[u64]) -> Slots {
         used.iter()
-            .map(|&s| (format!("s{s}"), s, Loc::new(FileId(0), 0..0)))
+            .map(|&s| (format!("s{s}"), s, Loc::new(FileId(0), 0..0), Vec::new()))
             .collect()
     }
 

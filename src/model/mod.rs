@@ -19,6 +19,7 @@ mod moved;
 mod pools;
 mod profile;
 mod provider;
+mod teams;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -26,11 +27,15 @@ pub use build::build;
 pub use profile::Profile;
 
 use crate::addr::{Family, Prefix};
-use crate::diag::Loc;
+use crate::diag::{FileId, Loc};
 
 /// Index into [`Model::pools`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PoolId(pub usize);
+
+/// Index into [`Model::teams`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TeamId(pub usize);
 
 /// Index into [`Model::scopes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -50,8 +55,17 @@ pub struct Model {
     pub moved: Vec<Moved>,
     /// Resource IDs that audit leaves out.
     pub audit_ignore: BTreeSet<String>,
+    /// Teams by name; empty when the plan declares none (everything is the IPAM owner's).
+    pub teams: Vec<Team>,
+    /// Files that declare what only the IPAM owner may (`[ipam]`, `[teams]`, accounts,
+    /// scopes, pools, layouts, `[audit]`), in path order.
+    pub frame_files: Vec<FileId>,
     /// Lookup only, never iterated.
     pool_index: HashMap<String, PoolId>,
+    /// Account name → the team of that account. Lookup only.
+    team_index: HashMap<String, TeamId>,
+    /// The team of each team file; the IPAM owner's files are not listed.
+    file_team: BTreeMap<FileId, TeamId>,
 }
 
 impl Model {
@@ -61,6 +75,20 @@ impl Model {
 
     pub fn pool_id(&self, name: &str) -> Option<PoolId> {
         self.pool_index.get(name).copied()
+    }
+
+    pub fn team(&self, id: TeamId) -> &Team {
+        &self.teams[id.0]
+    }
+
+    /// The team whose file this is; `None` for the IPAM owner's files.
+    pub fn team_of_file(&self, file: FileId) -> Option<TeamId> {
+        self.file_team.get(&file).copied()
+    }
+
+    /// The team whose account this is (each team has its own account).
+    pub fn team_of_account(&self, account: &str) -> Option<TeamId> {
+        self.team_index.get(account).copied()
     }
 
     /// The chain of ancestors of a pool, nearest first.
@@ -77,6 +105,21 @@ pub struct Ipam {
     pub owner: Option<String>,
     pub profile: Profile,
     pub description: Option<String>,
+}
+
+/// A team (SPEC §16): a principal account whose changes arrive as files of its own.
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub name: String,
+    /// Account name: the owner of everything the team's files declare.
+    pub account: String,
+    /// Glob patterns relative to the plan directory, as written, each where it is.
+    pub paths: Vec<(String, Loc)>,
+    /// The files the patterns match, in path order (at least one).
+    pub files: Vec<FileId>,
+    pub description: Option<String>,
+    /// The team's name in its table header.
+    pub loc: Loc,
 }
 
 #[derive(Debug, Clone)]
@@ -209,8 +252,11 @@ pub struct Vpc {
     pub secondary: Vec<Block>,
     pub ipv6: Option<Block>,
     pub subnets: Vec<Subnet>,
-    /// Account name.
+    /// Account name: as written, else the team's account in a team's file, else the IPAM
+    /// owner.
     pub owner: Option<String>,
+    /// The team whose file declares the VPC; `None` in the IPAM owner's files.
+    pub team: Option<TeamId>,
     /// Own or the primary pool's region.
     pub region: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -244,6 +290,8 @@ pub struct Reservation {
     pub name: String,
     pub loc: Loc,
     pub block: Block,
+    /// The team whose file declares the reservation; `None` in the IPAM owner's files.
+    pub team: Option<TeamId>,
     pub protect: bool,
     pub description: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -329,6 +377,8 @@ pub struct Moved {
     pub from: Address,
     pub to: Address,
     pub loc: Loc,
+    /// The team whose file holds the block: it may rename only what its account owns.
+    pub team: Option<TeamId>,
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Cx;
-use super::{Address, Model, Moved};
+use super::teams::{PERMISSIONS, whose};
+use super::{Address, Model, Moved, TeamId};
 use crate::config::RawPlan;
 use crate::config::raw::Sp;
 use crate::diag::{Diag, Loc};
@@ -75,8 +76,17 @@ impl Cx {
                     self.duplicate("moved block for", &from.to_string(), &loc, &prev);
                     continue;
                 }
+                let team = model.team_of_file(*file);
+                if let Some(t) = team {
+                    self.team_moved(model, &names, t, &to, &to_loc);
+                }
                 sources.insert(from.clone(), loc.clone());
-                out.push(Moved { from, to, loc });
+                out.push(Moved {
+                    from,
+                    to,
+                    loc,
+                    team,
+                });
             }
         }
         out
@@ -87,9 +97,11 @@ impl Cx {
 /// block.
 struct Names<'m> {
     scopes: BTreeSet<&'m str>,
-    vpcs: BTreeSet<&'m str>,
+    /// VPC → the team whose file declares it.
+    vpcs: BTreeMap<&'m str, Option<TeamId>>,
     subnets: BTreeSet<(&'m str, &'m str)>,
-    reservations: BTreeSet<&'m str>,
+    /// Reservation → the team whose file declares it.
+    reservations: BTreeMap<&'m str, Option<TeamId>>,
     model: &'m Model,
 }
 
@@ -97,13 +109,21 @@ impl<'m> Names<'m> {
     fn of(model: &'m Model) -> Names<'m> {
         Names {
             scopes: model.scopes.iter().map(|s| s.name.as_str()).collect(),
-            vpcs: model.vpcs.iter().map(|v| v.name.as_str()).collect(),
+            vpcs: model
+                .vpcs
+                .iter()
+                .map(|v| (v.name.as_str(), v.team))
+                .collect(),
             subnets: model
                 .vpcs
                 .iter()
                 .flat_map(|v| v.subnets.iter().map(|s| (v.name.as_str(), s.name.as_str())))
                 .collect(),
-            reservations: model.reservations.iter().map(|r| r.name.as_str()).collect(),
+            reservations: model
+                .reservations
+                .iter()
+                .map(|r| (r.name.as_str(), r.team))
+                .collect(),
             model,
         }
     }
@@ -112,9 +132,61 @@ impl<'m> Names<'m> {
         match address {
             Address::Scope(n) => self.scopes.contains(n.as_str()),
             Address::Pool(n) => self.model.pool_id(n).is_some(),
-            Address::Vpc(n) => self.vpcs.contains(n.as_str()),
+            Address::Vpc(n) => self.vpcs.contains_key(n.as_str()),
             Address::Subnet(v, s) => self.subnets.contains(&(v.as_str(), s.as_str())),
-            Address::Reservation(n) => self.reservations.contains(n.as_str()),
+            Address::Reservation(n) => self.reservations.contains_key(n.as_str()),
         }
+    }
+
+    /// The team whose file declares a VPC, subnet or reservation of the plan: `Some(None)`
+    /// for the IPAM owner's files, `None` for a resource not in the plan (or not one a
+    /// team may declare).
+    fn team(&self, address: &Address) -> Option<Option<TeamId>> {
+        match address {
+            Address::Vpc(v) | Address::Subnet(v, _) => self.vpcs.get(v.as_str()).copied(),
+            Address::Reservation(n) => self.reservations.get(n.as_str()).copied(),
+            Address::Scope(_) | Address::Pool(_) => None,
+        }
+    }
+}
+
+impl Cx {
+    /// A `[[moved]]` block in team `team`'s file renames a VPC, subnet or reservation onto
+    /// a resource of the team's own files. Whose the renamed resource was is known from
+    /// the recorded state, and checked when planning.
+    fn team_moved(
+        &mut self,
+        model: &Model,
+        names: &Names<'_>,
+        team: TeamId,
+        to: &Address,
+        loc: &Loc,
+    ) {
+        let name = &model.team(team).name;
+        let (message, label) = match to {
+            Address::Scope(_) | Address::Pool(_) => (
+                format!(
+                    "team `{name}` may not rename `{to}`: only VPCs, subnets and reservations are a team's"
+                ),
+                "not a team's resource".to_string(),
+            ),
+            _ => match names.team(to) {
+                Some(declared) if declared != Some(team) => (
+                    format!(
+                        "team `{name}` may not rename `{to}`: it is declared in a file of {}",
+                        whose(&model.teams, declared)
+                    ),
+                    "another's resource".to_string(),
+                ),
+                _ => return,
+            },
+        };
+        self.push(
+            Diag::error("ipam::team::moved", message)
+                .at(loc, label)
+                .help(format!(
+                    "write the `moved` block in the file that declares `{to}`; {PERMISSIONS}"
+                )),
+        );
     }
 }

@@ -159,6 +159,32 @@ impl fmt::Display for Reason {
     }
 }
 
+/// Whose files a change belongs to, in a plan that declares teams (SPEC §16). Display only.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TeamTag {
+    /// The IPAM owner's files (every file no team's paths match).
+    Owner,
+    /// A team's files.
+    Team(String),
+}
+
+impl fmt::Display for TeamTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TeamTag::Owner => write!(f, "IPAM owner"),
+            TeamTag::Team(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+/// A VPC whose owner account moves to another team's (a declaration moved from one team's
+/// file to another's): the teams of the recorded and of the new owner account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamChange {
+    pub from: TeamTag,
+    pub to: TeamTag,
+}
+
 /// One change of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
@@ -171,6 +197,15 @@ pub struct Change {
     pub after: Option<Record>,
     /// Why a resource is replaced or deleted: display only.
     pub reason: Option<Reason>,
+    /// In a plan that declares teams: the team whose file declares the resource (for a
+    /// delete, the team of the recorded owner account); `None` without teams. Display only:
+    /// apply never reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamTag>,
+    /// A VPC moved between teams: the teams of its recorded and its new owner account.
+    /// Display only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_change: Option<TeamChange>,
 }
 
 /// Addresses are their text (`vpc.checkout`) in saved plans.

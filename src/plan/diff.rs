@@ -11,15 +11,16 @@
 //! Destroying (deleting or replacing) a resource that is protected in the plan or in the
 //! recorded state is refused (SPEC §3 rule 13).
 //!
-//! The reasons given are display only ([`Reason`]): apply reads actions and records.
-//!
-//! The reasons given are display only ([`Reason`]): apply reads actions and records.
+//! The reasons given are display only ([`Reason`]): apply reads actions and records; so is
+//! each change's team (SPEC §16), which a plan that declares teams tags every change with.
+//! A `[[moved]]` block in a team's file may rename only what the team's account owns in the
+//! recorded state, which is known here and not before.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::change::{Action, Change, Reason, Record};
+use super::change::{Action, Change, Reason, Record, TeamChange, TeamTag};
 use crate::diag::{Diag, Loc};
-use crate::model::{Address, Model};
+use crate::model::{Address, Model, Moved, TeamId};
 use crate::state::{PoolRecord, Records, VpcRecord};
 
 /// Whether two VPC records are the same apart from their subnets.
@@ -65,6 +66,12 @@ pub fn diff(
         changes: Vec::new(),
         diags: Vec::new(),
         recorded,
+        model,
+        renames: if moves.is_empty() {
+            BTreeMap::new()
+        } else {
+            model.moved.iter().map(|m| (&m.to, m)).collect()
+        },
     };
     for s in model.scopes.iter().filter(|s| s.loc.is_some()) {
         let (Some(after), loc) = (desired.scopes.get(&s.name), s.loc.as_ref()) else {
@@ -73,7 +80,7 @@ pub fn diff(
         let before = recorded.scopes.get(&s.name);
         d.push(
             || Address::Scope(s.name.clone()),
-            loc,
+            Whence { team: None, loc },
             before,
             after,
             before.map(|b| (b != after, None)),
@@ -82,7 +89,11 @@ pub fn diff(
     }
     for (name, r) in &recorded.scopes {
         if !desired.scopes.contains_key(name) {
-            d.delete(Address::Scope(name.clone()), Record::Scope(r.clone()));
+            d.delete(
+                Address::Scope(name.clone()),
+                Record::Scope(r.clone()),
+                d.tag(None),
+            );
         }
     }
 
@@ -98,7 +109,10 @@ pub fn diff(
         }
         d.push(
             || Address::Pool(p.name.clone()),
-            Some(&p.loc),
+            Whence {
+                team: None,
+                loc: Some(&p.loc),
+            },
             before,
             after,
             before.map(|b| (b != after, replace)),
@@ -107,7 +121,11 @@ pub fn diff(
     }
     for (name, r) in &recorded.pools {
         if !desired.pools.contains_key(name) {
-            d.delete(Address::Pool(name.clone()), Record::Pool(r.clone()));
+            d.delete(
+                Address::Pool(name.clone()),
+                Record::Pool(r.clone()),
+                d.tag(None),
+            );
         }
     }
 
@@ -129,7 +147,10 @@ pub fn diff(
         let vpc_replaced = replace.is_some();
         d.push(
             || Address::Vpc(v.name.clone()),
-            Some(&v.loc),
+            Whence {
+                team: v.team,
+                loc: Some(&v.loc),
+            },
             before,
             after,
             before.map(|b| (!same_vpc(b, after), replace)),
@@ -156,7 +177,10 @@ pub fn diff(
             });
             d.push(
                 || Address::Subnet(v.name.clone(), s.name.clone()),
-                Some(&s.loc),
+                Whence {
+                    team: v.team,
+                    loc: Some(&s.loc),
+                },
                 sb,
                 sa,
                 sb.map(|sb| (sb != sa, replace)),
@@ -165,19 +189,23 @@ pub fn diff(
         }
         for (s, r) in recorded_subnets {
             if !after.subnets.contains_key(s) {
+                let team = d.owned_by(before.and_then(|b| b.owner.as_deref()));
                 d.delete(
                     Address::Subnet(v.name.clone(), s.clone()),
                     Record::Subnet(r.clone()),
+                    team,
                 );
             }
         }
     }
     for (name, r) in gone {
-        d.delete(Address::Vpc(name.clone()), Record::vpc(r));
+        let team = d.owned_by(r.owner.as_deref());
+        d.delete(Address::Vpc(name.clone()), Record::vpc(r), team.clone());
         for (s, sr) in &r.subnets {
             d.delete(
                 Address::Subnet(name.clone(), s.clone()),
                 Record::Subnet(sr.clone()),
+                team.clone(),
             );
         }
     }
@@ -196,7 +224,10 @@ pub fn diff(
         });
         d.push(
             || Address::Reservation(res.name.clone()),
-            Some(&res.loc),
+            Whence {
+                team: res.team,
+                loc: Some(&res.loc),
+            },
             before,
             after,
             before.map(|b| (b != after, replace)),
@@ -205,9 +236,11 @@ pub fn diff(
     }
     for (name, r) in &recorded.reservations {
         if !desired.reservations.contains_key(name) {
+            // The state records no owner of a reservation: its delete is the owner's.
             d.delete(
                 Address::Reservation(name.clone()),
                 Record::Reservation(r.clone()),
+                d.tag(None),
             );
         }
     }
@@ -311,20 +344,100 @@ fn block_replace(
     }
 }
 
+/// Where a declared resource is: its place in the plan files (for a refusal to destroy
+/// it), and the team whose file that is (`None`: the IPAM owner's).
+struct Whence<'l> {
+    loc: Option<&'l Loc>,
+    team: Option<TeamId>,
+}
+
 struct Differ<'a> {
     moves: &'a BTreeMap<Address, Address>,
     recorded: &'a Records,
     changes: Vec<Change>,
     diags: Vec<Diag>,
+    model: &'a Model,
+    /// The `[[moved]]` blocks by their new address (only when something was renamed).
+    renames: BTreeMap<&'a Address, &'a Moved>,
 }
 
 impl Differ<'_> {
+    /// The tag of a change declared in `team`'s file (`None`: the IPAM owner's), or no tag
+    /// when the plan declares no teams.
+    fn tag(&self, team: Option<TeamId>) -> Option<TeamTag> {
+        if self.model.teams.is_empty() {
+            return None;
+        }
+        Some(match team {
+            Some(t) => TeamTag::Team(self.model.team(t).name.clone()),
+            None => TeamTag::Owner,
+        })
+    }
+
+    /// The tag of a recorded resource owned by `account`: its team, else the IPAM owner.
+    fn owned_by(&self, account: Option<&str>) -> Option<TeamTag> {
+        self.tag(account.and_then(|a| self.model.team_of_account(a)))
+    }
+
+    /// A VPC whose owner account changes team (a declaration moved between teams' files).
+    fn team_change(&self, before: &Record, after: &Record) -> Option<TeamChange> {
+        let (Record::Vpc(b), Record::Vpc(a)) = (before, after) else {
+            return None;
+        };
+        let from = self.owned_by(b.owner.as_deref())?;
+        let to = self.owned_by(a.owner.as_deref())?;
+        (from != to).then_some(TeamChange { from, to })
+    }
+
+    /// A rename written in a team's file must be of what the team's account owns in the
+    /// recorded state (SPEC §16). The state records owners of VPCs only, so a subnet is
+    /// judged by its VPC's and a reservation is not judged.
+    fn check_rename(&mut self, address: &Address, before: Option<&Record>) {
+        let Some(m) = self.renames.get(address).copied() else {
+            return;
+        };
+        let Some(team) = m.team.map(|t| self.model.team(t)) else {
+            return;
+        };
+        let owner = match (address, before) {
+            (Address::Vpc(_), Some(Record::Vpc(v))) => v.owner.as_deref(),
+            (Address::Subnet(v, _), _) => {
+                self.recorded.vpcs.get(v).and_then(|v| v.owner.as_deref())
+            }
+            _ => return,
+        };
+        if owner == Some(team.account.as_str()) {
+            return;
+        }
+        let whose = match owner {
+            Some(o) => match self.model.team_of_account(o) {
+                Some(t) => format!("account `{o}` (team `{}`)", self.model.team(t).name),
+                None => format!("account `{o}`"),
+            },
+            None => "no account".to_string(),
+        };
+        self.diags.push(
+            Diag::error(
+                "ipam::team::moved",
+                format!(
+                    "team `{}` may not rename `{}`: it is recorded as owned by {whose}",
+                    team.name, m.from
+                ),
+            )
+            .at(&m.loc, format!("not owned by `{}`", team.account))
+            .help(format!(
+                "a team renames only what its account owns: let the owner of `{}` rename it, or remove this `moved` block",
+                m.from
+            )),
+        );
+    }
+
     /// A declared resource; `recorded` is `None` for a create, else whether it differs and
     /// why it must be replaced. Nothing is built for a resource that does not change.
     fn push<T>(
         &mut self,
         address: impl FnOnce() -> Address,
-        loc: Option<&Loc>,
+        whence: Whence<'_>,
         before: Option<&T>,
         after: &T,
         recorded: Option<(bool, Option<Reason>)>,
@@ -344,19 +457,26 @@ impl Differ<'_> {
         };
         let after = record(after);
         if action.destroys() {
-            self.protected(&address, after.protect(), loc, reason.as_ref());
+            self.protected(&address, after.protect(), whence.loc, reason.as_ref());
         }
+        let before = before.map(&record);
+        if previous_address.is_some() {
+            self.check_rename(&address, before.as_ref());
+        }
+        let team_change = before.as_ref().and_then(|b| self.team_change(b, &after));
         self.changes.push(Change {
             address,
             previous_address,
             action,
-            before: before.map(&record),
+            before,
             after: Some(after),
             reason,
+            team: self.tag(whence.team),
+            team_change,
         });
     }
 
-    fn delete(&mut self, address: Address, before: Record) {
+    fn delete(&mut self, address: Address, before: Record, team: Option<TeamTag>) {
         self.protected(&address, false, None, None);
         self.changes.push(Change {
             address,
@@ -365,6 +485,8 @@ impl Differ<'_> {
             before: Some(before),
             after: None,
             reason: Some(Reason::Gone),
+            team,
+            team_change: None,
         });
     }
 

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use change::{Action, Change, Reason, Record};
+pub use change::{Action, Change, Reason, Record, TeamChange, TeamTag};
 pub use diff::diff;
 pub use place::place;
 pub use rename::{RenameError, rename};

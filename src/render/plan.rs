@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{JSON_FORMAT_VERSION, Style};
 use crate::model::Address;
-use crate::plan::{Action, Change, Plan, Record, Summary};
+use crate::plan::{Action, Change, Plan, Record, Summary, TeamChange, TeamTag};
 
 /// The ANSI colour of an action: creates green, updates and moves yellow, destroys red.
 fn colour_of(action: Action) -> &'static str {
@@ -97,46 +97,70 @@ pub fn markdown(plan: &Plan, options: Markdown) -> String {
         head.push_str(&format!("> [!CAUTION]\n> {w}\n\n"));
     }
     let n = plan.changes.len();
-    let open = format!(
-        "<details><summary>{n} change{}</summary>\n\n```diff\n",
-        if n == 1 { "" } else { "s" }
-    );
+    let groups = by_team(plan);
+    let opens: Vec<String> = groups
+        .iter()
+        .map(|(team, changes)| {
+            let k = changes.len();
+            let what = format!("{k} change{}", if k == 1 { "" } else { "s" });
+            let summary = match team {
+                None => what,
+                Some(TeamTag::Owner) => format!("IPAM owner: {what}"),
+                Some(TeamTag::Team(t)) => format!("team <code>{}</code>: {what}", html(t)),
+            };
+            format!("<details><summary>{summary}</summary>\n\n```diff\n")
+        })
+        .collect();
     let close = "```\n\n</details>\n\n";
     let footer = format!("{}\n", s.line());
     // Room kept for the line that says how many changes were left out.
     let more_room = 400 + options.full_plan.map_or(0, |f| f.chars().count());
-    let fixed = [head.as_str(), &open, close, &footer]
-        .iter()
+    let fixed = [head.as_str(), &footer]
+        .into_iter()
+        .chain(opens.iter().map(String::as_str))
         .map(|p| p.chars().count())
-        .sum::<usize>();
+        .sum::<usize>()
+        + groups.len() * close.chars().count();
     let mut budget = options.max_chars.saturating_sub(fixed + more_room);
-    let mut body = String::new();
-    let mut shown = 0;
-    for c in &plan.changes {
-        let mut block = String::new();
-        for (i, line) in change_lines(c).into_iter().enumerate() {
-            let line = if i == 0 {
-                format!("{} {line}", diff_marker(c.action))
-            } else {
-                line
-            };
-            // A fence opens or closes only at the start of a line, and every line starts
-            // with a marker or spaces; this keeps names from holding one all the same.
-            block.push_str(&line.replace("```", "'''"));
-            block.push('\n');
-        }
-        let size = block.chars().count();
-        if size > budget {
-            break;
-        }
-        budget -= size;
-        body.push_str(&block);
-        shown += 1;
-    }
     let mut out = head;
-    out.push_str(&open);
-    out.push_str(&body);
-    out.push_str(close);
+    let mut shown = 0;
+    'groups: for ((_, changes), open) in groups.iter().zip(&opens) {
+        let mut body = String::new();
+        let mut full = false;
+        for c in changes {
+            let mut block = String::new();
+            for (i, line) in change_lines(c).into_iter().enumerate() {
+                let line = if i == 0 {
+                    format!("{} {line}", diff_marker(c.action))
+                } else {
+                    line
+                };
+                // A fence opens or closes only at the start of a line, and every line
+                // starts with a marker or spaces; this keeps names from holding one all
+                // the same.
+                block.push_str(&line.replace("```", "'''"));
+                block.push('\n');
+            }
+            let size = block.chars().count();
+            if size > budget {
+                full = true;
+                break;
+            }
+            budget -= size;
+            body.push_str(&block);
+            shown += 1;
+        }
+        // A group is written when something of it fits, or when it is the only one (the
+        // comment keeps its shape however small the budget).
+        if !body.is_empty() || groups.len() == 1 {
+            out.push_str(open);
+            out.push_str(&body);
+            out.push_str(close);
+        }
+        if full {
+            break 'groups;
+        }
+    }
     if shown < n {
         let left = n - shown;
         out.push_str(&format!(
@@ -153,6 +177,25 @@ pub fn markdown(plan: &Plan, options: Markdown) -> String {
     }
     out.push_str(&footer);
     out
+}
+
+/// The changes in groups: one group without a team when the plan declares none; else the
+/// IPAM owner's changes first, then each team's by name, each in plan order.
+fn by_team(plan: &Plan) -> Vec<(Option<&TeamTag>, Vec<&Change>)> {
+    let mut groups: BTreeMap<Option<&TeamTag>, Vec<&Change>> = BTreeMap::new();
+    for c in &plan.changes {
+        groups.entry(c.team.as_ref()).or_default().push(c);
+    }
+    // `TeamTag::Owner` orders before every `TeamTag::Team`, and teams by name.
+    groups.into_iter().collect()
+}
+
+/// Text as HTML that renders as itself.
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The marker of a change in column 0 of a `diff` block: `+` creates (green), `-` and `-/+`
@@ -233,6 +276,34 @@ pub struct ChangeJson {
     after: Option<Value>,
     /// Why a resource is replaced or deleted.
     reason: Option<String>,
+    /// Only when the plan declares teams: the team whose file declares the resource (for a
+    /// delete, the team of its recorded owner account), or null for the IPAM owner's files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team: Option<Option<String>>,
+    /// Only when the plan declares teams: for a VPC whose owner account moves to another
+    /// team's (its declaration moved between teams' files), the two teams; else null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team_change: Option<Option<TeamChangeJson>>,
+}
+
+/// A VPC moving between teams.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "TeamChange")]
+pub struct TeamChangeJson {
+    /// The team of the recorded owner account, or null for the IPAM owner.
+    #[schemars(required)]
+    from: Option<String>,
+    /// The team of the new owner account, or null for the IPAM owner.
+    #[schemars(required)]
+    to: Option<String>,
+}
+
+/// A team as JSON: its name, or null for the IPAM owner.
+fn team_json(t: &TeamTag) -> Option<String> {
+    match t {
+        TeamTag::Owner => None,
+        TeamTag::Team(name) => Some(name.clone()),
+    }
 }
 
 impl From<&Change> for ChangeJson {
@@ -244,6 +315,15 @@ impl From<&Change> for ChangeJson {
             before: c.before.as_ref().map(Record::to_json),
             after: c.after.as_ref().map(Record::to_json),
             reason: c.reason.as_ref().map(|r| r.to_string()),
+            team: c.team.as_ref().map(team_json),
+            team_change: c.team.as_ref().map(|_| {
+                c.team_change
+                    .as_ref()
+                    .map(|TeamChange { from, to }| TeamChangeJson {
+                        from: team_json(from),
+                        to: team_json(to),
+                    })
+            }),
         }
     }
 }
@@ -350,6 +430,9 @@ fn change_lines(c: &Change) -> Vec<String> {
         && let (Some(b), Some(a)) = (&c.before, &c.after)
     {
         lines.extend(field_changes(&b.to_json(), &a.to_json()));
+    }
+    if let Some(TeamChange { from, to }) = &c.team_change {
+        lines.push(format!("      ~ team: {from} → {to}"));
     }
     lines
 }
