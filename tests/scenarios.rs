@@ -188,6 +188,8 @@ scenarios! {
     bad_team_declared_outside_ipam_file("bad-team-declared-outside-ipam-file");
     bad_team_declares_account("bad-team-declares-account");
     bad_team_declares_audit("bad-team-declares-audit");
+    bad_team_declares_state("bad-team-declares-state");
+    bad_state_url_password("bad-state-url-password");
     bad_team_declares_ipam("bad-team-declares-ipam");
     bad_team_declares_layout("bad-team-declares-layout");
     bad_team_declares_pool("bad-team-declares-pool");
@@ -249,6 +251,7 @@ scenarios! {
     good_team_moved_own("good-team-moved-own");
     good_team_reservation("good-team-reservation");
     good_team_vpc_in_shared_pool("good-team-vpc-in-shared-pool");
+    good_state_url("good-state-url");
 }
 
 /// Symbolic-link loops below a plan directory are reported and never walked (two loops made

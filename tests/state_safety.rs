@@ -789,3 +789,37 @@ fn check_exits_3_for_pools_over_their_alert() {
         text(&out)
     );
 }
+
+/// `[state] url` in the plan places the state when neither `--state` nor `IPAM_STATE` does;
+/// a relative file is relative to the plan's directory, and like any location given it must
+/// hold a state unless `--create-state` starts one.
+#[test]
+fn the_plans_state_table_places_the_state() {
+    let w = workdir("state-table");
+    let plan = w.join("plan");
+    write_plan(&plan, &["a"]);
+    fs::write(
+        plan.join("state.toml"),
+        "[state]\nurl = \"states/team.json\"\n",
+    )
+    .expect("state table");
+    fails_with(
+        &ipam(&w, &["apply", "plan", "--auto-approve"]),
+        "ipam::state::missing",
+        "apply to the plan's state before there is one",
+    );
+    ok(
+        &ipam(&w, &["apply", "plan", "--auto-approve", "--create-state"]),
+        "apply --create-state",
+    );
+    assert_eq!(checked_state(&plan.join("states/team.json")).serial, 1);
+    assert!(bytes(&plan.join("ipam.state.json")).is_none());
+    let out = ipam(&w, &["show", "plan"]);
+    assert!(text(&out).contains("states/team.json"), "{}", text(&out));
+    // --state still wins.
+    fails_with(
+        &ipam(&w, &["show", "plan", "--state", "elsewhere.json"]),
+        "ipam::state::missing",
+        "--state over the plan's state",
+    );
+}

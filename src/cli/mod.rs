@@ -445,11 +445,13 @@ fn fail(d: Diag) -> ExitCode {
     print_diags(&Diagnostics::new(Default::default(), vec![d]))
 }
 
-/// The state of the plan at `path` (`--state`, `IPAM_STATE`, or beside the plan) and its
-/// backend, or the exit code after reporting why that location cannot be used.
+/// The state of the plan at `path` (`--state`, `IPAM_STATE`, the plan's `[state] url`, or
+/// beside the plan) and its backend, or the exit code after reporting why that location
+/// cannot be used.
 fn state_of(path: &Path, given: Option<&Path>) -> Result<(Located, Box<dyn Backend>), ExitCode> {
-    let located =
-        crate::state::locate(path, given, None).map_err(|e| print_diags(&e.diagnostics()))?;
+    let url = crate::state::plan_settings(path).state_url;
+    let located = crate::state::locate(path, given, url.as_deref())
+        .map_err(|e| print_diags(&e.diagnostics()))?;
     let backend = backend_at(path, &located.location);
     Ok((located, backend))
 }

@@ -116,6 +116,9 @@ pub struct RawFile {
     pub teams: Named<RawTeam>,
     /// Audit settings.
     pub audit: Option<Sp<RawAudit>>,
+    /// Where the state lives, for a plan whose state is shared (a team's database): used
+    /// when neither `--state` nor `IPAM_STATE` gives one.
+    pub state: Option<Sp<RawState>>,
 }
 
 /// The IPAM: one per plan.
@@ -480,6 +483,16 @@ pub struct RawMoved {
     pub from: Sp<String>,
     /// The new address.
     pub to: Sp<String>,
+}
+
+/// Where the state lives.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    /// A state file (relative to the plan directory), or a PostgreSQL database:
+    /// `postgres://USER@HOST[:PORT]/DBNAME[?sslmode=…]`. Never a password: it comes from
+    /// `PGPASSWORD` or `~/.pgpass`.
+    pub url: Sp<String>,
 }
 
 /// Audit settings.

@@ -79,6 +79,8 @@ pub enum Kind {
     Teams,
     Team,
     Audit,
+    /// `[state]`.
+    StateTable,
     /// A table the plan language does not know (a typo, a newer version's): written as it
     /// is ordered.
     Other,
@@ -99,6 +101,7 @@ impl Kind {
             (Root, "moved") => Moved,
             (Root, "teams") => Teams,
             (Root, "audit") => Audit,
+            (Root, "state") => StateTable,
             (Scopes, _) => Scope,
             (Teams, _) => Team,
             (Pools, _) => Pool,
@@ -159,6 +162,7 @@ impl Kind {
             Moved => &["from", "to"],
             Team => &["account", "paths", "description"],
             Audit => &["ignore"],
+            StateTable => &["url"],
             Root | Accounts | Scopes | Pools | Tags | Layouts | Vpcs | Subnets | Reservations
             | Teams | Other => return None,
         })
@@ -211,6 +215,7 @@ mod tests {
             ("RawMoved", Kind::Moved),
             ("RawTeam", Kind::Team),
             ("RawAudit", Kind::Audit),
+            ("RawState", Kind::StateTable),
         ];
         let records: BTreeSet<&str> = definitions
             .iter()

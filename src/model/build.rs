@@ -52,6 +52,7 @@ pub fn build(raw: &RawPlan) -> Result<Model, Vec<Diag>> {
         reservations: Vec::new(),
         moved: Vec::new(),
         audit_ignore: BTreeSet::new(),
+        state_url: None,
     };
     // 3. The profile's limits on counts of pools.
     cx.check_limits(&model);
@@ -60,8 +61,9 @@ pub fn build(raw: &RawPlan) -> Result<Model, Vec<Diag>> {
     model.reservations = cx.reservations(raw, &model);
     // 5. Every block known before placement lies inside its pool, clear of the others.
     cx.check_explicit_blocks(&model);
-    // 6. Renames and audit settings.
+    // 6. Renames, audit settings, where the state lives.
     model.moved = cx.moved(raw, &model);
+    model.state_url = cx.state(raw);
     model.audit_ignore = raw
         .files
         .iter()

@@ -1,15 +1,46 @@
 //! The plan's frame: the `[ipam]` table (name, operating regions, owner, profile), the
-//! `[accounts]` that owners and `shared_with` name, and the scopes pools live in.
+//! `[accounts]` that owners and `shared_with` name, the scopes pools live in, and `[state]`,
+//! where the state lives.
 
 use std::collections::BTreeMap;
 
 use super::context::{Cx, entries};
 use super::{Ipam, Profile, Scope};
 use crate::config::RawPlan;
-use crate::config::raw::{RawIpam, Sp};
+use crate::config::raw::{RawIpam, RawState, Sp};
 use crate::diag::{Diag, FileId, Loc};
 
 impl Cx {
+    /// `[state] url`: in one file at most, and a location a state can live at (a file, or a
+    /// database URL without a password).
+    pub(super) fn state(&mut self, raw: &RawPlan) -> Option<String> {
+        let found: Vec<(FileId, &Sp<RawState>)> = raw
+            .files
+            .iter()
+            .filter_map(|(file, f)| f.state.as_ref().map(|s| (*file, s)))
+            .collect();
+        let (file, first) = found.first().copied()?;
+        for (other_file, other) in &found[1..] {
+            self.duplicate(
+                "table",
+                "state",
+                &Loc::new(*other_file, other.span.clone()),
+                &Loc::new(file, first.span.clone()),
+            );
+        }
+        let url = &first.value.url;
+        let loc = Loc::new(file, url.span.clone());
+        match crate::state::Location::parse(std::path::Path::new(&url.value)) {
+            Ok(_) => Some(url.value.clone()),
+            Err(e) => {
+                for d in e.diagnostics().diags {
+                    self.push(d.at(&loc, "not a state location"));
+                }
+                None
+            }
+        }
+    }
+
     pub(super) fn ipam(&mut self, raw: &RawPlan) -> Ipam {
         let mut found: Vec<(FileId, &Sp<RawIpam>)> = raw
             .files

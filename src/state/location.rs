@@ -100,7 +100,15 @@ pub fn locate(
         return at(Path::new(&env), Origin::Environment);
     }
     if let Some(u) = plan_url {
-        return at(Path::new(u), Origin::Plan);
+        // A file named in the plan is relative to the plan's directory.
+        let located = at(Path::new(u), Origin::Plan)?;
+        return Ok(match located.location {
+            Location::File(p) if p.is_relative() => Located {
+                location: Location::File(plan_dir(plan).join(p)),
+                origin: Origin::Plan,
+            },
+            _ => located,
+        });
     }
     Ok(Located {
         location: Location::File(default_path(plan)),
@@ -110,37 +118,72 @@ pub fn locate(
 
 /// `ipam.state.json` inside a plan directory, or next to a plan file.
 pub fn default_path(plan: &Path) -> PathBuf {
-    let dir = if plan.is_dir() {
+    plan_dir(plan).join("ipam.state.json")
+}
+
+/// A plan directory, or the directory of a plan file.
+fn plan_dir(plan: &Path) -> &Path {
+    if plan.is_dir() {
         plan
     } else {
         plan.parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
-    };
-    dir.join("ipam.state.json")
+    }
 }
 
-/// The plan's `[ipam] name`, which names its state in a database; `None` when no plan file
-/// has one (the plan's own diagnostics say why). Only files that can hold the `ipam` table
-/// are parsed (a key is written plainly or with escapes), so a plan's large team files cost
-/// a scan, not a parse.
-pub fn plan_name(plan: &Path) -> Option<String> {
+/// What the plan says about its state, read before (and beside) the plan itself: its
+/// `[ipam] name`, which names its state in a database, and its `[state] url`. Either is
+/// `None` when no plan file has it (the plan's own diagnostics say what is wrong with it).
+/// Only files that can hold those tables are parsed (a key is written plainly or with
+/// escapes), so a plan's large team files cost a scan, not a parse.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanSettings {
+    pub name: Option<String>,
+    pub state_url: Option<String>,
+}
+
+pub fn plan_settings(plan: &Path) -> PlanSettings {
     #[derive(serde::Deserialize)]
     struct File {
         ipam: Option<Ipam>,
+        state: Option<StateTable>,
     }
     #[derive(serde::Deserialize)]
     struct Ipam {
         name: Option<String>,
     }
-    let files = crate::config::plan_files(plan).ok()?.files;
-    files.iter().find_map(|path| {
-        let text = std::fs::read_to_string(path).ok()?;
-        if !text.contains("ipam") && !text.contains('\\') {
-            return None;
+    #[derive(serde::Deserialize)]
+    struct StateTable {
+        url: Option<String>,
+    }
+    let mut settings = PlanSettings::default();
+    let Ok(listing) = crate::config::plan_files(plan) else {
+        return settings;
+    };
+    for path in &listing.files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        if !text.contains("ipam") && !text.contains("state") && !text.contains('\\') {
+            continue;
         }
-        toml::from_str::<File>(&text).ok()?.ipam?.name
-    })
+        let Ok(file) = toml::from_str::<File>(&text) else {
+            continue;
+        };
+        if settings.name.is_none() {
+            settings.name = file.ipam.and_then(|i| i.name);
+        }
+        if settings.state_url.is_none() {
+            settings.state_url = file.state.and_then(|s| s.url);
+        }
+    }
+    settings
+}
+
+/// The plan's `[ipam] name` (see [`plan_settings`]).
+pub fn plan_name(plan: &Path) -> Option<String> {
+    plan_settings(plan).name
 }
 
 #[cfg(test)]

@@ -23,7 +23,10 @@ use serde::{Deserialize, Serialize};
 pub use backend::{Backend, Changes, Counts, LockInfo, Session, Version};
 pub use error::{FileText, StateError};
 pub use ids::rfc3339;
-pub use location::{Located, Location, Origin, default_path, locate, locate_saved, plan_name};
+pub use location::{
+    Located, Location, Origin, PlanSettings, default_path, locate, locate_saved, plan_name,
+    plan_settings,
+};
 pub use records::{
     BlockRecord, PoolRecord, Records, ReservationRecord, ScopeRecord, SubnetRecord, VpcRecord,
 };

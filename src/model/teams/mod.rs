@@ -290,6 +290,7 @@ impl Cx {
             pools,
             layouts,
             audit,
+            state,
             // Refused before the files were assigned (they decide the assignment).
             teams: _,
             // Allowed, and checked where they are built.
@@ -348,6 +349,14 @@ impl Cx {
         }
         if let Some(a) = audit {
             self.team_forbidden(team, &at(&a.span), "audit settings (`[audit]`)", name);
+        }
+        if let Some(st) = state {
+            self.team_forbidden(
+                team,
+                &at(&st.span),
+                "where the state lives (`[state]`)",
+                name,
+            );
         }
     }
 
