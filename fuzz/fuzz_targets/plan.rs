@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let raw = RawPlan {
         sources: sources.clone(),
         files: vec![(id, file)],
+        root: std::path::PathBuf::new(),
     };
     let model = match ipam::model::build(&raw) {
         Ok(model) => model,

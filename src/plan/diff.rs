@@ -23,34 +23,6 @@ use crate::diag::{Diag, Loc};
 use crate::model::{Address, Model, Moved, TeamId};
 use crate::state::{PoolRecord, Records, VpcRecord};
 
-/// Whether two VPC records are the same apart from their subnets.
-fn same_vpc(a: &VpcRecord, b: &VpcRecord) -> bool {
-    // Destructured in full, so a new field cannot be forgotten here.
-    let VpcRecord {
-        pool,
-        cidr,
-        secondary,
-        ipv6,
-        owner,
-        region,
-        resource_id,
-        protect,
-        description,
-        tags,
-        subnets: _,
-    } = a;
-    *pool == b.pool
-        && *cidr == b.cidr
-        && *secondary == b.secondary
-        && *ipv6 == b.ipv6
-        && *owner == b.owner
-        && *region == b.region
-        && *resource_id == b.resource_id
-        && *protect == b.protect
-        && *description == b.description
-        && *tags == b.tags
-}
-
 /// The changes that turn `recorded` into `desired`, in reading order: scopes, pools,
 /// VPCs (each followed by its subnets), reservations; declared resources in declaration
 /// order, then deleted ones by name. `moves` maps a renamed resource's address to its
@@ -153,7 +125,7 @@ pub fn diff(
             },
             before,
             after,
-            before.map(|b| (!same_vpc(b, after), replace)),
+            before.map(|b| (!b.same_but_subnets(after), replace)),
             Record::vpc,
         );
         let no_subnets = BTreeMap::new();
@@ -269,7 +241,8 @@ fn vpc_differences<'a>(
             gone.push((n, r));
         }
         match before.next_if(|(n, _)| *n == name) {
-            Some((_, b)) if unchanged_skippable && same_vpc(b, a) && b.subnets == a.subnets => {}
+            Some((_, b))
+                if unchanged_skippable && b.same_but_subnets(a) && b.subnets == a.subnets => {}
             _ => differing.push(name),
         }
     }

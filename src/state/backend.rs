@@ -148,7 +148,7 @@ impl Changes {
         let mut subnets = Counts::default();
         let none = BTreeMap::new();
         merge(&before.vpcs, &after.vpcs, |old, new| {
-            vpcs.tally(old, new, same_vpc);
+            vpcs.tally(old, new, VpcRecord::same_but_subnets);
             let old = old.map_or(&none, |v| &v.subnets);
             let new = new.map_or(&none, |v| &v.subnets);
             subnets.add(count(old, new, |a, b| a == b));
@@ -237,34 +237,6 @@ fn merge<'a, T>(
             Ordering::Equal => f(old.next().map(record), new.next().map(record)),
         }
     }
-}
-
-/// Two VPC records alike but for their subnets (counted as resources of their own). Every
-/// field is named, so a new one cannot be forgotten here.
-fn same_vpc(a: &VpcRecord, b: &VpcRecord) -> bool {
-    let VpcRecord {
-        pool,
-        cidr,
-        secondary,
-        ipv6,
-        owner,
-        region,
-        resource_id,
-        protect,
-        description,
-        tags,
-        subnets: _,
-    } = a;
-    *pool == b.pool
-        && *cidr == b.cidr
-        && *secondary == b.secondary
-        && *ipv6 == b.ipv6
-        && *owner == b.owner
-        && *region == b.region
-        && *resource_id == b.resource_id
-        && *protect == b.protect
-        && *description == b.description
-        && *tags == b.tags
 }
 
 #[cfg(test)]

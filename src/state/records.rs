@@ -139,6 +139,34 @@ pub struct VpcRecord {
 }
 
 impl VpcRecord {
+    /// Whether two VPC records are the same apart from their subnets (resources of their
+    /// own). Every field is named, so a new one cannot be forgotten here.
+    pub fn same_but_subnets(&self, b: &VpcRecord) -> bool {
+        let VpcRecord {
+            pool,
+            cidr,
+            secondary,
+            ipv6,
+            owner,
+            region,
+            resource_id,
+            protect,
+            description,
+            tags,
+            subnets: _,
+        } = self;
+        *pool == b.pool
+            && *cidr == b.cidr
+            && *secondary == b.secondary
+            && *ipv6 == b.ipv6
+            && *owner == b.owner
+            && *region == b.region
+            && *resource_id == b.resource_id
+            && *protect == b.protect
+            && *description == b.description
+            && *tags == b.tags
+    }
+
     /// Primary, secondaries, then the IPv6 block.
     pub fn blocks(&self) -> impl Iterator<Item = (&str, Prefix)> {
         std::iter::once((self.pool.as_str(), self.cidr)).chain(
