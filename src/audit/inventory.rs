@@ -9,7 +9,10 @@
 //!
 //! # Formats
 //!
-//! The format is recognised from the content ([`detect`]); `--format` forces one.
+//! Every format is one row of [`Format::ALL`] (`formats.rs`): its `--format` name, what it is,
+//! how it is recognised from the content and its reader, in a file of its own. The format is
+//! recognised from the content ([`detect`]: the first row whose detection accepts it);
+//! `--format` forces one.
 //!
 //! | format | recognised by |
 //! |---|---|
@@ -103,220 +106,44 @@
 mod alibaba;
 mod aws;
 mod csv;
-mod detect;
+mod errors;
+mod formats;
 mod intern;
 mod json;
 mod native;
 mod normalize;
+mod regions;
+mod rows;
 mod sink;
 mod terraform;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::addr::Prefix;
 use crate::diag::Diag;
 
-use detect::{FORMATS_HELP, detect_value, first_line, json_error};
-use intern::{serialize_opt_str, serialize_str};
+use errors::{first_line, json_error};
+use formats::{NATIVE, Reader, detect_text, detect_value, formats_help};
 use normalize::normalize;
 use sink::{RawCidr, Resource, Sink, Usage, cidr_problem, entry_name, not_this_format};
 
+pub use formats::Format;
 pub use intern::Tags;
 pub use native::{
     FORMAT_NAME, FORMAT_VERSION, NativeInventory, NativeResource, native_schema, to_native,
 };
-
-/// Whether a discovered resource is a VPC or a subnet (an Alibaba vSwitch is a subnet).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// A VPC.
-    Vpc,
-    /// A subnet, or an Alibaba Cloud vSwitch (read as `vswitch` too).
-    #[serde(alias = "vswitch")]
-    Subnet,
-}
-
-impl Kind {
-    /// The name used in every output: `vpc` or `subnet`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Kind::Vpc => "vpc",
-            Kind::Subnet => "subnet",
-        }
-    }
-
-    /// Reads `vpc`, `subnet` or `vswitch`, in any case.
-    pub fn parse(text: &str) -> Option<Kind> {
-        let text = text.trim();
-        if text.eq_ignore_ascii_case("vpc") {
-            Some(Kind::Vpc)
-        } else if text.eq_ignore_ascii_case("subnet") || text.eq_ignore_ascii_case("vswitch") {
-            Some(Kind::Subnet)
-        } else {
-            None
-        }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One discovered resource CIDR. A VPC with a secondary CIDR yields two; IPv6 blocks too.
-///
-/// The text fields are shared handles (`&*row.id`, `row.region.as_deref()`): a million rows
-/// name a few regions, accounts, zones and tag sets many times over, and each distinct value
-/// is held once per file (and reading thread). They serialize as plain strings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Discovered {
-    /// The cloud's ID (`vpc-0e98…`, `vsw-bp1…`, `subnet-…`), what a plan's `resource_id`
-    /// names.
-    #[serde(serialize_with = "serialize_str")]
-    pub id: Arc<str>,
-    /// VPC or subnet.
-    pub kind: Kind,
-    /// This row's block, canonical.
-    pub cidr: Prefix,
-    /// The cloud region, where the inventory says or it can be derived (see the module
-    /// documentation).
-    #[serde(serialize_with = "serialize_opt_str")]
-    pub region: Option<Arc<str>>,
-    /// The owner account, as the inventory writes it.
-    #[serde(serialize_with = "serialize_opt_str")]
-    pub account: Option<Arc<str>>,
-    /// For a subnet, the VPC it belongs to.
-    #[serde(serialize_with = "serialize_opt_str")]
-    pub vpc_id: Option<Arc<str>>,
-    /// For a subnet, its availability zone.
-    #[serde(serialize_with = "serialize_opt_str")]
-    pub zone: Option<Arc<str>>,
-    /// Addresses in use, where the inventory says (subnets' IPv4 blocks only).
-    pub used: Option<u128>,
-    /// Usable addresses, where the inventory says: the block minus the provider's reserved
-    /// addresses.
-    pub total: Option<u128>,
-    /// The resource's tags (Terraform: `tags_all`, which includes the provider's defaults).
-    pub tags: Tags,
-    /// The `Name` tag, or the provider's name field (`VpcName`, `VSwitchName`).
-    #[serde(serialize_with = "serialize_opt_str")]
-    pub name: Option<Arc<str>>,
-    /// The file the row was read from, as given.
-    #[serde(serialize_with = "serialize_str")]
-    pub source: Arc<str>,
-    /// The CIDR that identifies the resource: a VPC's primary IPv4 block, a subnet's IPv4
-    /// block (an IPv6-only subnet's IPv6 block). Secondary and IPv6 blocks are not primary.
-    pub primary: bool,
-}
-
-/// An inventory entry that could not be used, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Skipped {
-    /// `FILE: ENTRY`, the entry named by ID and position when known:
-    /// `vpcs.json: vpc-0e98 (Vpcs[0])`, `inventory.csv: line 7`.
-    pub source: String,
-    /// Why: what is missing or wrong, with the fix where there is one.
-    pub reason: String,
-}
-
-/// What a set of inventory files holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Inventory {
-    /// Sorted by source, then ID, then CIDR.
-    pub resources: Vec<Discovered>,
-    /// In reading order.
-    pub skipped: Vec<Skipped>,
-}
-
-/// An inventory format. Detected from the content unless forced with `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
-pub enum Format {
-    /// The native JSON format (`"format": "ipam-inventory"`).
-    Native,
-    /// CSV with a header row: id, type, cidr, region, account, vpc_id, zone, used, total, tags.
-    Csv,
-    /// `aws ec2 describe-vpcs` (or `create-vpc`) output.
-    AwsVpcs,
-    /// `aws ec2 describe-subnets` (or `create-subnet`) output.
-    AwsSubnets,
-    /// Alibaba Cloud `DescribeVpcs` response.
-    AlibabaVpcs,
-    /// Alibaba Cloud `DescribeVSwitches` response.
-    #[value(name = "alibaba-vswitches")]
-    AlibabaVSwitches,
-    /// Terraform state, version 4.
-    Terraform,
-}
-
-impl Format {
-    /// Every format, in the order they are listed to users.
-    pub const ALL: [Format; 7] = [
-        Format::Native,
-        Format::Csv,
-        Format::AwsVpcs,
-        Format::AwsSubnets,
-        Format::AlibabaVpcs,
-        Format::AlibabaVSwitches,
-        Format::Terraform,
-    ];
-
-    /// The `--format` value.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Format::Native => "native",
-            Format::Csv => "csv",
-            Format::AwsVpcs => "aws-vpcs",
-            Format::AwsSubnets => "aws-subnets",
-            Format::AlibabaVpcs => "alibaba-vpcs",
-            Format::AlibabaVSwitches => "alibaba-vswitches",
-            Format::Terraform => "terraform",
-        }
-    }
-
-    /// The format of an inventory's text; see [`detect`].
-    pub fn detect(text: &str) -> Option<Format> {
-        detect(text)
-    }
-
-    /// What the format is, for messages.
-    pub const fn describe(self) -> &'static str {
-        match self {
-            Format::Native => "a native ipam inventory",
-            Format::Csv => "a CSV inventory",
-            Format::AwsVpcs => "`aws ec2 describe-vpcs` output",
-            Format::AwsSubnets => "`aws ec2 describe-subnets` output",
-            Format::AlibabaVpcs => "an Alibaba Cloud DescribeVpcs response",
-            Format::AlibabaVSwitches => "an Alibaba Cloud DescribeVSwitches response",
-            Format::Terraform => "a Terraform state",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use rows::{Discovered, Inventory, Kind, Skipped};
 
 /// The format of an inventory's text, or `None` when it is none of them (or not valid JSON
 /// while looking like JSON).
 pub fn detect(text: &str) -> Option<Format> {
     let text = strip_bom(text);
     if !looks_like_json(text) {
-        return csv::is_inventory(text).then_some(Format::Csv);
+        return detect_text(text);
     }
     if native::announces(text) {
-        return Some(Format::Native);
+        return Some(NATIVE);
     }
     let value: Value = serde_json::from_str(text).ok()?;
     detect_value(&value).ok()
@@ -373,7 +200,7 @@ fn display(path: &Path) -> String {
 
 fn read_into(path: &Path, format: Option<Format>, sink: &mut Sink) -> Result<(), Box<Diag>> {
     // A native inventory is read straight from the file, without holding its whole text.
-    if matches!(format, None | Some(Format::Native))
+    if (format.is_none() || format == Some(NATIVE))
         && native::read_file(path, format.is_some(), sink)?
     {
         return Ok(());
@@ -445,135 +272,57 @@ fn parse_into(text: &str, format: Option<Format>, sink: &mut Sink) -> Result<(),
     if text.trim().is_empty() {
         return Err(Box::new(
             Diag::error("ipam::audit::format", format!("{} is empty", sink.source))
-                .help(FORMATS_HELP),
+                .help(formats_help()),
         ));
     }
-    match format {
-        Some(Format::Csv) => return csv::read(text, sink),
-        Some(Format::Native) => return native::read(text, sink),
-        None if !looks_like_json(text) => {
-            return if csv::is_inventory(text) {
-                csv::read(text, sink)
-            } else {
-                Err(Box::new(
-                    Diag::error(
-                        "ipam::audit::format",
-                        format!(
-                            "{} is neither a JSON object or list nor a CSV inventory: its first line is `{}`",
-                            sink.source,
-                            first_line(text)
-                        ),
-                    )
-                    .help(format!(
-                        "a CSV inventory starts with a header row naming at least id, type and cidr; {FORMATS_HELP}"
-                    )),
-                ))
-            };
-        }
+    let format = match format {
+        Some(format) => format,
+        None if !looks_like_json(text) => detect_text(text).ok_or_else(|| {
+            Box::new(
+                Diag::error(
+                    "ipam::audit::format",
+                    format!(
+                        "{} is neither a JSON object or list nor a CSV inventory: its first line is `{}`",
+                        sink.source,
+                        first_line(text)
+                    ),
+                )
+                .help(format!(
+                    "a CSV inventory starts with a header row naming at least id, type and cidr; {}",
+                    formats_help()
+                )),
+            )
+        })?,
         // Large native inventories are parsed once, straight into rows.
         None if native::announces(text) => return native::read(text, sink),
-        _ => {}
-    }
-    let value: Value = serde_json::from_str(text).map_err(|e| json_error(&sink.source, &e))?;
-    let format = match format {
-        Some(f) => f,
-        None => detect_value(&value).map_err(|u| u.diag(&sink.source))?,
-    };
-    match format {
-        Format::Native => native::read(text, sink),
-        Format::Csv => csv::read(text, sink),
-        Format::AwsVpcs => aws::read_vpcs(&value, sink),
-        Format::AwsSubnets => aws::read_subnets(&value, sink),
-        Format::AlibabaVpcs => alibaba::read_vpcs(&value, sink),
-        Format::AlibabaVSwitches => alibaba::read_vswitches(&value, sink),
-        Format::Terraform => terraform::read(&value, sink),
-    }
-}
-
-/// The region of an availability zone: `us-east-1d` → `us-east-1`, `us-west-2-lax-1a` →
-/// `us-west-2` (AWS); `cn-hangzhou-b` → `cn-hangzhou`, `ap-southeast-1a` → `ap-southeast-1`
-/// (Alibaba).
-fn region_of_zone(zone: &str) -> Option<String> {
-    let zone = zone.trim();
-    let parts: Vec<&str> = zone.split('-').collect();
-    // AWS and Alibaba regions that end in a number: up to the first part that starts with
-    // a digit, keeping its digits.
-    if let Some(i) = parts
-        .iter()
-        .position(|p| p.as_bytes().first().is_some_and(u8::is_ascii_digit))
-    {
-        if i == 0 {
-            return None;
+        None => {
+            let value: Value =
+                serde_json::from_str(text).map_err(|e| json_error(&sink.source, &e))?;
+            let format = detect_value(&value).map_err(|u| u.diag(&sink.source))?;
+            return read_as(format, text, &value, sink);
         }
-        let digits: String = parts[i].chars().take_while(char::is_ascii_digit).collect();
-        return Some(format!("{}-{digits}", parts[..i].join("-")));
-    }
-    // Alibaba regions without a number (`cn-hangzhou`): the zone adds `-x`.
-    match parts.as_slice() {
-        [region @ .., last] if region.len() >= 2 && last.len() == 1 => Some(region.join("-")),
-        _ => None,
+    };
+    match format.reader {
+        Reader::Text(read) => read(text, sink),
+        Reader::Json(read) => {
+            let value: Value =
+                serde_json::from_str(text).map_err(|e| json_error(&sink.source, &e))?;
+            read(&value, sink)
+        }
     }
 }
 
-/// The region and account of an ARN: `arn:aws:ec2:us-east-1:111122223333:subnet/…`.
-fn arn_parts(arn: &str) -> (Option<String>, Option<String>) {
-    let mut parts = arn.split(':');
-    let (Some("arn"), Some(_partition), Some(_service), Some(region), Some(account)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return (None, None);
-    };
-    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
-    (some(region), some(account))
+/// Reads a parsed document as `format`.
+fn read_as(format: Format, text: &str, value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    match format.reader {
+        Reader::Text(read) => read(text, sink),
+        Reader::Json(read) => read(value, sink),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn zones_give_regions() {
-        let cases = [
-            ("us-east-1d", Some("us-east-1")),
-            ("us-gov-west-1a", Some("us-gov-west-1")),
-            ("us-west-2-lax-1a", Some("us-west-2")),
-            ("us-east-1-wl1-bos-wlz-1", Some("us-east-1")),
-            ("cn-hangzhou-b", Some("cn-hangzhou")),
-            ("cn-huhehaote-a", Some("cn-huhehaote")),
-            ("ap-southeast-1a", Some("ap-southeast-1")),
-            ("cn-shanghai-finance-1z", Some("cn-shanghai-finance-1")),
-            ("", None),
-            ("1a", None),
-            ("zone", None),
-        ];
-        for (zone, region) in cases {
-            assert_eq!(region_of_zone(zone).as_deref(), region, "{zone}");
-        }
-    }
-
-    #[test]
-    fn arns_give_region_and_account() {
-        assert_eq!(
-            arn_parts("arn:aws:ec2:us-east-1:111122223333:subnet/subnet-1"),
-            (Some("us-east-1".into()), Some("111122223333".into()))
-        );
-        assert_eq!(arn_parts("arn:aws:ec2::1:ipam"), (None, Some("1".into())));
-        assert_eq!(arn_parts("not an arn"), (None, None));
-    }
-
-    #[test]
-    fn format_names_match_clap() {
-        use clap::ValueEnum;
-        for f in Format::ALL {
-            let value = f.to_possible_value().expect("value");
-            assert_eq!(value.get_name(), f.name());
-            assert_eq!(Format::from_str(f.name(), false), Ok(f));
-        }
-    }
 
     #[test]
     fn utf16_with_a_byte_order_mark_is_decoded() {

@@ -180,6 +180,12 @@ pub fn to_native(rows: &[Discovered]) -> NativeInventory {
     }
 }
 
+/// A parsed document whose `format` says `ipam-inventory`.
+pub(super) fn detect(value: &serde_json::Value) -> bool {
+    let value = super::json::unwrap_response(value);
+    value.get("format").and_then(serde_json::Value::as_str) == Some(FORMAT_NAME)
+}
+
 /// How much of the top of a document [`announces`] looks at.
 const ANNOUNCEMENT: usize = 4096;
 

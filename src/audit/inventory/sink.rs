@@ -214,11 +214,15 @@ pub(super) fn cidr_problem(field: &str, text: &str, e: &PrefixError) -> String {
 }
 
 /// The error for a file that lacks what its (forced or detected) format must have.
-pub(super) fn not_this_format(sink: &Sink, format: Format, what: &str, help: &str) -> Box<Diag> {
+pub(super) fn not_this_format(sink: &Sink, name: &str, what: &str, help: &str) -> Box<Diag> {
+    let format: &str = match Format::named(name) {
+        Some(f) => f.describe(),
+        None => name,
+    };
     Box::new(
         Diag::error(
             "ipam::audit::format",
-            format!("{} {what}: it is not {}", sink.source, format.describe()),
+            format!("{} {what}: it is not {format}", sink.source),
         )
         .help(format!("{help}; or name the file's format with --format")),
     )

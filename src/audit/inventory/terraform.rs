@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::json::{get, items, kind_of, tags, text};
-use super::{
-    Format, Kind, RawCidr, Resource, Sink, arn_parts, entry_name, not_this_format, region_of_zone,
-};
+use super::json::{get, items, kind_of, tags, text, unwrap_response};
+use super::regions::{arn_parts, region_of_zone};
+use super::{Kind, RawCidr, Resource, Sink, entry_name, not_this_format};
 use crate::diag::Diag;
 
 /// The resource types read, and what each is.
@@ -40,6 +39,17 @@ fn resource_type(name: &str) -> Option<Type> {
     })
 }
 
+/// A state: a `version` beside its `resources`, `terraform_version` or `lineage`.
+pub(super) fn detect(value: &Value) -> bool {
+    let value = unwrap_response(value);
+    value.as_object().is_some_and(|map| {
+        map.contains_key("version")
+            && ["resources", "terraform_version", "lineage"]
+                .iter()
+                .any(|k| map.contains_key(*k))
+    })
+}
+
 /// Reads a state.
 pub(super) fn read(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
     match get(value, "version").and_then(Value::as_u64) {
@@ -62,7 +72,7 @@ pub(super) fn read(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
         None => {
             return Err(not_this_format(
                 sink,
-                Format::Terraform,
+                "terraform",
                 "has no state `version`",
                 "export it with `terraform state pull`",
             ));
@@ -71,7 +81,7 @@ pub(super) fn read(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
     let Some(Value::Array(resources)) = get(value, "resources") else {
         return Err(not_this_format(
             sink,
-            Format::Terraform,
+            "terraform",
             "has no `resources` list",
             "export it with `terraform state pull`",
         ));
