@@ -97,8 +97,8 @@ fn phases(dir: &Path, file: &Path) {
     let store = ipam::state::store::Store::new(dir.join("ipam.state.json"));
     let state = store.load().ok().flatten().expect("state");
     lap("read plan and state");
-    let inventory =
-        ipam::audit::read_all(&[file.to_path_buf()], None).unwrap_or_else(|_| panic!("inventory"));
+    let inventory = ipam::audit::read_all(&[file.to_path_buf()], Default::default())
+        .unwrap_or_else(|_| panic!("inventory"));
     lap("read inventory");
     let report = ipam::audit::audit(&model, &state.resources, inventory);
     lap("audit");

@@ -104,22 +104,27 @@
 //!   (some 220 bytes a row).
 
 mod alibaba;
+mod alibaba_ipam;
 mod aws;
+mod aws_ipam;
+mod azure;
 mod csv;
+mod doc;
 mod errors;
 mod formats;
+mod gcp;
 mod intern;
 mod json;
 mod native;
+mod netbox;
 mod normalize;
 mod regions;
 mod rows;
 mod sink;
 mod terraform;
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
-
-use serde_json::Value;
 
 use crate::diag::Diag;
 
@@ -135,8 +140,8 @@ pub use native::{
 };
 pub use rows::{Discovered, Inventory, Kind, Skipped};
 
-/// The format of an inventory's text, or `None` when it is none of them (or not valid JSON
-/// while looking like JSON).
+/// The format of an inventory's text (of its first document, when it holds several), or
+/// `None` when it is none of them (or not valid JSON while looking like JSON).
 pub fn detect(text: &str) -> Option<Format> {
     let text = strip_bom(text);
     if !looks_like_json(text) {
@@ -145,22 +150,37 @@ pub fn detect(text: &str) -> Option<Format> {
     if native::announces(text) {
         return Some(NATIVE);
     }
-    let value: Value = serde_json::from_str(text).ok()?;
-    detect_value(&value).ok()
+    // Of several documents, the first: a per-region loop writes one format.
+    let documents = doc::documents(text).ok()?;
+    detect_value(&doc::sample(*documents.first()?)).ok()
 }
 
-/// Reads one inventory file. Entry-level problems are in [`Inventory::skipped`]; the error
-/// is for a file that cannot be read at all.
+/// How inventories are read: the format, when it should not be detected, and the region of
+/// rows whose export gives none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    pub format: Option<Format>,
+    pub region: Option<&'a str>,
+}
+
+/// The path that names standard input.
+pub const STDIN: &str = "-";
+
+/// How rows and messages name standard input.
+const STDIN_NAME: &str = "<stdin>";
+
+/// Reads one inventory file (`-`: standard input). Entry-level problems are in
+/// [`Inventory::skipped`]; the error is for a file that cannot be read at all.
 pub fn read(path: &Path, format: Option<Format>) -> Result<Inventory, Box<Diag>> {
     let mut sink = Sink::new(display(path));
     read_into(path, format, &mut sink)?;
     Ok(sink.finish())
 }
 
-/// Reads several inventory files, of any mix of formats, into one inventory. Files are read
-/// in path order (a path given twice is read once); every file that cannot be read gives one
-/// diagnostic, and any of them fails the whole.
-pub fn read_all(paths: &[PathBuf], format: Option<Format>) -> Result<Inventory, Vec<Diag>> {
+/// Reads several inventory files (`-`: standard input), of any mix of formats, into one
+/// inventory. Files are read in path order (a path given twice is read once); every file that
+/// cannot be read gives one diagnostic, and any of them fails the whole.
+pub fn read_all(paths: &[PathBuf], options: Options) -> Result<Inventory, Vec<Diag>> {
     let mut names: Vec<(String, &Path)> = paths.iter().map(|p| (display(p), p.as_path())).collect();
     names.sort();
     names.dedup_by(|a, b| a.0 == b.0);
@@ -169,7 +189,7 @@ pub fn read_all(paths: &[PathBuf], format: Option<Format>) -> Result<Inventory, 
     let mut errors = Vec::new();
     for (name, path) in names {
         let mut sink = Sink::new(name);
-        match read_into(path, format, &mut sink) {
+        match read_into(path, options.format, &mut sink) {
             Ok(()) => {
                 let (mut read, mut skips) = sink.into_parts();
                 chunks.append(&mut read);
@@ -181,10 +201,20 @@ pub fn read_all(paths: &[PathBuf], format: Option<Format>) -> Result<Inventory, 
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Inventory {
-        resources: normalize(chunks),
-        skipped,
-    })
+    let mut resources = normalize(chunks);
+    if let Some(region) = options.region {
+        give_region(&mut resources, region);
+    }
+    Ok(Inventory { resources, skipped })
+}
+
+/// Gives `region` to every row still without one (after a VPC and its subnets have lent
+/// each other theirs): what `--region` does for exports that print none.
+fn give_region(rows: &mut [Discovered], region: &str) {
+    let region: std::sync::Arc<str> = region.into();
+    for row in rows.iter_mut().filter(|r| r.region.is_none()) {
+        row.region = Some(region.clone());
+    }
 }
 
 /// Reads an inventory from text; `source` names it in rows and messages (usually the path).
@@ -195,27 +225,85 @@ pub fn parse(text: &str, source: &str, format: Option<Format>) -> Result<Invento
 }
 
 fn display(path: &Path) -> String {
+    if path == Path::new(STDIN) {
+        return STDIN_NAME.to_string();
+    }
     path.display().to_string()
 }
 
 fn read_into(path: &Path, format: Option<Format>, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    // A native inventory is read straight from the file, without holding its whole text.
-    if (format.is_none() || format == Some(NATIVE))
-        && native::read_file(path, format.is_some(), sink)?
-    {
-        return Ok(());
+    let source = sink.source.clone();
+    let cannot = |e: std::io::Error| {
+        Box::new(
+            Diag::error(
+                "ipam::audit::read",
+                format!("cannot read inventory {source}: {e}"),
+            )
+            .help("check the path given to --inventory"),
+        )
+    };
+    let bytes = if path == Path::new(STDIN) {
+        read_stdin(sink)?
+    } else {
+        let mut file = std::fs::File::open(path).map_err(cannot)?;
+        // A native inventory in a regular file is read straight from it, on every core,
+        // without holding its whole text. Anything else (a pipe, `/dev/stdin`, a FIFO) is
+        // read once, to its end: its size says nothing and it cannot be read twice.
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        if regular
+            && (format.is_none() || format == Some(NATIVE))
+            && native::read_file(path, format.is_some(), sink)?
+        {
+            return Ok(());
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(cannot)?;
+        bytes
+    };
+    let text = decode(&sink.source, bytes)?;
+    parse_into(&text, format, sink)
+}
+
+/// All of standard input; refused when it is a terminal (nothing was piped in, and reading
+/// would wait for typing).
+fn read_stdin(sink: &Sink) -> Result<Vec<u8>, Box<Diag>> {
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Box::new(
+            Diag::error(
+                "ipam::audit::read",
+                "`--inventory -` reads standard input, which is a terminal",
+            )
+            .help("pipe an export into ipam (`aws ec2 describe-vpcs | ipam audit --inventory -`), or give a file"),
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
+    let mut bytes = Vec::new();
+    stdin.lock().read_to_end(&mut bytes).map_err(|e| {
         Box::new(
             Diag::error(
                 "ipam::audit::read",
                 format!("cannot read inventory {}: {e}", sink.source),
             )
-            .help("check the path given to --inventory"),
+            .help("check the command that writes the inventory"),
         )
     })?;
-    let text = decode(&sink.source, bytes)?;
-    parse_into(&text, format, sink)
+    Ok(bytes)
+}
+
+/// The error of text that is not one or more JSON documents, as parsing it into values says
+/// it: the same place, in the words that name the mistake ("trailing comma").
+fn invalid_json(text: &str, source: &str) -> Box<Diag> {
+    let error = serde_json::Deserializer::from_str(text)
+        .into_iter::<doc::Skip>()
+        .find_map(Result::err);
+    match error {
+        Some(e) => json_error(source, &e),
+        None => Box::new(
+            Diag::error("ipam::audit::json", format!("{source}: not valid JSON"))
+                .help("fix the JSON, or export the inventory again"),
+        ),
+    }
 }
 
 /// UTF-8, or UTF-16 with a byte-order mark.
@@ -276,8 +364,8 @@ fn parse_into(text: &str, format: Option<Format>, sink: &mut Sink) -> Result<(),
         ));
     }
     let format = match format {
-        Some(format) => format,
-        None if !looks_like_json(text) => detect_text(text).ok_or_else(|| {
+        Some(format) => Some(format),
+        None if !looks_like_json(text) => Some(detect_text(text).ok_or_else(|| {
             Box::new(
                 Diag::error(
                     "ipam::audit::format",
@@ -292,32 +380,34 @@ fn parse_into(text: &str, format: Option<Format>, sink: &mut Sink) -> Result<(),
                     formats_help()
                 )),
             )
-        })?,
+        })?),
         // Large native inventories are parsed once, straight into rows.
-        None if native::announces(text) => return native::read(text, sink),
-        None => {
-            let value: Value =
-                serde_json::from_str(text).map_err(|e| json_error(&sink.source, &e))?;
-            let format = detect_value(&value).map_err(|u| u.diag(&sink.source))?;
-            return read_as(format, text, &value, sink);
-        }
+        None if native::announces(text) => Some(NATIVE),
+        None => None,
     };
-    match format.reader {
-        Reader::Text(read) => read(text, sink),
-        Reader::Json(read) => {
-            let value: Value =
-                serde_json::from_str(text).map_err(|e| json_error(&sink.source, &e))?;
-            read(&value, sink)
+    // Formats read from the text read it whole, as one document.
+    if let Some(Format {
+        reader: Reader::Text(read),
+        ..
+    }) = format
+    {
+        return read(text, sink);
+    }
+    let documents = doc::documents(text).map_err(|_| invalid_json(text, &sink.source))?;
+    let several = documents.len() > 1;
+    for (i, document) in documents.into_iter().enumerate() {
+        sink.document = several.then_some(i + 1);
+        let format = match format {
+            Some(f) => f,
+            None => detect_value(&doc::sample(document)).map_err(|u| u.diag(&sink.label()))?,
+        };
+        match format.reader {
+            Reader::Text(read) => read(document.text(), sink)?,
+            Reader::Json(read) => read(document, sink)?,
         }
     }
-}
-
-/// Reads a parsed document as `format`.
-fn read_as(format: Format, text: &str, value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    match format.reader {
-        Reader::Text(read) => read(text, sink),
-        Reader::Json(read) => read(value, sink),
-    }
+    sink.document = None;
+    Ok(())
 }
 
 #[cfg(test)]

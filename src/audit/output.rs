@@ -75,9 +75,16 @@ pub struct ResourceJson<'a> {
     /// `overlapping`, `nonoverlapping`, or `ignored`.
     pub overlap: OverlapStatus,
     /// The IDs of overlapping rows in the same scope, and the addresses (`vpc.NAME`,
-    /// `reservation.NAME`) of overlapping recorded allocations no row holds; sorted.
+    /// `reservation.NAME`) of overlapping recorded allocations no row holds; sorted, at most
+    /// the first 10 (see `overlaps_more`).
     #[serde(borrow)]
     pub overlaps_with: Vec<Cow<'a, str>>,
+    /// How many more IDs and addresses the row overlaps beyond those `overlaps_with` lists;
+    /// absent when it lists them all. Every one of them is a row of the same scope whose CIDR
+    /// contains or lies in this one (or a recorded allocation no row holds).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    #[schemars(range(min = 1))]
+    pub overlaps_more: usize,
     /// For a VPC, the share of its addresses in its subnets; for a subnet, used / total.
     /// 0–1, or null when the inventory does not tell.
     pub ip_usage: Option<f64>,
@@ -92,6 +99,10 @@ pub struct ResourceJson<'a> {
     /// The inventory file the row was read from.
     #[serde(borrow)]
     pub source: Cow<'a, str>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// An inventory entry that could not be used.
@@ -173,13 +184,13 @@ fn resource_json(row: Row, out: &mut Vec<u8>) {
             None => out.extend_from_slice(b"null"),
         }
     }
-    fn list(out: &mut Vec<u8>, items: &[String]) {
+    fn list<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
         out.push(b'[');
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            string(out, item);
+            string(out, item.as_ref());
         }
         out.push(b']');
     }
@@ -334,9 +345,9 @@ fn notes(row: &Row) -> Vec<String> {
             .overlaps_with
             .iter()
             .take(SHOWN_OVERLAPS)
-            .map(String::as_str)
+            .map(|s| &**s)
             .collect();
-        let more = row.overlaps_with.len() - shown.len();
+        let more = row.overlaps_with.len() - shown.len() + row.overlaps_more;
         let mut line = format!("overlaps {}", shown.join(", "));
         if more > 0 {
             line.push_str(&format!(" and {more} more"));

@@ -9,7 +9,7 @@ use super::reconcile::{colour, left_to_exit, lock, print_diags, state_path};
 use super::{fail, load_plan_and_state};
 use crate::audit::import::{Selection, entries, select};
 use crate::audit::output::{self, Style};
-use crate::audit::{FailOn, Format, Inventory, audit, read_all};
+use crate::audit::{FailOn, Format, Inventory, Options, audit, read_all};
 use crate::diag::{Diag, Diagnostics, Sources};
 use crate::model::{Address, Model};
 use crate::plan::plan;
@@ -62,6 +62,7 @@ pub struct AuditArgs<'a> {
     pub path: &'a Path,
     pub state: Option<&'a Path>,
     pub inventories: &'a [PathBuf],
+    pub region: Option<&'a str>,
     pub formats: &'a [AuditFormat],
     pub json: bool,
     pub fail_on: &'a [FailOn],
@@ -115,10 +116,10 @@ fn load(
     path: &Path,
     store: &Store,
     inventories: &[PathBuf],
-    format: Option<Format>,
+    options: Options,
 ) -> Result<Loaded, ExitCode> {
     let ((model, state), inventory) = std::thread::scope(|s| {
-        let inventory = s.spawn(|| read_all(inventories, format));
+        let inventory = s.spawn(|| read_all(inventories, options));
         let loaded = load_plan_and_state(path, store);
         let inventory = inventory
             .join()
@@ -154,7 +155,11 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
         Err(d) => return fail(*d),
     };
     let store = Store::new(state_path(args.path, args.state));
-    let loaded = match load(args.path, &store, args.inventories, format) {
+    let options = Options {
+        format,
+        region: args.region,
+    };
+    let loaded = match load(args.path, &store, args.inventories, options) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -199,6 +204,7 @@ pub struct ImportArgs<'a> {
     pub path: &'a Path,
     pub state: Option<&'a Path>,
     pub inventories: &'a [PathBuf],
+    pub region: Option<&'a str>,
     pub format: Option<Format>,
     pub to: Option<&'a Path>,
     pub dry_run: bool,
@@ -417,7 +423,11 @@ pub fn run_import(args: ImportArgs) -> ExitCode {
             Err(code) => return code,
         }
     };
-    let loaded = match load(args.path, &store, args.inventories, args.format) {
+    let options = Options {
+        format: args.format,
+        region: args.region,
+    };
+    let loaded = match load(args.path, &store, args.inventories, options) {
         Ok(l) => l,
         Err(code) => return code,
     };

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::doc::Doc;
 use super::formats::{first_object, has_any};
 use super::json::{count, entry_id, get, get_any, items, tags, text, unwrap_response, wraps};
 use super::regions::region_of_zone;
@@ -39,8 +40,8 @@ pub(super) fn is_vswitches(value: &Value) -> bool {
 }
 
 /// Reads a `DescribeVpcs` response.
-pub(super) fn read_vpcs(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    let list = list(value, "Vpcs", "Vpc").ok_or_else(|| {
+pub(super) fn read_vpcs(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(doc, "Vpcs", "Vpc").ok_or_else(|| {
         not_this_format(
             sink,
             "alibaba-vpcs",
@@ -49,14 +50,14 @@ pub(super) fn read_vpcs(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>>
         )
     })?;
     for (position, v) in list {
-        vpc(v, &position, sink);
+        vpc(&v.value(), &position, sink);
     }
     Ok(())
 }
 
 /// Reads a `DescribeVSwitches` response.
-pub(super) fn read_vswitches(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    let list = list(value, "VSwitches", "VSwitch").ok_or_else(|| {
+pub(super) fn read_vswitches(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(doc, "VSwitches", "VSwitch").ok_or_else(|| {
         not_this_format(
             sink,
             "alibaba-vswitches",
@@ -65,19 +66,19 @@ pub(super) fn read_vswitches(value: &Value, sink: &mut Sink) -> Result<(), Box<D
         )
     })?;
     for (position, v) in list {
-        vswitch(v, &position, sink);
+        vswitch(&v.value(), &position, sink);
     }
     Ok(())
 }
 
 /// The entries of `{"Vpcs": {"Vpc": [...]}}` (or a bare array) with their positions.
-fn list<'v>(value: &'v Value, outer: &str, inner: &str) -> Option<Vec<(String, &'v Value)>> {
-    let value = unwrap_response(value);
-    let (name, entries) = match value {
-        Value::Array(_) => (String::new(), items(Some(value), &[])),
-        _ => (
+fn list<'t>(doc: Doc<'t>, outer: &str, inner: &str) -> Option<Vec<(String, Doc<'t>)>> {
+    let doc = doc.unwrap_response();
+    let (name, entries) = match doc.object() {
+        None => (String::new(), doc.items(&[])),
+        Some(object) => (
             format!("{outer}.{inner}"),
-            items(Some(get(value, outer)?), &[inner]),
+            object.get(outer)?.items(&[inner]),
         ),
     };
     Some(

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::doc::Doc;
 use super::formats::{first_object, has_any, is_empty_list};
 use super::json::{count, entry_id, get, get_any, items, tags, text, unwrap_response, wraps};
 use super::regions::{arn_parts, region_of_zone};
@@ -57,8 +58,8 @@ pub(super) fn is_subnets(value: &Value) -> bool {
 }
 
 /// Reads `describe-vpcs` output.
-pub(super) fn read_vpcs(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    let list = list(value, VPC_LISTS, "Vpc").ok_or_else(|| {
+pub(super) fn read_vpcs(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(doc, VPC_LISTS, "Vpc").ok_or_else(|| {
         not_this_format(
             sink,
             "aws-vpcs",
@@ -67,14 +68,14 @@ pub(super) fn read_vpcs(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>>
         )
     })?;
     for (position, v) in list {
-        vpc(v, &position, sink);
+        vpc(&v.value(), &position, sink);
     }
     Ok(())
 }
 
 /// Reads `describe-subnets` output.
-pub(super) fn read_subnets(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    let list = list(value, &[SUBNET_KEYS[0], SUBNET_KEYS[2]], "Subnet").ok_or_else(|| {
+pub(super) fn read_subnets(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(doc, &[SUBNET_KEYS[0], SUBNET_KEYS[2]], "Subnet").ok_or_else(|| {
         not_this_format(
             sink,
             "aws-subnets",
@@ -83,27 +84,29 @@ pub(super) fn read_subnets(value: &Value, sink: &mut Sink) -> Result<(), Box<Dia
         )
     })?;
     for (position, v) in list {
-        subnet(v, &position, sink);
+        subnet(&v.value(), &position, sink);
     }
     Ok(())
 }
 
 /// The entries and their positions (`Vpcs[3]`), from the named list, from a lone `single`
 /// object (`create-vpc`), or from a bare array (`--query 'Vpcs[]'`).
-fn list<'v>(value: &'v Value, names: &[&str], single: &str) -> Option<Vec<(String, &'v Value)>> {
-    if let Value::Array(entries) = value {
+fn list<'t>(doc: Doc<'t>, names: &[&str], single: &str) -> Option<Vec<(String, Doc<'t>)>> {
+    if let Some(entries) = doc.elements() {
         return Some(
             entries
-                .iter()
+                .into_iter()
                 .enumerate()
                 .map(|(i, v)| (format!("[{i}]"), v))
                 .collect(),
         );
     }
+    let object = doc.object()?;
     for name in names {
-        if let Some(found) = get(value, name) {
+        if let Some(found) = object.get(name) {
             return Some(
-                items(Some(found), ITEM)
+                found
+                    .items(ITEM)
                     .into_iter()
                     .enumerate()
                     .map(|(i, v)| (format!("{name}[{i}]"), v))
@@ -111,7 +114,8 @@ fn list<'v>(value: &'v Value, names: &[&str], single: &str) -> Option<Vec<(Strin
             );
         }
     }
-    get(value, single)
+    object
+        .get(single)
         .filter(|v| v.is_object())
         .map(|v| vec![(single.to_string(), v)])
 }
@@ -151,13 +155,16 @@ fn vpc(v: &Value, position: &str, sink: &mut Sink) {
     }
     // The primary block is listed here again (the duplicate is dropped by `emit`); when
     // the top-level `CidrBlock` is missing, the first association is the primary.
-    for a in items(get(v, "CidrBlockAssociationSet"), ITEM) {
-        if !live(a, "CidrBlockState") {
-            continue;
-        }
-        if let Some(c) = text(get(a, "CidrBlock")) {
-            let primary = !has_primary && cidrs.is_empty();
-            cidrs.push(RawCidr::new("CidrBlockAssociationSet", c, primary));
+    // Older CLI versions (2019 and before) spell the list `CidrBlockAssociations`.
+    for list in ["CidrBlockAssociationSet", "CidrBlockAssociations"] {
+        for a in items(get(v, list), ITEM) {
+            if !live(a, "CidrBlockState") {
+                continue;
+            }
+            if let Some(c) = text(get(a, "CidrBlock")) {
+                let primary = !has_primary && cidrs.is_empty();
+                cidrs.push(RawCidr::new(list, c, primary));
+            }
         }
     }
     ipv6(v, &mut cidrs);

@@ -7,9 +7,10 @@ use std::fmt;
 
 use serde_json::Value;
 
+use super::doc::Doc;
 use super::json::{self, get};
 use super::sink::Sink;
-use super::{alibaba, aws, csv, native, terraform};
+use super::{alibaba, alibaba_ipam, aws, aws_ipam, azure, csv, gcp, native, netbox, terraform};
 use crate::diag::Diag;
 
 /// How a format is recognised from an inventory's content.
@@ -17,7 +18,8 @@ use crate::diag::Diag;
 pub(super) enum Detect {
     /// Text that is not JSON (it does not start with `{` or `[`).
     Text(fn(&str) -> bool),
-    /// A JSON document, parsed.
+    /// A JSON document: a test of its [`super::doc::sample`] (lists cut to their first
+    /// element and first object).
     Json(fn(&Value) -> bool),
 }
 
@@ -26,8 +28,8 @@ pub(super) enum Detect {
 pub(super) enum Reader {
     /// From the text itself.
     Text(fn(&str, &mut Sink) -> Result<(), Box<Diag>>),
-    /// From the parsed JSON document.
-    Json(fn(&Value, &mut Sink) -> Result<(), Box<Diag>>),
+    /// From one JSON document, read a level at a time.
+    Json(fn(Doc<'_>, &mut Sink) -> Result<(), Box<Diag>>),
 }
 
 /// An inventory format: a row of [`Format::ALL`].
@@ -71,6 +73,12 @@ impl Format {
             reader: Reader::Json(aws::read_subnets),
         },
         Format {
+            name: "aws-ipam",
+            description: "`aws ec2 get-ipam-resource-cidrs` or `get-ipam-discovered-resource-cidrs` output",
+            detect: Detect::Json(aws_ipam::detect),
+            reader: Reader::Json(aws_ipam::read),
+        },
+        Format {
             name: "alibaba-vpcs",
             description: "an Alibaba Cloud DescribeVpcs response",
             detect: Detect::Json(alibaba::is_vpcs),
@@ -83,10 +91,40 @@ impl Format {
             reader: Reader::Json(alibaba::read_vswitches),
         },
         Format {
+            name: "alibaba-ipam",
+            description: "an Alibaba Cloud ListIpamResourceCidrs or ListIpamDiscoveredResource response",
+            detect: Detect::Json(alibaba_ipam::detect),
+            reader: Reader::Json(alibaba_ipam::read),
+        },
+        Format {
             name: "terraform",
-            description: "a Terraform state",
+            description: "a Terraform state or `terraform show -json` output",
             detect: Detect::Json(terraform::detect),
             reader: Reader::Json(terraform::read),
+        },
+        Format {
+            name: "azure",
+            description: "`az network vnet list` output",
+            detect: Detect::Json(azure::detect),
+            reader: Reader::Json(azure::read),
+        },
+        Format {
+            name: "gcp",
+            description: "`gcloud compute networks subnets list --format=json` output",
+            detect: Detect::Json(gcp::detect),
+            reader: Reader::Json(gcp::read),
+        },
+        Format {
+            name: "netbox",
+            description: "NetBox prefixes (REST API JSON)",
+            detect: Detect::Json(netbox::detect_json),
+            reader: Reader::Json(netbox::read_json),
+        },
+        Format {
+            name: "netbox-csv",
+            description: "NetBox prefixes (CSV)",
+            detect: Detect::Text(netbox::detect_csv),
+            reader: Reader::Text(netbox::read_csv),
         },
     ];
 
@@ -174,7 +212,6 @@ pub(super) fn formats_help() -> String {
 #[derive(Debug)]
 pub(super) enum Unrecognized {
     IpamListing(String),
-    TerraformShow,
     Keys(Vec<String>),
     /// Not an object, or a list without objects: what it is.
     Shape(&'static str),
@@ -198,9 +235,6 @@ impl Unrecognized {
                 }) {
                     return Unrecognized::IpamListing(key.clone());
                 }
-                if map.contains_key("format_version") && map.contains_key("values") {
-                    return Unrecognized::TerraformShow;
-                }
                 Unrecognized::Keys(sorted_keys(value))
             }
             Value::Array(items) => match items.iter().find(|v| v.is_object()) {
@@ -220,15 +254,11 @@ impl Unrecognized {
                 ),
             )
             .help(
-                "export the networks themselves: `aws ec2 describe-vpcs` and \
-                 `aws ec2 describe-subnets` (or Alibaba's DescribeVpcs and DescribeVSwitches); \
-                 pools belong in the plan",
+                "export the networks themselves: `aws ec2 get-ipam-resource-cidrs`, \
+                 `aws ec2 describe-vpcs` and `aws ec2 describe-subnets` (or Alibaba's \
+                 ListIpamResourceCidrs, DescribeVpcs and DescribeVSwitches); pools belong in \
+                 the plan",
             ),
-            Unrecognized::TerraformShow => Diag::error(
-                "ipam::audit::format",
-                format!("{source} is `terraform show -json` output, not a Terraform state"),
-            )
-            .help("pass the state itself: `terraform state pull > state.json`"),
             Unrecognized::Keys(keys) => {
                 let keys = if keys.is_empty() {
                     "it is an empty object".to_string()

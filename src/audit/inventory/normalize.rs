@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::Discovered;
 use super::intern::FastHash;
-use super::{Discovered, Kind};
 use crate::addr::Family;
 
 /// The rows of one file, or of one stretch of a large native file, in reading order.
@@ -283,26 +283,23 @@ fn merge(into: &mut Discovered, from: Discovered) {
     into.tags.fill_from(&from.tags);
 }
 
-/// A VPC and its subnets are in one region: each lends it to the others that lack it.
+/// A network and its subnets are in one region: each lends it to the others that lack it.
 fn fill_regions(rows: &mut [Discovered]) {
-    fn vpc_of(r: &Discovered) -> Option<&str> {
-        match r.kind {
-            Kind::Vpc => Some(&r.id),
-            Kind::Subnet => r.vpc_id.as_deref(),
-        }
+    fn network_of(r: &Discovered) -> Option<&str> {
+        r.kind.network_of(&r.id, r.vpc_id.as_deref())
     }
-    // VPC ID → the first row (in output order) that knows its region.
-    let mut by_vpc: IdMap<&str, usize> = id_map(rows.len() / 4);
+    // Network ID → the first row (in output order) that knows its region.
+    let mut by_network: IdMap<&str, usize> = id_map(rows.len() / 4);
     for (i, r) in rows.iter().enumerate() {
-        if let (Some(vpc), Some(_)) = (vpc_of(r), &r.region) {
-            by_vpc.entry(vpc).or_insert(i);
+        if let (Some(network), Some(_)) = (network_of(r), &r.region) {
+            by_network.entry(network).or_insert(i);
         }
     }
     let lends: Vec<(usize, usize)> = rows
         .iter()
         .enumerate()
         .filter(|(_, r)| r.region.is_none())
-        .filter_map(|(i, r)| Some((i, *by_vpc.get(vpc_of(r)?)?)))
+        .filter_map(|(i, r)| Some((i, *by_network.get(network_of(r)?)?)))
         .collect();
     for (to, from) in lends {
         rows[to].region = rows[from].region.clone();
@@ -311,7 +308,7 @@ fn fill_regions(rows: &mut [Discovered]) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Tags;
+    use super::super::{Kind, Tags};
     use super::*;
 
     /// [`normalize`] of rows in reading order, one chunk per run of one source.

@@ -11,35 +11,96 @@ use super::Tags;
 use super::intern::{serialize_opt_str, serialize_str};
 use crate::addr::Prefix;
 
-/// Whether a discovered resource is a VPC or a subnet (an Alibaba vSwitch is a subnet).
+/// What a discovered resource is. A plan's VPCs and subnets are AWS and Alibaba Cloud VPCs
+/// and subnets (vSwitches); the other kinds are networks the plan does not allocate, audited
+/// for overlaps with what it does (and held by its reservations).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
-#[serde(rename_all = "lowercase")]
 pub enum Kind {
-    /// A VPC.
+    /// A VPC (AWS, Alibaba Cloud).
+    #[serde(rename = "vpc")]
     Vpc,
     /// A subnet, or an Alibaba Cloud vSwitch (read as `vswitch` too).
-    #[serde(alias = "vswitch")]
+    #[serde(rename = "subnet", alias = "vswitch")]
     Subnet,
+    /// An Azure virtual network.
+    #[serde(rename = "azure-vnet")]
+    AzureVnet,
+    /// A subnet of an Azure virtual network.
+    #[serde(rename = "azure-subnet")]
+    AzureSubnet,
+    /// A Google Cloud VPC network (rows only for the ranges it holds itself: a legacy
+    /// network's range, its internal IPv6 range).
+    #[serde(rename = "gcp-network")]
+    GcpNetwork,
+    /// A Google Cloud subnetwork: its primary range and each secondary range.
+    #[serde(rename = "gcp-subnetwork")]
+    GcpSubnetwork,
+    /// An address block another IPAM records (a NetBox prefix).
+    #[serde(rename = "prefix")]
+    Prefix,
 }
 
 impl Kind {
-    /// The name used in every output: `vpc` or `subnet`.
+    /// Every kind, in output order.
+    pub const ALL: [Kind; 7] = [
+        Kind::Vpc,
+        Kind::Subnet,
+        Kind::AzureVnet,
+        Kind::AzureSubnet,
+        Kind::GcpNetwork,
+        Kind::GcpSubnetwork,
+        Kind::Prefix,
+    ];
+
+    /// The name used in every output: `vpc`, `subnet`, `azure-vnet`, ...
     pub const fn as_str(self) -> &'static str {
         match self {
             Kind::Vpc => "vpc",
             Kind::Subnet => "subnet",
+            Kind::AzureVnet => "azure-vnet",
+            Kind::AzureSubnet => "azure-subnet",
+            Kind::GcpNetwork => "gcp-network",
+            Kind::GcpSubnetwork => "gcp-subnetwork",
+            Kind::Prefix => "prefix",
         }
     }
 
-    /// Reads `vpc`, `subnet` or `vswitch`, in any case.
+    /// Reads a kind's name, or `vswitch`, in any case.
     pub fn parse(text: &str) -> Option<Kind> {
         let text = text.trim();
-        if text.eq_ignore_ascii_case("vpc") {
-            Some(Kind::Vpc)
-        } else if text.eq_ignore_ascii_case("subnet") || text.eq_ignore_ascii_case("vswitch") {
-            Some(Kind::Subnet)
+        if text.eq_ignore_ascii_case("vswitch") {
+            return Some(Kind::Subnet);
+        }
+        Kind::ALL
+            .into_iter()
+            .find(|k| text.eq_ignore_ascii_case(k.as_str()))
+    }
+
+    /// A VPC or subnet: what a plan's VPCs and subnets are, and what they can hold.
+    pub const fn is_cloud(self) -> bool {
+        matches!(self, Kind::Vpc | Kind::Subnet)
+    }
+
+    /// A network that holds subnets (a VPC, an Azure virtual network, a Google network):
+    /// the rows whose `vpc_id` is its ID are its subnets.
+    pub const fn is_network(self) -> bool {
+        matches!(self, Kind::Vpc | Kind::AzureVnet | Kind::GcpNetwork)
+    }
+
+    /// A subnet of a network, named by its `vpc_id`.
+    pub const fn is_subnet(self) -> bool {
+        matches!(self, Kind::Subnet | Kind::AzureSubnet | Kind::GcpSubnetwork)
+    }
+
+    /// The ID of the network a row of this kind belongs to: its own for a network, its
+    /// `vpc_id` for a subnet, none for a prefix.
+    pub fn network_of<'r>(self, id: &'r str, vpc_id: Option<&'r str>) -> Option<&'r str> {
+        if self.is_network() {
+            Some(id)
+        } else if self.is_subnet() {
+            vpc_id
         } else {
             None
         }
@@ -63,7 +124,7 @@ pub struct Discovered {
     /// names.
     #[serde(serialize_with = "serialize_str")]
     pub id: Arc<str>,
-    /// VPC or subnet.
+    /// What the resource is.
     pub kind: Kind,
     /// This row's block, canonical.
     pub cidr: Prefix,
@@ -74,7 +135,7 @@ pub struct Discovered {
     /// The owner account, as the inventory writes it.
     #[serde(serialize_with = "serialize_opt_str")]
     pub account: Option<Arc<str>>,
-    /// For a subnet, the VPC it belongs to.
+    /// For a subnet (of any kind), the ID of the network it belongs to.
     #[serde(serialize_with = "serialize_opt_str")]
     pub vpc_id: Option<Arc<str>>,
     /// For a subnet, its availability zone.

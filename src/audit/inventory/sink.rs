@@ -25,6 +25,9 @@ pub(super) struct Sink {
     /// Rows already in chunks (a native file read by several threads), before `rows`.
     pub(super) chunks: Vec<Chunk>,
     pub(super) skipped: Vec<Skipped>,
+    /// In a file of several JSON documents, the one being read (1-based): skips and errors
+    /// name it, since each document numbers its entries from 0.
+    pub(super) document: Option<usize>,
 }
 
 /// What every row of one resource shares.
@@ -43,6 +46,14 @@ pub(super) struct Resource {
 #[derive(Clone, Copy)]
 pub(super) enum Usage {
     Unknown,
+    /// The share of the block in use (a cloud IPAM's `IpUsage`): `used` is that share of the
+    /// block's addresses, `total` the block's size.
+    Share(f64),
+    /// Counts as the provider gives them.
+    Counts {
+        used: u128,
+        total: u128,
+    },
     /// The provider's count of free addresses and the number it reserves per subnet.
     Available {
         available: u128,
@@ -56,6 +67,9 @@ pub(super) struct RawCidr {
     pub(super) field: String,
     pub(super) text: String,
     pub(super) primary: bool,
+    /// Whether the export says which block is primary; when it does not (a cloud IPAM lists
+    /// each block alone), the first IPv4 block of the resource is (see `normalize`).
+    pub(super) said: bool,
     pub(super) usage: Usage,
 }
 
@@ -65,7 +79,16 @@ impl RawCidr {
             field: field.into(),
             text: text.into(),
             primary,
+            said: true,
             usage: Usage::Unknown,
+        }
+    }
+
+    /// A block of an export that does not say which block is primary.
+    pub(super) fn unsaid(field: impl Into<String>, text: impl Into<String>) -> RawCidr {
+        RawCidr {
+            said: false,
+            ..RawCidr::new(field, text, false)
         }
     }
 }
@@ -80,12 +103,21 @@ impl Sink {
             given: Vec::new(),
             chunks: Vec::new(),
             skipped: Vec::new(),
+            document: None,
+        }
+    }
+
+    /// The file, and the document within it when it holds several: `all.json (document 2)`.
+    pub(super) fn label(&self) -> String {
+        match self.document {
+            Some(n) => format!("{} (document {n})", self.source),
+            None => self.source.clone(),
         }
     }
 
     pub(super) fn skip(&mut self, entry: &str, reason: impl Into<String>) {
         self.skipped.push(Skipped {
-            source: format!("{}: {entry}", self.source),
+            source: format!("{}: {entry}", self.label()),
             reason: reason.into(),
         });
     }
@@ -114,7 +146,7 @@ impl Sink {
                     }
                     seen.push(cidr);
                     let (used, total) = usage(raw.usage, cidr);
-                    rows.push((cidr, raw.primary, used, total));
+                    rows.push((cidr, raw.said.then_some(raw.primary), used, total));
                 }
                 Err(e) => {
                     if seen_bad.contains(&raw.text.as_str()) {
@@ -153,9 +185,9 @@ impl Sink {
                 tags: tags.clone(),
                 name: name.clone(),
                 source: self.row_source.clone(),
-                primary,
+                primary: primary.unwrap_or(false),
             });
-            self.given.push(Some(primary));
+            self.given.push(primary);
         }
     }
 
@@ -182,6 +214,18 @@ impl Sink {
 fn usage(usage: Usage, cidr: Prefix) -> (Option<u128>, Option<u128>) {
     match usage {
         Usage::Unknown => (None, None),
+        Usage::Counts { used, total } => (Some(used.min(total)), Some(total)),
+        Usage::Share(share) => {
+            let Some(size) = cidr.size().to_u128() else {
+                return (None, None);
+            };
+            if !(0.0..=1.0).contains(&share) {
+                return (None, None);
+            }
+            // Exact enough: IPv4 sizes are exact in an f64; IPv6 shares are estimates anyway.
+            let used = (share * size as f64).round() as u128;
+            (Some(used.min(size)), Some(size))
+        }
         Usage::Available {
             available,
             reserved,
@@ -222,7 +266,7 @@ pub(super) fn not_this_format(sink: &Sink, name: &str, what: &str, help: &str) -
     Box::new(
         Diag::error(
             "ipam::audit::format",
-            format!("{} {what}: it is not {format}", sink.source),
+            format!("{} {what}: it is not {format}", sink.label()),
         )
         .help(format!("{help}; or name the file's format with --format")),
     )
