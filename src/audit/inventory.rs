@@ -208,11 +208,15 @@ pub fn read_all(paths: &[PathBuf], options: Options) -> Result<Inventory, Vec<Di
     Ok(Inventory { resources, skipped })
 }
 
-/// Gives `region` to every row still without one (after a VPC and its subnets have lent
-/// each other theirs): what `--region` does for exports that print none.
+/// Gives `region` to every row still without one (after a network and its subnets have lent
+/// each other theirs), except global networks: what `--region` does for exports that print
+/// none.
 fn give_region(rows: &mut [Discovered], region: &str) {
     let region: std::sync::Arc<str> = region.into();
-    for row in rows.iter_mut().filter(|r| r.region.is_none()) {
+    for row in rows
+        .iter_mut()
+        .filter(|r| r.region.is_none() && r.kind.is_regional())
+    {
         row.region = Some(region.clone());
     }
 }

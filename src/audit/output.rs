@@ -234,6 +234,9 @@ fn resource_json(row: Row, out: &mut Vec<u8>) {
     out.extend_from_slice(row.overlap.as_str().as_bytes());
     out.extend_from_slice(b"\",\"overlaps_with\":");
     list(out, row.overlaps_with);
+    if row.overlaps_more > 0 {
+        let _ = write!(out, ",\"overlaps_more\":{}", row.overlaps_more);
+    }
     out.extend_from_slice(b",\"ip_usage\":");
     match row.ip_usage {
         // Through serde_json, for its exact float format.
@@ -281,7 +284,7 @@ fn cells(row: &Row, buf: &mut String) -> [usize; 9] {
         row.overlap.as_str(),
     ];
     for (i, text) in texts.into_iter().enumerate() {
-        buf.push_str(text);
+        clip(text, buf);
         ends[i + 1] = buf.len();
     }
     match row.ip_usage {
@@ -290,6 +293,33 @@ fn cells(row: &Row, buf: &mut String) -> [usize; 9] {
     }
     ends[8] = buf.len();
     ends
+}
+
+/// How wide a cell of the table may be, in characters. An export may hold anything in a
+/// field (a 200,000-character ID), and every row of the table is padded to its widest cell:
+/// without a bound one such field costs its width in every row.
+const CELL: usize = 60;
+
+/// Appends `text` to `buf` as a cell shows it: control characters (a line break in an ID)
+/// as `�`, and a text wider than [`CELL`] cut in the middle, with an ellipsis, keeping its
+/// start and its end (where IDs and paths differ).
+fn clip(text: &str, buf: &mut String) {
+    let plain = text.len() <= CELL && !text.bytes().any(|b| b < 0x20 || b == 0x7f);
+    if plain {
+        buf.push_str(text);
+        return;
+    }
+    let shown = |c: char| if c.is_control() { '\u{fffd}' } else { c };
+    let n = text.chars().count();
+    if n <= CELL {
+        buf.extend(text.chars().map(shown));
+        return;
+    }
+    let head = (CELL - 1) / 2;
+    let tail = CELL - 1 - head;
+    buf.extend(text.chars().take(head).map(shown));
+    buf.push('…');
+    buf.extend(text.chars().skip(n - tail).map(shown));
 }
 
 /// The `i`-th cell of [`cells`].
@@ -341,11 +371,15 @@ fn width(text: &str) -> usize {
 fn notes(row: &Row) -> Vec<String> {
     let mut notes: Vec<String> = row.reasons.to_vec();
     if !row.overlaps_with.is_empty() {
-        let shown: Vec<&str> = row
+        let shown: Vec<String> = row
             .overlaps_with
             .iter()
             .take(SHOWN_OVERLAPS)
-            .map(|s| &**s)
+            .map(|s| {
+                let mut name = String::new();
+                clip(s, &mut name);
+                name
+            })
             .collect();
         let more = row.overlaps_with.len() - shown.len() + row.overlaps_more;
         let mut line = format!("overlaps {}", shown.join(", "));

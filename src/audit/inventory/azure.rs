@@ -113,17 +113,6 @@ fn prefixes(v: &Value, single: &str, list: &str, cidrs: &mut Vec<RawCidr>) {
     }
 }
 
-/// The first IPv4 prefix identifies the network (its address space has no primary).
-fn first_ipv4_primary(cidrs: &mut [RawCidr]) {
-    let first = cidrs
-        .iter()
-        .position(|c| !c.text.contains(':'))
-        .or((!cidrs.is_empty()).then_some(0));
-    if let Some(i) = first {
-        cidrs[i].primary = true;
-    }
-}
-
 fn vnet(v: &Value, position: &str, sink: &mut Sink) {
     let Some((id, entry)) = entry_id(v, "id", "a virtual network", position, sink) else {
         return;
@@ -131,7 +120,7 @@ fn vnet(v: &Value, position: &str, sink: &mut Sink) {
     let mut cidrs = Vec::new();
     let space = get(v, "addressSpace").cloned().unwrap_or(Value::Null);
     prefixes(&space, "addressPrefix", "addressPrefixes", &mut cidrs);
-    first_ipv4_primary(&mut cidrs);
+    RawCidr::first_ipv4_primary(&mut cidrs);
     let region = text(get(v, "location"));
     let resource = Resource {
         account: subscription(&id),
@@ -156,7 +145,7 @@ fn subnet(v: &Value, position: &str, network: Option<(&str, Option<&str>)>, sink
     };
     let mut cidrs = Vec::new();
     prefixes(v, "addressPrefix", "addressPrefixes", &mut cidrs);
-    first_ipv4_primary(&mut cidrs);
+    RawCidr::first_ipv4_primary(&mut cidrs);
     let (vnet, region) = match network {
         Some((vnet, region)) => (Some(vnet.to_string()), region.map(str::to_string)),
         None => (network_of_subnet(&id), None),

@@ -131,6 +131,7 @@ fn network(v: &Value, id: String, entry: &str, sink: &mut Sink) {
         sink.skip(entry, NETWORK_WITHOUT_RANGE);
         return;
     }
+    RawCidr::first_ipv4_primary(&mut cidrs);
     let resource = Resource {
         kind: Kind::GcpNetwork,
         region: None,

@@ -135,14 +135,14 @@ pub(super) fn read_json(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
             sink.skip(&position, format!("not a prefix: {}", kind_of(&v)));
             continue;
         }
-        if get(&v, "prefix").is_none() {
-            let what = if has_any(&v, &["rir"]) {
-                "a NetBox aggregate, not a prefix"
-            } else if has_any(&v, &["start_address"]) {
-                "a NetBox IP range, not a prefix"
-            } else {
-                "no `prefix`"
-            };
+        let not_a_prefix = if has_any(&v, &["rir"]) {
+            Some("a NetBox aggregate, not a prefix")
+        } else if has_any(&v, &["start_address"]) {
+            Some("a NetBox IP range, not a prefix")
+        } else {
+            None
+        };
+        if let Some(what) = not_a_prefix {
             sink.skip(&entry_name(text(get(&v, "id")).as_deref(), &position), what);
             continue;
         }

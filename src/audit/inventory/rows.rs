@@ -94,6 +94,12 @@ impl Kind {
         matches!(self, Kind::Subnet | Kind::AzureSubnet | Kind::GcpSubnetwork)
     }
 
+    /// Whether a resource of this kind lies in one region (a Google Cloud VPC network is
+    /// global: it takes no region from its subnetworks).
+    pub const fn is_regional(self) -> bool {
+        !matches!(self, Kind::GcpNetwork)
+    }
+
     /// The ID of the network a row of this kind belongs to: its own for a network, its
     /// `vpc_id` for a subnet, none for a prefix.
     pub fn network_of<'r>(self, id: &'r str, vpc_id: Option<&'r str>) -> Option<&'r str> {

@@ -84,6 +84,21 @@ impl RawCidr {
         }
     }
 
+    /// Makes the first IPv4 block primary (the first block, when none is IPv4), unless one
+    /// already is: for networks whose address space has no primary of its own.
+    pub(super) fn first_ipv4_primary(cidrs: &mut [RawCidr]) {
+        if cidrs.iter().any(|c| c.primary) {
+            return;
+        }
+        let first = cidrs
+            .iter()
+            .position(|c| !c.text.contains(':'))
+            .or((!cidrs.is_empty()).then_some(0));
+        if let Some(i) = first {
+            cidrs[i].primary = true;
+        }
+    }
+
     /// A block of an export that does not say which block is primary.
     pub(super) fn unsaid(field: impl Into<String>, text: impl Into<String>) -> RawCidr {
         RawCidr {

@@ -84,8 +84,16 @@ impl Config {
         let Some(config) = self.resources.get(&(path, resource)) else {
             return context;
         };
-        let key = text(get(config, "provider_config_key"));
-        context.region = key.and_then(|k| self.regions.get(&k).cloned());
+        // `vpc_module:aws`: a module without a provider block of its own inherits its
+        // parent's, and in the end the root module's (`aws`).
+        let mut key = text(get(config, "provider_config_key"));
+        while let Some(k) = key.take() {
+            if let Some(region) = self.regions.get(&k) {
+                context.region = Some(region.clone());
+                break;
+            }
+            key = k.split_once(':').map(|(_, inner)| inner.to_string());
+        }
         if let Some(attribute) = ty.network_reference() {
             let references = get(config, "expressions")
                 .and_then(|e| get(e, attribute))

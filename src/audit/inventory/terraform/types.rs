@@ -228,12 +228,10 @@ pub(super) fn rows(ty: Type, a: &Value, position: &str, context: &Context, sink:
             Kind::GcpSubnetwork
         }
     };
-    // An IPv6-only subnet: its IPv6 block identifies it.
-    if kind == Kind::Subnet
-        && !cidrs.iter().any(|c| c.primary)
-        && let Some(first) = cidrs.first_mut()
-    {
-        first.primary = true;
+    // A block that identifies the resource when no attribute says (an IPv6-only subnet, an
+    // address space); an association only adds blocks to a VPC.
+    if !ty.is_association() {
+        RawCidr::first_ipv4_primary(&mut cidrs);
     }
     let region = region
         .or_else(|| zone.as_deref().and_then(region_of_zone))
@@ -283,6 +281,7 @@ fn azure_inline_subnets(
             name: text(get(subnet, "name")),
             id,
         };
+        RawCidr::first_ipv4_primary(&mut cidrs);
         sink.emit(&entry, resource, cidrs, "address_prefixes");
     }
 }
