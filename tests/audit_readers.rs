@@ -1707,7 +1707,7 @@ fn keys_that_are_not_ascii_are_read_without_panic() {
 }
 
 /// Every inventory under `tests/inventories/`, samples included.
-fn all_texts() -> Vec<String> {
+fn file_texts() -> Vec<String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir())
         .expect("inventories")
         .chain(std::fs::read_dir(path("samples")).expect("samples"))
@@ -1721,6 +1721,21 @@ fn all_texts() -> Vec<String> {
         .collect()
 }
 
+/// [`file_texts`], and each JSON one followed by the next (several documents in one file,
+/// as a per-region loop writes them).
+fn all_texts() -> Vec<String> {
+    let texts = file_texts();
+    let json: Vec<&String> = texts
+        .iter()
+        .filter(|t| t.trim_start().starts_with(['{', '[']))
+        .collect();
+    let pairs: Vec<String> = json
+        .windows(2)
+        .map(|w| format!("{}\n{}", w[0], w[1]))
+        .collect();
+    texts.into_iter().chain(pairs).collect()
+}
+
 /// Reads `text` with detection and with every format forced; only panics matter.
 fn read_every_way(text: &str) {
     let _ = inventory::detect(text);
@@ -1732,7 +1747,7 @@ fn read_every_way(text: &str) {
 
 #[test]
 fn every_truncation_of_every_inventory_is_read_without_panic() {
-    for text in all_texts() {
+    for text in file_texts() {
         let step = (text.len() / 150).max(1);
         for end in (0..text.len()).step_by(step) {
             if text.is_char_boundary(end) {
@@ -1748,7 +1763,7 @@ proptest! {
     /// Replace a slice of an inventory with text from JSON's, CSV's and CIDRs' alphabet.
     #[test]
     fn mangled_inventories_never_panic(
-        file in 0usize..64,
+        file in 0usize..256,
         at in 0.0f64..1.0,
         cut in 0usize..40,
         insert in "[a-zA-Z0-9./:=\\[\\]{}\",;*\n -]{0,20}",
@@ -1765,7 +1780,7 @@ proptest! {
     /// Flip bytes anywhere (the result read as text, lossily).
     #[test]
     fn byte_flips_never_panic(
-        file in 0usize..64,
+        file in 0usize..256,
         flips in prop::collection::vec((0.0f64..1.0, any::<u8>()), 1..6),
     ) {
         let texts = all_texts();

@@ -12,10 +12,13 @@ use std::ops::Range;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod cells;
+
 use super::inventory::{Kind, Skipped};
 use super::report::{Compliance, Management, OverlapStatus, Report, Row, Summary};
 use crate::addr::Prefix;
 use crate::render::JSON_FORMAT_VERSION;
+use cells::{HEADERS, cells, notes, nth, width};
 
 /// `ipam audit --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -256,139 +259,10 @@ fn resource_json(row: Row, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// How many overlapping IDs a table row lists before "and N more".
-const SHOWN_OVERLAPS: usize = 5;
-
 /// ANSI colours for the statuses that need attention, or none.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     pub colour: bool,
-}
-
-/// The cells of a row, as the table and Markdown show them, written into `buf` (reused from
-/// row to row), with the end of each cell.
-fn cells(row: &Row, buf: &mut String) -> [usize; 9] {
-    use std::fmt::Write as _;
-    let r = row.resource;
-    buf.clear();
-    let mut ends = [0; 9];
-    let _ = write!(buf, "{}", r.cidr);
-    ends[0] = buf.len();
-    let texts = [
-        r.kind.as_str(),
-        &r.id,
-        r.region.as_deref().unwrap_or("-"),
-        r.account.as_deref().unwrap_or("-"),
-        row.management.as_str(),
-        row.compliance.as_str(),
-        row.overlap.as_str(),
-    ];
-    for (i, text) in texts.into_iter().enumerate() {
-        clip(text, buf);
-        ends[i + 1] = buf.len();
-    }
-    match row.ip_usage {
-        Some(share) => percent(share, buf),
-        None => buf.push('-'),
-    }
-    ends[8] = buf.len();
-    ends
-}
-
-/// How wide a cell of the table may be, in characters. An export may hold anything in a
-/// field (a 200,000-character ID), and every row of the table is padded to its widest cell:
-/// without a bound one such field costs its width in every row.
-const CELL: usize = 60;
-
-/// Appends `text` to `buf` as a cell shows it: control characters (a line break in an ID)
-/// as `�`, and a text wider than [`CELL`] cut in the middle, with an ellipsis, keeping its
-/// start and its end (where IDs and paths differ).
-fn clip(text: &str, buf: &mut String) {
-    let plain = text.len() <= CELL && !text.bytes().any(|b| b < 0x20 || b == 0x7f);
-    if plain {
-        buf.push_str(text);
-        return;
-    }
-    let shown = |c: char| if c.is_control() { '\u{fffd}' } else { c };
-    let n = text.chars().count();
-    if n <= CELL {
-        buf.extend(text.chars().map(shown));
-        return;
-    }
-    let head = (CELL - 1) / 2;
-    let tail = CELL - 1 - head;
-    buf.extend(text.chars().take(head).map(shown));
-    buf.push('…');
-    buf.extend(text.chars().skip(n - tail).map(shown));
-}
-
-/// The `i`-th cell of [`cells`].
-fn nth<'b>(buf: &'b str, ends: &[usize; 9], i: usize) -> &'b str {
-    let start = if i == 0 { 0 } else { ends[i - 1] };
-    &buf[start..ends[i]]
-}
-
-const HEADERS: [&str; 9] = [
-    "CIDR",
-    "TYPE",
-    "ID",
-    "REGION",
-    "ACCOUNT",
-    "MANAGEMENT",
-    "COMPLIANCE",
-    "OVERLAP",
-    "IP USAGE",
-];
-
-/// A share as a percentage to one decimal, the decimal left out when it is zero; a share
-/// above zero that rounds to 0% is `<0.1%`.
-fn percent(share: f64, out: &mut String) {
-    use std::fmt::Write as _;
-    let tenths = (share * 1000.0).round();
-    if share > 0.0 && tenths < 1.0 {
-        out.push_str("<0.1%");
-        return;
-    }
-    // In 0..=1000: the share is a ratio of counts.
-    let tenths = tenths.clamp(0.0, 1000.0) as u32;
-    let _ = write!(out, "{}", tenths / 10);
-    if !tenths.is_multiple_of(10) {
-        let _ = write!(out, ".{}", tenths % 10);
-    }
-    out.push('%');
-}
-
-/// Display width of a cell: its characters (bytes, for the usual ASCII).
-fn width(text: &str) -> usize {
-    if text.is_ascii() {
-        text.len()
-    } else {
-        text.chars().count()
-    }
-}
-
-/// The notes under a row: each broken rule, then what it overlaps.
-fn notes(row: &Row) -> Vec<String> {
-    let mut notes: Vec<String> = row.reasons.to_vec();
-    if !row.overlaps_with.is_empty() {
-        let shown: Vec<String> = row
-            .overlaps_with
-            .iter()
-            .take(SHOWN_OVERLAPS)
-            .map(|s| {
-                let mut name = String::new();
-                clip(s, &mut name);
-                name
-            })
-            .collect();
-        let more = row.overlaps_with.len() - shown.len() + row.overlaps_more;
-        let mut line = format!("overlaps {}", shown.join(", "));
-        if more > 0 {
-            line.push_str(&format!(" and {more} more"));
-        }
-        notes.push(line);
-    }
-    notes
 }
 
 /// The summary line: `Audit: N resource CIDRs: …`.

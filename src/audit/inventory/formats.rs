@@ -307,6 +307,58 @@ pub(super) fn has_any(value: &Value, keys: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::inventory::doc;
+
+    /// Every inventory of the tests, samples included, is accepted by one format's
+    /// detection at most: which format reads a file never depends on the table's order.
+    #[test]
+    fn detection_is_exclusive() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inventories");
+        let mut files = Vec::new();
+        for dir in [root.clone(), root.join("samples")] {
+            for entry in std::fs::read_dir(dir).expect("inventories") {
+                let path = entry.expect("entry").path();
+                if path.is_file() {
+                    files.push(path);
+                }
+            }
+        }
+        assert!(files.len() > 40, "{}", files.len());
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("text");
+            let text = text.trim_start_matches('\u{feff}');
+            let json = matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['));
+            let per_document: Vec<Vec<&str>> = if json {
+                let Ok(documents) = doc::documents(text) else {
+                    continue;
+                };
+                documents
+                    .into_iter()
+                    .map(|d| {
+                        let sample = doc::sample(d);
+                        Format::ALL
+                            .iter()
+                            .filter(
+                                |f| matches!(f.detect, Detect::Json(accepts) if accepts(&sample)),
+                            )
+                            .map(|f| f.name)
+                            .collect()
+                    })
+                    .collect()
+            } else {
+                vec![
+                    Format::ALL
+                        .iter()
+                        .filter(|f| matches!(f.detect, Detect::Text(accepts) if accepts(text)))
+                        .map(|f| f.name)
+                        .collect(),
+                ]
+            };
+            for accepting in per_document {
+                assert!(accepting.len() <= 1, "{}: {accepting:?}", path.display());
+            }
+        }
+    }
 
     #[test]
     fn names_are_unique_and_clap_reads_them() {

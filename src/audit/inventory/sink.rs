@@ -325,5 +325,43 @@ mod tests {
             reserved: 4,
         };
         assert_eq!(usage(more_free_than_usable, v4), (Some(0), Some(252)));
+        // A cloud IPAM's share of the block, and counts as given.
+        let slash20: Prefix = "172.31.0.0/20".parse().expect("cidr");
+        assert_eq!(usage(Usage::Share(0.0012), slash20), (Some(5), Some(4096)));
+        assert_eq!(usage(Usage::Share(1.5), slash20), (None, None));
+        assert_eq!(usage(Usage::Share(f64::NAN), slash20), (None, None));
+        assert_eq!(usage(Usage::Share(0.5), v6), (Some(1 << 63), Some(1 << 64)));
+        assert_eq!(
+            usage(
+                Usage::Counts {
+                    used: 300,
+                    total: 252
+                },
+                v4
+            ),
+            (Some(252), Some(252))
+        );
+    }
+
+    #[test]
+    fn the_first_ipv4_block_is_primary_when_none_is() {
+        let mut cidrs = vec![
+            RawCidr::new("a", "2001:db8::/56", false),
+            RawCidr::new("a", "10.0.0.0/16", false),
+        ];
+        RawCidr::first_ipv4_primary(&mut cidrs);
+        assert_eq!(
+            cidrs.iter().map(|c| c.primary).collect::<Vec<_>>(),
+            [false, true]
+        );
+        let mut v6 = vec![RawCidr::new("a", "2001:db8::/56", false)];
+        RawCidr::first_ipv4_primary(&mut v6);
+        assert!(v6[0].primary);
+        let mut said = vec![
+            RawCidr::new("a", "10.0.0.0/16", false),
+            RawCidr::new("a", "10.1.0.0/16", true),
+        ];
+        RawCidr::first_ipv4_primary(&mut said);
+        assert!(!said[0].primary && said[1].primary);
     }
 }

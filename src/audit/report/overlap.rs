@@ -190,7 +190,9 @@ pub(super) fn overlaps(input: &Input) -> Vec<(usize, Found)> {
         if input.ignored[i] {
             continue;
         }
-        let name = names.ids[&*row.id];
+        let Some(name) = names.get(&row.id) else {
+            continue;
+        };
         if row.kind.is_subnet()
             && let Some(v) = row.vpc_id.as_deref().and_then(|v| names.get(v))
         {
@@ -232,16 +234,17 @@ pub(super) fn overlaps(input: &Input) -> Vec<(usize, Found)> {
     found
         .into_iter()
         .map(|(row, f)| {
+            // Listed names are names of items: each has a row or a partner.
             let names = f
                 .names
                 .into_iter()
-                .map(|n| {
-                    let source = names.source[n as usize];
-                    if source & PARTNER != 0 {
-                        input.partners[(source & !PARTNER) as usize].name.clone()
-                    } else {
-                        rows[source as usize].id.clone()
-                    }
+                .filter_map(|n| match names.source[n as usize] {
+                    NONE => None,
+                    p if p & PARTNER != 0 => input
+                        .partners
+                        .get((p & !PARTNER) as usize)
+                        .map(|p| p.name.clone()),
+                    r => rows.get(r as usize).map(|r| r.id.clone()),
                 })
                 .collect();
             (
@@ -558,3 +561,6 @@ struct Scratch {
     children: Vec<u32>,
     touched: Vec<u32>,
 }
+
+#[cfg(test)]
+mod tests;
