@@ -1,4 +1,4 @@
-//! Inventory readers: cloud exports in, one [`Discovered`] row per resource CIDR out (SPEC §8).
+//! Inventory readers: exports in, one [`Discovered`] row per resource CIDR out (SPEC §8, §18).
 //!
 //! A VPC with a secondary CIDR and an IPv6 block gives three rows, as Alibaba's
 //! `ListIpamResourceCidrs` does; the audit reports on rows. Real exports vary between tool
@@ -10,98 +10,80 @@
 //! # Formats
 //!
 //! Every format is one row of [`Format::ALL`] (`formats.rs`): its `--format` name, what it is,
-//! how it is recognised from the content and its reader, in a file of its own. The format is
-//! recognised from the content ([`detect`]: the first row whose detection accepts it);
-//! `--format` forces one.
-//!
-//! | format | recognised by |
-//! |---|---|
-//! | `native` | `"format": "ipam-inventory"` ([`NativeInventory`], `schemas/`) |
-//! | `csv` | a header row naming at least `id`, `type` and `cidr` |
-//! | `aws-vpcs` | `aws ec2 describe-vpcs`: `{"Vpcs": [...]}`; `create-vpc`: `{"Vpc": {...}}` |
-//! | `aws-subnets` | `aws ec2 describe-subnets`: `{"Subnets": [...]}`; `create-subnet`: `{"Subnet": {...}}` |
-//! | `alibaba-vpcs` | `DescribeVpcs`: `{"Vpcs": {"Vpc": ...}}`, with or without `DescribeVpcsResponse` |
-//! | `alibaba-vswitches` | `DescribeVSwitches`: `{"VSwitches": {"VSwitch": ...}}`, same |
-//! | `terraform` | state v4: `{"version": 4, "resources": [...]}` |
-//!
-//! A bare JSON list of VPCs or subnets (what `--query 'Vpcs[]'` prints) is recognised from
-//! the keys of its first element.
+//! how it is recognised from the content and its reader, in a file of its own; the README
+//! lists them with the rows each gives. A document goes to the one format whose detection
+//! accepts it (a test holds detection exclusive over every test inventory); `--format`
+//! forces one. JSON files may hold several documents one after another (a loop over
+//! regions), each detected and read on its own; `-` is standard input.
 //!
 //! # Decisions
 //!
 //! - **One row per CIDR.** `primary` marks the CIDR that identifies the resource: a VPC's
 //!   primary IPv4 block (`CidrBlock`), a subnet's IPv4 block (an IPv6-only subnet's IPv6
-//!   block). Secondary IPv4 blocks and IPv6 blocks are not primary. In the native and CSV
-//!   formats an optional `primary` field says so explicitly; where no row of an ID in a file
-//!   says, the first IPv4 row of that ID in that file is primary (its first row when it has
-//!   no IPv4 row).
+//!   block), a network's first IPv4 address prefix. Where an export does not say (a cloud
+//!   IPAM lists each block alone; the native and CSV formats may leave `primary` out), the
+//!   first IPv4 row of the ID read is primary, over all files at once (see `normalize`).
+//! - **Kinds.** AWS and Alibaba Cloud VPCs and subnets are `vpc` and `subnet`, what a plan
+//!   allocates; Azure and Google networks and another IPAM's prefixes have kinds of their own
+//!   ([`Kind`]), audited for overlaps with the plan.
 //! - **Skipped, with a reason:** an entry without an ID; a CIDR that is masked (`XXXX`, `*`:
 //!   documentation and redacted exports) or invalid, including one with host bits set (the
-//!   reason carries the canonical suggestion); a resource with no CIDR at all; a CSV row with
-//!   the wrong number of fields or a bad `used`, `total`, `tags` or `primary`; a native entry
-//!   with a field of the wrong type; a Terraform *data source* of a supported type (it is
-//!   read by that configuration, not managed by it: export it from its own state). A bad
-//!   CIDR skips that CIDR only; the resource's other CIDRs are kept.
+//!   reason carries the canonical suggestion); a resource with no CIDR at all; a resource of
+//!   a type no reader reads (a Terraform `aws_instance`, an IPAM listing's `eip`, an Azure
+//!   network security group), named with its type; a NetBox container or aggregate; a CSV
+//!   row with the wrong number of fields or a bad `used`, `total`, `tags` or `primary`; a
+//!   native entry with a field of the wrong type. A bad CIDR skips that CIDR only; the
+//!   resource's other CIDRs are kept.
 //! - **Ignored without a report:** AWS CIDR associations in state `disassociated`,
 //!   `failed` or `failing` (history, not address space in use; `associating` and
-//!   `disassociating` blocks are still held and are read); Alibaba `UserCidrs` (they constrain the
-//!   vSwitches' addresses, they are not blocks of the VPC); Terraform resources of other
-//!   types; unknown fields and CSV columns.
+//!   `disassociating` blocks are still held and are read); Alibaba `UserCidrs` (they
+//!   constrain the vSwitches' addresses, they are not blocks of the VPC); a cloud IPAM's own
+//!   statuses (the audit decides them against the plan); unknown fields and CSV columns.
 //! - **Regions.** AWS prints no region per VPC: a VPC's region is `None` unless the entry
 //!   has a `Region` key. A subnet's region comes from its ARN, else from its availability
 //!   zone (`us-east-1d` → `us-east-1`, local zones `us-west-2-lax-1a` → `us-west-2`);
 //!   Alibaba's from `RegionId`, else from the zone (`cn-hangzhou-b` → `cn-hangzhou`,
-//!   `ap-southeast-1a` → `ap-southeast-1`); Terraform AWS resources' from their ARN. After
-//!   reading, a VPC still without a region takes its subnets' region and a subnet its VPC's
-//!   (a VPC and its subnets are always in one region), across all the files of one audit.
-//! - **IP usage** is known for subnets only, and only for their IPv4 block, from the
-//!   provider's count of free addresses: `total` is the block size minus the addresses the
-//!   provider reserves (AWS: 5 per subnet, the first four and the last; Alibaba: 4 per
-//!   vSwitch, the first and the last three), `used` is `total` minus
-//!   `AvailableIpAddressCount`. So AWS's /24 with 251 available is 0 of 251 used. Terraform
-//!   state carries no counts. The native and CSV formats take `used` and `total` as written.
+//!   `ap-southeast-1a` → `ap-southeast-1`); Terraform AWS resources' from their ARN, else
+//!   a plan's provider configuration. After reading, a network still without a region takes
+//!   its subnets' and a subnet its network's, across all the files of one audit (a Google
+//!   network is global and takes none); then `--region` ([`Options`]) gives the rest theirs.
+//! - **IP usage** of subnets: from the provider's count of free addresses, `total` the block
+//!   size minus the addresses the provider reserves (AWS: 5, the first four and the last;
+//!   Alibaba: 4, the first and the last three), `used` is `total` minus
+//!   `AvailableIpAddressCount` (IPv4 blocks only); from a cloud IPAM's share of the block in
+//!   use or its counts; as written in the native and CSV formats.
 //! - **Duplicates.** The same resource CIDR (same ID, type and CIDR) read twice, from one
 //!   file or several (a VPC both in `describe-vpcs` output and in Terraform state), is one
 //!   row: the first file (in path order) wins each field and later ones fill in what it
-//!   lacks. AWS lists the primary CIDR again in `CidrBlockAssociationSet` and Alibaba the
-//!   IPv6 block again in `Ipv6CidrBlocks`; those are the same row too.
-//! - **AWS key names.** Keys are matched without regard to case, so the EC2 Query API's
-//!   spelling (`vpcId`, `cidrBlock`, `tagSet` with `item` lists) that older tools print
-//!   reads like the CLI's. Output of CLI versions from before secondary CIDRs (no
-//!   `CidrBlockAssociationSet`) or IPv6 (no `Ipv6CidrBlockAssociationSet`) reads too.
-//! - **Alibaba lists** come as an array, or as an object when they have one element, or
-//!   as a bare string; every list is read through one helper that accepts all three.
-//! - **An AWS IPAM pool listing** (`describe-ipam-pools`, any top-level `Ipam…` key) is an
+//!   lacks. AWS lists the primary CIDR again among its associations and Alibaba the IPv6
+//!   block again in `Ipv6CidrBlocks`; those are the same row too.
+//! - **Key names** of AWS are matched without regard to case, so the EC2 Query API's
+//!   spelling (`vpcId`, `tagSet` with `item` lists) reads like the CLI's, and CLI versions
+//!   before secondary CIDRs, with the older `CidrBlockAssociations`, or before IPv6 read too.
+//!   Alibaba lists come as an array, an object when they have one element, or a string.
+//! - **An IPAM pool listing** (`describe-ipam-pools`, any other top-level `Ipam…` key) is an
 //!   error, not an empty inventory: passing it is a mistake that must not let a nightly
 //!   audit pass silently.
-//! - **Terraform:** `aws_vpc`, `aws_default_vpc`, `aws_subnet`, `aws_default_subnet`,
-//!   `aws_vpc_ipv4_cidr_block_association` and `aws_vpc_ipv6_cidr_block_association` (a
-//!   non-primary row of the VPC named by `vpc_id`, which lends it its region, account and
-//!   tags when the same state holds it), `alicloud_vpc`, `alicloud_vswitch` and
-//!   `alicloud_vpc_ipv4_cidr_block`. Instances with an `index_key` (`count`, `for_each`) and
-//!   in modules are read; the entry is named by its address, `module.net.aws_subnet.a["x"]`.
 //! - **Text encodings:** UTF-8 with or without a byte-order mark, and UTF-16 with one (what
 //!   Windows PowerShell's `>` writes).
 //! - **Order.** Rows are sorted by source file, then ID, then CIDR; skips come in reading
 //!   order, files in path order. Same files, same result, whatever order they are given in.
 //! - **Errors** (whole files), each with a help line: `ipam::audit::read` (cannot be read,
-//!   not text), `ipam::audit::json` (not valid JSON, or a native document of the wrong
-//!   shape: `FILE:LINE:COLUMN: …`), `ipam::audit::format` (empty, not a known format, an
-//!   IPAM listing, `terraform show -json` output, or not the format `--format` names),
-//!   `ipam::audit::csv` (no header, a required column missing, a column twice),
-//!   `ipam::audit::version` (a native `format_version` or Terraform state version this
-//!   build does not read). `read_all` reports every file that fails, not just the first.
-//! - **Scale.** A native inventory file is read straight from the file, never whole: its
-//!   `resources` list is cut at entry boundaries into stretches that the cores (up to 8) read
-//!   side by side, each through a buffer of 256 KiB, entry by entry into rows (no JSON tree).
-//!   A file the fast reader cannot take (UTF-16, invalid JSON or UTF-8) is read whole and in
-//!   one pass, which reports the exact error; the rows are the same either way. Rows share
-//!   their text: each distinct region, account, zone, VPC ID, tag and tag set is allocated
-//!   once per file and reading thread, and the rows hold `Arc`s ([`Tags`], `Arc<str>`).
-//!   Duplicates, primaries and order are settled in one sort of compact keys, and each row is
-//!   then moved once, into the output, whose memory a second thread maps while the keys are
-//!   sorted. Reading is bound by parsing and by the page faults of the rows' first writes
-//!   (some 220 bytes a row).
+//!   not text, standard input a terminal), `ipam::audit::json` (not valid JSON, or a native
+//!   document of the wrong shape: `FILE:LINE:COLUMN: …`), `ipam::audit::format` (empty, not
+//!   a known format, an IPAM pool listing, or not the format `--format` names; a document of
+//!   several is named `FILE (document N)`), `ipam::audit::csv` (no header, a required column
+//!   missing, a column twice), `ipam::audit::version` (a native `format_version` or Terraform
+//!   state version this build does not read). `read_all` reports every file that fails.
+//! - **Scale.** A native inventory in a regular file is read straight from the file, never
+//!   whole: its `resources` list is cut at entry boundaries into stretches that the cores (up
+//!   to 8) read side by side, entry by entry into rows (no JSON tree). Other JSON is read as
+//!   text and never made one tree ([`doc`]): the outer levels of a document are read as
+//!   asked and its entries one at a time, so a document costs its text plus 16 bytes an entry.
+//!   Rows share their text: each distinct region, account, zone, VPC ID, tag and tag set is
+//!   allocated once per file and reading thread ([`Tags`], `Arc<str>`). Duplicates,
+//!   primaries and order are settled in one sort of compact keys, and each row is then moved
+//!   once, into the output.
 
 mod alibaba;
 mod alibaba_ipam;

@@ -342,16 +342,23 @@ impl<'a> Report<'a> {
 /// Audits an inventory against the recorded state of a plan.
 pub fn audit<'a>(model: &'a Model, records: &'a Records, inventory: Inventory) -> Report<'a> {
     let Inventory { resources, skipped } = inventory;
-    // IP usage and the output order need nothing else: a thread of their own.
-    let (usage, order, found) = std::thread::scope(|s| {
-        let side = s.spawn(|| (ip_usage(&resources), sorted(&resources)));
-        let found = statuses(model, records, &resources);
-        let (usage, order) = side
+    // The output order and IP usage need nothing else: a thread of their own, which hands
+    // the order over as soon as it has it (overlaps are found in CIDR order too).
+    let (usage, (holders, scopes, status, order)) = std::thread::scope(|s| {
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        let resources = &resources;
+        let side = s.spawn(move || {
+            let _ = send.send(sorted(resources));
+            ip_usage(resources)
+        });
+        let found = statuses(model, records, resources, || {
+            receive.recv().unwrap_or_else(|_| sorted(resources))
+        });
+        let usage = side
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (usage, order, found)
+        (usage, found)
     });
-    let (holders, scopes, status) = found;
     let status = status
         .into_iter()
         .zip(usage)
@@ -370,12 +377,14 @@ pub fn audit<'a>(model: &'a Model, records: &'a Records, inventory: Inventory) -
     }
 }
 
-/// Everything but IP usage: what holds what, scopes, overlaps, compliance.
+/// Everything but IP usage: what holds what, scopes, overlaps, compliance; and the rows'
+/// order, from the keys `keys` gives.
 fn statuses<'a>(
     model: &'a Model,
     records: &'a Records,
     resources: &[Discovered],
-) -> (Vec<Holder<'a>>, Vec<&'a str>, Vec<Status>) {
+    keys: impl FnOnce() -> Vec<Key>,
+) -> (Vec<Holder<'a>>, Vec<&'a str>, Vec<Status>, Vec<u32>) {
     let vpcs: Vec<(&'a str, &'a VpcRecord)> =
         records.vpcs.iter().map(|(n, v)| (n.as_str(), v)).collect();
     let targets = targets(&vpcs);
@@ -400,13 +409,15 @@ fn statuses<'a>(
     hold_reservations(resources, records, &scopes, &mut held, &mut holders);
     let scope = scope_rows(resources, &held, &holders, &scopes);
     let partners = partners(records, &targets, &taken, &bound, &scopes);
-    let reservation: Vec<Option<String>> = held
+    let reservation: Vec<(usize, String)> = held
         .iter()
-        .map(|h| {
+        .enumerate()
+        .filter_map(|(i, h)| {
             h.filter(|&h| h >= targets.len())
-                .map(|h| holders[h].address.to_string())
+                .map(|h| (i, holders[h].address.to_string()))
         })
         .collect();
+    let keys = keys();
     let mut found = overlaps(&Input {
         rows: resources,
         ignored: &ignored,
@@ -414,6 +425,7 @@ fn statuses<'a>(
         scopes: scopes.names.len(),
         partners: &partners,
         reservation: &reservation,
+        keys: &keys,
     })
     .into_iter()
     .peekable();
@@ -473,13 +485,17 @@ fn statuses<'a>(
             status
         })
         .collect();
-    (holders, scopes.names, status)
+    let order = keys.iter().map(|k| k.4).collect();
+    (holders, scopes.names, status, order)
 }
 
-/// Row indices by CIDR, kind, then ID: compact keys sorted, then the rare runs of one CIDR
-/// and kind by ID.
-fn sorted(rows: &[Discovered]) -> Vec<u32> {
-    let mut keys: Vec<(u8, u128, u8, Kind, u32)> = rows
+/// A row's place in the output: family (4 or 6), first address, prefix length, kind, row.
+pub(super) type Key = (u8, u128, u8, Kind, u32);
+
+/// The rows' keys by CIDR, kind, then ID: compact keys sorted, then the rare runs of one
+/// CIDR and kind by ID.
+fn sorted(rows: &[Discovered]) -> Vec<Key> {
+    let mut keys: Vec<Key> = rows
         .iter()
         .enumerate()
         .map(|(i, r)| {
@@ -497,21 +513,20 @@ fn sorted(rows: &[Discovered]) -> Vec<u32> {
         })
         .collect();
     keys.sort_unstable();
-    let mut order: Vec<u32> = keys.iter().map(|k| k.4).collect();
     let mut start = 0;
     while start < keys.len() {
-        let same = |k: &(u8, u128, u8, Kind, u32)| (k.0, k.1, k.2, k.3);
+        let same = |k: &Key| (k.0, k.1, k.2, k.3);
         let end = start
             + keys[start..]
                 .iter()
                 .take_while(|k| same(k) == same(&keys[start]))
                 .count();
         if end - start > 1 {
-            order[start..end].sort_by(|&a, &b| rows[a as usize].id.cmp(&rows[b as usize].id));
+            keys[start..end].sort_by(|a, b| rows[a.4 as usize].id.cmp(&rows[b.4 as usize].id));
         }
         start = end;
     }
-    order
+    keys
 }
 
 /// Each row's IP usage (see the module documentation, "IP usage").

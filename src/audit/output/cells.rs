@@ -25,7 +25,12 @@ pub(super) fn cells(row: &Row, buf: &mut String) -> [usize; 9] {
         row.overlap.as_str(),
     ];
     for (i, text) in texts.into_iter().enumerate() {
-        clip(text, buf);
+        // The ID, region and account are the export's; the rest are ipam's own words.
+        if (1..=3).contains(&i) {
+            clip(text, buf);
+        } else {
+            buf.push_str(text);
+        }
         ends[i + 1] = buf.len();
     }
     match row.ip_usage {
@@ -45,7 +50,7 @@ const CELL: usize = 60;
 /// as `�`, and a text wider than [`CELL`] cut in the middle, with an ellipsis, keeping its
 /// start and its end (where IDs and paths differ).
 fn clip(text: &str, buf: &mut String) {
-    let plain = text.len() <= CELL && !text.bytes().any(|b| b < 0x20 || b == 0x7f);
+    let plain = text.len() <= CELL && text.bytes().all(|b| b >= 0x20 && b != 0x7f);
     if plain {
         buf.push_str(text);
         return;

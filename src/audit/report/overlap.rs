@@ -13,11 +13,13 @@
 //! handful of names (its own, its network's, its reservation's); and only the first
 //! [`LISTED`] names, in order, are gathered.
 
+use std::cmp::Ordering;
 use std::ops::Range;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::Key;
 use super::hold::Partner;
 use crate::addr::{Family, Prefix};
 use crate::audit::inventory::{Discovered, Kind};
@@ -40,8 +42,12 @@ pub(super) struct Input<'i, 'b> {
     pub(super) scope: &'i [u16],
     pub(super) scopes: usize,
     pub(super) partners: &'i [Partner<'b>],
-    /// Per row, the address of the reservation that holds it (`reservation.NAME`).
-    pub(super) reservation: &'i [Option<String>],
+    /// The rows a reservation holds, by row index, each with the reservation's address
+    /// (`reservation.NAME`).
+    pub(super) reservation: &'i [(usize, String)],
+    /// The rows' keys in CIDR order (family, address, prefix length), as the report lists
+    /// them: the rows need not be looked at again to be put in order.
+    pub(super) keys: &'i [Key],
 }
 
 const NONE: u32 = u32::MAX;
@@ -50,36 +56,132 @@ const NONE: u32 = u32::MAX;
 #[derive(Clone, Copy)]
 struct Item {
     start: u128,
-    /// The last address.
-    last: u128,
     len: u8,
+    /// Its name's rank.
     name: u32,
     /// The row, or [`NONE`] for a recorded allocation.
     row: u32,
 }
 
-/// Names by number: each distinct row ID and allocation address once.
+/// Every distinct row ID and allocation address, numbered in text order (a name's rank), so
+/// that names are compared, deduplicated and listed in order as numbers.
 struct Names<'i> {
-    ids: FxHashMap<&'i str, u32>,
     text: Vec<&'i str>,
-    /// Where the name's text can be had as an `Arc`: a row, or (high bit set) a partner;
-    /// [`NONE`] for a network named only by its subnets, which is never listed.
+    /// Where the name's text can be had as an `Arc`: a row, or (high bit set) a partner.
     source: Vec<u32>,
+    /// Per row, its name's rank ([`NONE`] for an ignored row).
+    of_row: Vec<u32>,
+    /// Per partner, its name's rank.
+    of_partner: Vec<u32>,
 }
 
 const PARTNER: u32 = 1 << 31;
 
 impl<'i> Names<'i> {
-    fn intern(&mut self, text: &'i str, source: u32) -> u32 {
-        *self.ids.entry(text).or_insert_with(|| {
-            self.text.push(text);
-            self.source.push(source);
-            (self.text.len() - 1) as u32
-        })
+    /// Ranks the names. Rows come sorted by ID within each file, so one walk over them
+    /// usually finds them in order (a sort only when they are not); the recorded
+    /// allocations, few, are sorted and put in their places by binary search.
+    fn rank(input: &Input<'i, '_>) -> Names<'i> {
+        let rows = input.rows;
+        let text = |i: u32| -> &'i str {
+            if i & PARTNER != 0 {
+                &input.partners[(i & !PARTNER) as usize].name
+            } else {
+                &rows[i as usize].id
+            }
+        };
+        // Rows of one resource share their ID's allocation: equal without a look inside.
+        let order = |a: &str, b: &str| {
+            if std::ptr::eq(a, b) {
+                Ordering::Equal
+            } else {
+                a.cmp(b)
+            }
+        };
+        let mut by_id: Vec<u32> = (0..rows.len() as u32)
+            .filter(|&i| !input.ignored[i as usize])
+            .collect();
+        if !by_id.is_sorted_by(|&a, &b| order(text(a), text(b)) != Ordering::Greater) {
+            by_id.sort_by(|&a, &b| order(text(a), text(b)));
+        }
+        let mut partners: Vec<u32> = (0..input.partners.len() as u32)
+            .map(|p| p | PARTNER)
+            .collect();
+        partners.sort_by(|&a, &b| text(a).cmp(text(b)));
+        // Each partner after the rows whose names do not come after its own.
+        let mut places: Vec<usize> = partners
+            .iter()
+            .map(|&p| by_id.partition_point(|&r| text(r) <= text(p)))
+            .collect();
+        places.push(usize::MAX);
+        let mut names = Names {
+            text: Vec::with_capacity(by_id.len() + partners.len()),
+            source: Vec::with_capacity(by_id.len() + partners.len()),
+            of_row: vec![NONE; rows.len()],
+            of_partner: vec![NONE; input.partners.len()],
+        };
+        let mut next = 0;
+        let put = |names: &mut Names<'i>, i: u32| {
+            let t = text(i);
+            if names
+                .text
+                .last()
+                .is_none_or(|&last| order(last, t) != Ordering::Equal)
+            {
+                names.text.push(t);
+                names.source.push(i);
+            }
+            let rank = (names.text.len() - 1) as u32;
+            if i & PARTNER != 0 {
+                names.of_partner[(i & !PARTNER) as usize] = rank;
+            } else {
+                names.of_row[i as usize] = rank;
+            }
+        };
+        for (at, &row) in by_id.iter().enumerate() {
+            while places[next] == at {
+                put(&mut names, partners[next]);
+                next += 1;
+            }
+            put(&mut names, row);
+        }
+        for &p in &partners[next..] {
+            put(&mut names, p);
+        }
+        names
     }
 
     fn get(&self, text: &str) -> Option<u32> {
-        self.ids.get(text).copied()
+        self.text.binary_search(&text).ok().map(|r| r as u32)
+    }
+
+    /// [`Names::get`], looking first just after `hint`: subnets read in ID order mostly
+    /// name their networks in ID order too.
+    fn get_after(&self, hint: u32, text: &str) -> Option<u32> {
+        let from = (hint as usize).min(self.text.len());
+        let mut step = 1;
+        let mut low = from;
+        while low + step < self.text.len() && self.text[low + step] < text {
+            low += step;
+            step *= 2;
+        }
+        if from < self.text.len() && self.text[from] <= text {
+            let high = (low + step + 1).min(self.text.len());
+            return self.text[from..high]
+                .binary_search(&text)
+                .ok()
+                .map(|r| (from + r) as u32);
+        }
+        self.get(text)
+    }
+
+    fn arc(&self, rank: u32, input: &Input) -> Arc<str> {
+        let source = self.source[rank as usize];
+        if source & PARTNER != 0 {
+            input.partners[(source & !PARTNER) as usize].name.clone()
+        } else {
+            input.rows[source as usize].id.clone()
+        }
     }
 }
 
@@ -125,91 +227,108 @@ struct Path {
 struct Classes {
     /// Per name, the networks (by name) that subnet rows of that name belong to.
     networks: PerName,
-    /// Per network name, the recorded VPC blocks (by name) held by that network.
-    bound: PerName,
+    /// Per row, the rank of its `vpc_id` when that is a name ([`NONE`] otherwise).
+    network_of_row: Vec<u32>,
+    /// Per network ID (as subnets name it), the recorded VPC blocks it holds, by rank.
+    bound: FxHashMap<String, Vec<u32>>,
     prefix: Vec<bool>,
 }
 
 /// For every row that overlaps anything, by row index, what it overlaps.
 pub(super) fn overlaps(input: &Input) -> Vec<(usize, Found)> {
     let rows = input.rows;
-    let mut names = Names {
-        ids: FxHashMap::default(),
-        text: Vec::new(),
-        source: Vec::new(),
-    };
-    let mut groups: Vec<Vec<Item>> = vec![Vec::new(); input.scopes * 2];
-    let group = |scope: u16, cidr: Prefix| {
-        usize::from(scope) * 2 + usize::from(cidr.family() == Family::V6)
-    };
-    for (i, row) in rows.iter().enumerate() {
-        if input.ignored[i] {
-            continue;
-        }
-        let name = names.intern(&row.id, i as u32);
-        groups[group(input.scope[i], row.cidr)].push(Item {
-            start: row.cidr.start(),
-            last: row.cidr.end(),
-            len: row.cidr.prefix_len(),
-            name,
-            row: i as u32,
-        });
-    }
-    for (p, partner) in input.partners.iter().enumerate() {
-        let g = group(partner.scope, partner.cidr);
-        // Partners only matter where there are rows.
-        if !groups[g].is_empty() {
-            let name = names.intern(&partner.name, p as u32 | PARTNER);
-            groups[g].push(Item {
-                start: partner.cidr.start(),
-                last: partner.cidr.end(),
-                len: partner.cidr.prefix_len(),
-                name,
-                row: NONE,
-            });
-        }
-    }
-    // Networks that subnets and recorded VPC blocks name, which may have no row themselves.
-    for (i, row) in rows.iter().enumerate() {
-        if !input.ignored[i]
-            && row.kind.is_subnet()
-            && let Some(v) = row.vpc_id.as_deref()
-        {
-            names.intern(v, NONE);
-        }
-    }
-    for p in input.partners {
-        if let Some(v) = p.vpc_id {
-            names.intern(v, NONE);
-        }
-    }
+    let names = Names::rank(input);
     let n = names.text.len();
+    // The networks subnets name, by rank; consecutive rows mostly name the same one.
+    let mut network_of_row = vec![NONE; rows.len()];
+    let mut last: Option<(*const u8, u32)> = None;
+    let mut hint = 0;
     let mut networks = Vec::new();
     let mut prefix = vec![false; n];
     for (i, row) in rows.iter().enumerate() {
-        if input.ignored[i] {
+        let name = names.of_row[i];
+        if name == NONE {
             continue;
-        }
-        let Some(name) = names.get(&row.id) else {
-            continue;
-        };
-        if row.kind.is_subnet()
-            && let Some(v) = row.vpc_id.as_deref().and_then(|v| names.get(v))
-        {
-            networks.push((name, v));
         }
         prefix[name as usize] |= row.kind == Kind::Prefix;
+        let Some(vpc) = row.vpc_id.as_deref().filter(|_| row.kind.is_subnet()) else {
+            continue;
+        };
+        let rank = match last {
+            Some((ptr, rank)) if std::ptr::eq(ptr, vpc.as_ptr()) => rank,
+            _ => names.get_after(hint, vpc).unwrap_or(NONE),
+        };
+        if rank != NONE {
+            hint = rank;
+        }
+        last = Some((vpc.as_ptr(), rank));
+        network_of_row[i] = rank;
+        if rank != NONE {
+            networks.push((name, rank));
+        }
     }
-    let bound = input
-        .partners
-        .iter()
-        .filter_map(|p| Some((names.get(p.vpc_id?)?, names.get(&p.name)?)))
-        .collect();
+    let mut bound: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+    for (p, partner) in input.partners.iter().enumerate() {
+        if let Some(v) = partner.vpc_id {
+            bound
+                .entry(v.to_string())
+                .or_default()
+                .push(names.of_partner[p]);
+        }
+    }
     let classes = Classes {
         networks: PerName::new(n, networks),
-        bound: PerName::new(n, bound),
+        network_of_row,
+        bound,
         prefix,
     };
+    // The groups (a scope's IPv4 or IPv6 CIDRs), their rows in CIDR order, then the
+    // recorded allocations merged in.
+    let group = |scope: u16, cidr: Prefix| {
+        usize::from(scope) * 2 + usize::from(cidr.family() == Family::V6)
+    };
+    let mut sizes = vec![0usize; input.scopes * 2];
+    for (i, row) in rows.iter().enumerate() {
+        if !input.ignored[i] {
+            sizes[group(input.scope[i], row.cidr)] += 1;
+        }
+    }
+    let mut groups: Vec<Vec<Item>> = sizes.iter().map(|&s| Vec::with_capacity(s)).collect();
+    for &(family, start, len, _, i) in input.keys {
+        let row = i as usize;
+        if input.ignored[row] {
+            continue;
+        }
+        let g = usize::from(input.scope[row]) * 2 + usize::from(family == 6);
+        groups[g].push(Item {
+            start,
+            len,
+            name: names.of_row[row],
+            row: i,
+        });
+    }
+    let mut partners: Vec<(usize, Item)> = input
+        .partners
+        .iter()
+        .enumerate()
+        .map(|(p, partner)| {
+            let item = Item {
+                start: partner.cidr.start(),
+                len: partner.cidr.prefix_len(),
+                name: names.of_partner[p],
+                row: NONE,
+            };
+            (group(partner.scope, partner.cidr), item)
+        })
+        // Partners only matter where there are rows.
+        .filter(|(g, _)| sizes[*g] > 0)
+        .collect();
+    partners.sort_by_key(|(g, it)| (*g, it.start, it.len));
+    for chunk in partners.chunk_by(|a, b| a.0 == b.0) {
+        let g = chunk[0].0;
+        let rows_of_group = std::mem::take(&mut groups[g]);
+        groups[g] = merge(rows_of_group, chunk.iter().map(|(_, it)| *it));
+    }
     let mut path = Path {
         count: vec![0; n],
         children: vec![0; n],
@@ -223,30 +342,19 @@ pub(super) fn overlaps(input: &Input) -> Vec<(usize, Found)> {
         touched: Vec::new(),
     };
     let walk = Walk {
-        names: &names,
         classes: &classes,
         input,
+        names: &names,
     };
-    for items in &mut groups {
-        walk.group(items, &mut path, &mut scratch, &mut found);
+    for (g, items) in groups.iter().enumerate() {
+        let bits = if g % 2 == 0 { 32 } else { 128 };
+        walk.group(items, bits, &mut path, &mut scratch, &mut found);
     }
     found.sort_unstable_by_key(|(row, _)| *row);
     found
         .into_iter()
-        .map(|(row, f)| {
-            // Listed names are names of items: each has a row or a partner.
-            let names = f
-                .names
-                .into_iter()
-                .filter_map(|n| match names.source[n as usize] {
-                    NONE => None,
-                    p if p & PARTNER != 0 => input
-                        .partners
-                        .get((p & !PARTNER) as usize)
-                        .map(|p| p.name.clone()),
-                    r => rows.get(r as usize).map(|r| r.id.clone()),
-                })
-                .collect();
+        .map(|(row, f): (usize, Raw)| {
+            let names = f.names.into_iter().map(|n| names.arc(n, input)).collect();
             (
                 row,
                 Found {
@@ -256,6 +364,30 @@ pub(super) fn overlaps(input: &Input) -> Vec<(usize, Found)> {
             )
         })
         .collect()
+}
+
+/// Two lists of items in CIDR order as one.
+fn merge(rows: Vec<Item>, partners: impl Iterator<Item = Item>) -> Vec<Item> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    for p in partners {
+        while let Some(r) = rows.next_if(|r| (r.start, r.len) <= (p.start, p.len)) {
+            out.push(r);
+        }
+        out.push(p);
+    }
+    out.extend(rows);
+    out
+}
+
+/// The last address of a block of `bits`-bit addresses.
+fn last(start: u128, len: u8, bits: u32) -> u128 {
+    let host = bits.saturating_sub(u32::from(len));
+    match host {
+        0 => start,
+        128.. => u128::MAX,
+        h => start | ((1u128 << h) - 1),
+    }
 }
 
 /// A distinct CIDR of a group: its items, its names and the nodes below it.
@@ -277,9 +409,9 @@ struct Raw {
 
 /// What stays the same over the walk of every group.
 struct Walk<'w, 'i, 'b> {
-    names: &'w Names<'i>,
     classes: &'w Classes,
     input: &'w Input<'i, 'b>,
+    names: &'w Names<'i>,
 }
 
 /// One group's tree: its items sorted, its nodes, their names.
@@ -296,14 +428,9 @@ impl Tree<'_> {
 }
 
 impl Walk<'_, '_, '_> {
-    fn text(&self, n: u32) -> &str {
-        self.names.text[n as usize]
-    }
-
-    /// The nodes of a group, each with its distinct names in text order and the end of its
-    /// subtree.
-    fn tree<'t>(&self, items: &'t mut [Item]) -> Tree<'t> {
-        items.sort_unstable_by_key(|it| (it.start, it.len, it.name));
+    /// The nodes of a group (its items in CIDR order), each with its distinct names in text
+    /// order and the end of its subtree.
+    fn tree<'t>(&self, items: &'t [Item], bits: u32) -> Tree<'t> {
         let mut nodes: Vec<Node> = Vec::new();
         let mut arena: Vec<u32> = Vec::with_capacity(items.len());
         let mut at = 0;
@@ -316,21 +443,22 @@ impl Walk<'_, '_, '_> {
                     .count();
             let first = arena.len();
             arena.extend(items[at..end].iter().map(|it| it.name));
-            arena[first..].sort_unstable();
-            let mut kept = first;
-            for i in first..arena.len() {
-                if i == first || arena[i] != arena[kept - 1] {
-                    arena[kept] = arena[i];
-                    kept += 1;
+            if end - at > 1 {
+                arena[first..].sort_unstable();
+                let mut kept = first + 1;
+                for i in first + 1..arena.len() {
+                    if arena[i] != arena[kept - 1] {
+                        arena[kept] = arena[i];
+                        kept += 1;
+                    }
                 }
+                arena.truncate(kept);
             }
-            arena.truncate(kept);
-            arena[first..].sort_unstable_by(|&a, &b| self.text(a).cmp(self.text(b)));
             nodes.push(Node {
                 items: at..end,
-                names: first..kept,
+                names: first..arena.len(),
                 end: 0,
-                last: items[at].last,
+                last: last(start, len, bits),
             });
             at = end;
         }
@@ -358,7 +486,8 @@ impl Walk<'_, '_, '_> {
     /// Walks the tree of one group, adding what each of its rows overlaps to `found`.
     fn group(
         &self,
-        items: &mut [Item],
+        items: &[Item],
+        bits: u32,
         path: &mut Path,
         scratch: &mut Scratch,
         found: &mut Vec<(usize, Raw)>,
@@ -366,7 +495,7 @@ impl Walk<'_, '_, '_> {
         if items.is_empty() {
             return;
         }
-        let tree = self.tree(items);
+        let tree = self.tree(items, bits);
         let mut stack: Vec<usize> = Vec::new();
         for i in 0..tree.nodes.len() {
             let start = tree.items[tree.nodes[i].items.start].start;
@@ -465,7 +594,6 @@ impl Walk<'_, '_, '_> {
             }
         }
         let in_union = |n: u32| path.count[n as usize] > 0 || below.binary_search(&n).is_ok();
-        let mut in_text_order: Option<Vec<u32>> = None;
         for item in &tree.items[node.items.clone()] {
             if item.row == NONE {
                 continue;
@@ -474,14 +602,26 @@ impl Walk<'_, '_, '_> {
             let own = item.name;
             // The few names the row must not be said to overlap, by name.
             let mut except: Vec<u32> = vec![own];
-            if row.kind.is_subnet()
-                && let Some(v) = row.vpc_id.as_deref().and_then(|v| self.names.get(v))
-            {
-                except.push(v);
-                except.extend_from_slice(self.classes.bound.of(v));
+            if row.kind.is_subnet() {
+                let v = self.classes.network_of_row[item.row as usize];
+                if v != NONE {
+                    except.push(v);
+                }
+                if !self.classes.bound.is_empty()
+                    && let Some(held) = row
+                        .vpc_id
+                        .as_deref()
+                        .and_then(|v| self.classes.bound.get(v))
+                {
+                    except.extend_from_slice(held);
+                }
             }
-            if let Some(r) = self.input.reservation[item.row as usize].as_deref()
-                && let Some(r) = self.names.get(r)
+            if !self.input.reservation.is_empty()
+                && let Ok(at) = self
+                    .input
+                    .reservation
+                    .binary_search_by_key(&(item.row as usize), |(row, _)| *row)
+                && let Some(r) = self.names.get(&self.input.reservation[at].1)
             {
                 except.push(r);
             }
@@ -507,14 +647,9 @@ impl Walk<'_, '_, '_> {
             if count == 0 {
                 continue;
             }
-            let below_text = in_text_order.get_or_insert_with(|| {
-                let mut sorted = below.clone();
-                sorted.sort_unstable_by(|&a, &b| self.text(a).cmp(self.text(b)));
-                sorted
-            });
             let mut lists: Vec<&[u32]> = stack.iter().map(|&s| tree.names(s)).collect();
-            lists.push(below_text);
-            let names = self.first(&mut lists, |n| except.contains(&n) || in_class(n));
+            lists.push(below);
+            let names = Self::first(&mut lists, |n| except.contains(&n) || in_class(n));
             found.push((
                 item.row as usize,
                 Raw {
@@ -528,15 +663,15 @@ impl Walk<'_, '_, '_> {
         }
     }
 
-    /// The first [`LISTED`] names of the lists (each in text order) together, each once,
-    /// leaving out those `skip` says.
-    fn first(&self, lists: &mut [&[u32]], skip: impl Fn(u32) -> bool) -> Vec<u32> {
+    /// The first [`LISTED`] names of the lists (each in rank order, which is text order)
+    /// together, each once, leaving out those `skip` says.
+    fn first(lists: &mut [&[u32]], skip: impl Fn(u32) -> bool) -> Vec<u32> {
         let mut out: Vec<u32> = Vec::new();
         let mut last: Option<u32> = None;
         while out.len() < LISTED {
             let Some(at) = (0..lists.len())
                 .filter(|&l| !lists[l].is_empty())
-                .min_by(|&a, &b| self.text(lists[a][0]).cmp(self.text(lists[b][0])))
+                .min_by_key(|&l| lists[l][0])
             else {
                 break;
             };

@@ -25,9 +25,24 @@ fn row(id: &str, kind: Kind, cidr: &str, vpc_id: Option<&str>) -> Discovered {
 fn run(
     rows: &[Discovered],
     partners: &[Partner],
-    reservation: &[Option<String>],
+    reservation: &[(usize, String)],
 ) -> Vec<(String, Vec<String>, usize)> {
     let n = rows.len();
+    let mut keys: Vec<Key> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let family = if r.cidr.family() == Family::V4 { 4 } else { 6 };
+            (
+                family,
+                r.cidr.start(),
+                r.cidr.prefix_len(),
+                r.kind,
+                i as u32,
+            )
+        })
+        .collect();
+    keys.sort_unstable();
     let found = overlaps(&Input {
         rows,
         ignored: &vec![false; n],
@@ -35,6 +50,7 @@ fn run(
         scopes: 1,
         partners,
         reservation,
+        keys: &keys,
     });
     found
         .into_iter()
@@ -63,7 +79,7 @@ fn subnets_prefixes_and_reservations_are_not_overlaps_of_their_own() {
         name: "reservation.dc".into(),
         vpc_id: None,
     }];
-    let reservation = [None, None, None, None, Some("reservation.dc".to_string())];
+    let reservation = [(4, "reservation.dc".to_string())];
     let got = run(&rows, &partners, &reservation);
     let want = [
         // The big prefix contains everything but the other prefix, the reservation too
@@ -104,7 +120,7 @@ fn many_rows_on_one_cidr_list_the_first_and_count_the_rest() {
             Some("vpc-07"),
         )])
         .collect();
-    let got = run(&rows, &[], &vec![None; 31]);
+    let got = run(&rows, &[], &[]);
     assert_eq!(got.len(), 31);
     let (_, names, more) = &got[0];
     // In text order: `subnet-a` first, then the other VPCs.
@@ -122,4 +138,26 @@ fn many_rows_on_one_cidr_list_the_first_and_count_the_rest() {
     let (_, names, more) = &got[7];
     assert!(!names.contains(&"subnet-a".to_string()));
     assert_eq!(names.len() + more, 29);
+}
+
+#[test]
+fn names_are_found_from_a_hint_in_either_direction() {
+    let text: Vec<&str> = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"].to_vec();
+    let names = Names {
+        source: vec![0; text.len()],
+        of_row: Vec::new(),
+        of_partner: Vec::new(),
+        text,
+    };
+    for hint in 0..12 {
+        for (i, t) in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(names.get_after(hint, t), Some(i as u32), "{hint} {t}");
+        }
+        assert_eq!(names.get_after(hint, "zz"), None);
+        assert_eq!(names.get_after(hint, "bb"), None);
+        assert_eq!(names.get_after(hint, ""), None);
+    }
 }
