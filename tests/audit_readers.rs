@@ -1793,3 +1793,47 @@ proptest! {
         read_every_way(&String::from_utf8_lossy(&bytes));
     }
 }
+
+/// Large exports are read on several cores; rows, skips and their order are those of a
+/// reading one entry at a time.
+#[test]
+fn large_exports_read_on_every_core_keep_reading_order() {
+    let n = 20_000;
+    let mut vpcs = Vec::new();
+    for i in 0..n {
+        if i % 997 == 0 {
+            vpcs.push(format!(
+                r#"{{"CidrBlock": "10.{}.{}.0/24"}}"#,
+                i >> 8 & 0xff,
+                i & 0xff
+            ));
+        } else {
+            vpcs.push(format!(
+                r#"{{"VpcId": "vpc-{i:06}", "CidrBlock": "10.{}.{}.0/24", "CidrBlockAssociationSet": [{{"CidrBlock": "10.{}.{}.0/24"}}, {{"CidrBlock": "172.{}.{}.0/24"}}]}}"#,
+                i >> 8 & 0xff,
+                i & 0xff,
+                i >> 8 & 0xff,
+                i & 0xff,
+                16 + (i >> 8 & 0x0f),
+                i & 0xff
+            ));
+        }
+    }
+    let text = format!("{{\"Vpcs\": [{}]}}", vpcs.join(",\n"));
+    let inv = inventory::parse(&text, "big.json", None).expect("vpcs");
+    let bad: Vec<usize> = (0..n).filter(|i| i % 997 == 0).collect();
+    assert_eq!(inv.resources.len(), (n - bad.len()) * 2);
+    let want: Vec<String> = bad.iter().map(|i| format!("big.json: Vpcs[{i}]")).collect();
+    let got: Vec<&str> = inv.skipped.iter().map(|s| s.source.as_str()).collect();
+    assert_eq!(got, want);
+    // Each VPC's first block read is its primary.
+    for r in &inv.resources {
+        assert_eq!(
+            r.primary,
+            r.cidr.to_string().starts_with("10."),
+            "{} {}",
+            r.id,
+            r.cidr
+        );
+    }
+}

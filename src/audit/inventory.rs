@@ -134,7 +134,7 @@ pub fn detect(text: &str) -> Option<Format> {
     }
     // Of several documents, the first: a per-region loop writes one format.
     let documents = doc::documents(text).ok()?;
-    detect_value(&doc::sample(*documents.first()?)).ok()
+    detect_value(&doc::sample(documents.first()?.doc())).ok()
 }
 
 /// How inventories are read: the format, when it should not be detected, and the region of
@@ -381,15 +381,17 @@ fn parse_into(text: &str, format: Option<Format>, sink: &mut Sink) -> Result<(),
     }
     let documents = doc::documents(text).map_err(|_| invalid_json(text, &sink.source))?;
     let several = documents.len() > 1;
-    for (i, document) in documents.into_iter().enumerate() {
+    for (i, document) in documents.iter().enumerate() {
         sink.document = several.then_some(i + 1);
         let format = match format {
             Some(f) => f,
-            None => detect_value(&doc::sample(document)).map_err(|u| u.diag(&sink.label()))?,
+            None => {
+                detect_value(&doc::sample(document.doc())).map_err(|u| u.diag(&sink.label()))?
+            }
         };
         match format.reader {
-            Reader::Text(read) => read(document.text(), sink)?,
-            Reader::Json(read) => read(document, sink)?,
+            Reader::Text(read) => read(document.text, sink)?,
+            Reader::Json(read) => read(document.doc(), sink)?,
         }
     }
     sink.document = None;

@@ -49,9 +49,7 @@ pub(super) fn read_vpcs(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
             "export it with `aliyun vpc DescribeVpcs`",
         )
     })?;
-    for (position, v) in list {
-        vpc(&v.value(), &position, sink);
-    }
+    sink.each(&list, |(position, v), sink| vpc(&v.value(), position, sink));
     Ok(())
 }
 
@@ -65,9 +63,9 @@ pub(super) fn read_vswitches(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>>
             "export it with `aliyun vpc DescribeVSwitches`",
         )
     })?;
-    for (position, v) in list {
-        vswitch(&v.value(), &position, sink);
-    }
+    sink.each(&list, |(position, v), sink| {
+        vswitch(&v.value(), position, sink)
+    });
     Ok(())
 }
 

@@ -53,9 +53,9 @@ pub(super) fn read(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
                 "export it with `aliyun vpcipam ListIpamResourceCidrs`",
             )
         })?;
-    for (position, entry) in list {
-        item(&entry.value(), &position, sink);
-    }
+    sink.each(&list, |(position, entry), sink| {
+        item(&entry.value(), position, sink)
+    });
     Ok(())
 }
 

@@ -67,9 +67,7 @@ pub(super) fn read_vpcs(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
             "export it with `aws ec2 describe-vpcs --output json`",
         )
     })?;
-    for (position, v) in list {
-        vpc(&v.value(), &position, sink);
-    }
+    sink.each(&list, |(position, v), sink| vpc(&v.value(), position, sink));
     Ok(())
 }
 
@@ -83,9 +81,9 @@ pub(super) fn read_subnets(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
             "export it with `aws ec2 describe-subnets --output json`",
         )
     })?;
-    for (position, v) in list {
-        subnet(&v.value(), &position, sink);
-    }
+    sink.each(&list, |(position, v), sink| {
+        subnet(&v.value(), position, sink)
+    });
     Ok(())
 }
 

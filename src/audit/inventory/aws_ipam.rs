@@ -43,9 +43,9 @@ pub(super) fn read(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
             "export it with `aws ec2 get-ipam-resource-cidrs --output json`",
         )
     })?;
-    for (position, entry) in list {
-        item(&entry.value(), &position, sink);
-    }
+    sink.each(&list, |(position, entry), sink| {
+        item(&entry.value(), position, sink)
+    });
     Ok(())
 }
 

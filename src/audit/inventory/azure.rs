@@ -72,29 +72,34 @@ pub(super) fn read(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
             ));
         }
     };
-    for (position, entry) in entries {
-        let v = entry.value();
-        let position = if position.is_empty() {
-            text(get(&v, "name")).unwrap_or_else(|| "the document".to_string())
-        } else {
-            position
-        };
-        match shape(&v) {
-            Some(Shape::Vnet) => vnet(&v, &position, sink),
-            Some(Shape::Subnet) => subnet(&v, &position, None, sink),
-            None if !v.is_object() => {
-                sink.skip(&position, format!("not a virtual network: {}", kind_of(&v)))
-            }
-            None => {
-                let what = text(get(&v, "type")).unwrap_or_else(|| "object".to_string());
-                sink.skip(
-                    &entry_name_of(&v, &position),
-                    format!("type `{what}`: not a virtual network or subnet"),
-                );
-            }
+    sink.each(&entries, |(position, doc), sink| {
+        entry(position, *doc, sink)
+    });
+    Ok(())
+}
+
+/// One element: a virtual network, a subnet, or something else (skipped).
+fn entry(position: &str, doc: Doc, sink: &mut Sink) {
+    let v = doc.value();
+    let position = if position.is_empty() {
+        text(get(&v, "name")).unwrap_or_else(|| "the document".to_string())
+    } else {
+        position.to_string()
+    };
+    match shape(&v) {
+        Some(Shape::Vnet) => vnet(&v, &position, sink),
+        Some(Shape::Subnet) => subnet(&v, &position, None, sink),
+        None if !v.is_object() => {
+            sink.skip(&position, format!("not a virtual network: {}", kind_of(&v)))
+        }
+        None => {
+            let what = text(get(&v, "type")).unwrap_or_else(|| "object".to_string());
+            sink.skip(
+                &entry_name_of(&v, &position),
+                format!("type `{what}`: not a virtual network or subnet"),
+            );
         }
     }
-    Ok(())
 }
 
 fn entry_name_of(v: &Value, position: &str) -> String {

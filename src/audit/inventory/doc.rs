@@ -1,14 +1,17 @@
 //! JSON documents read without building their whole tree: a file may hold several documents
-//! (a loop over regions appends one export per region), each document's outer levels are
-//! read one level at a time as a reader asks for them, and its entries (a VPC, a resource,
-//! a prefix) are parsed one by one into a [`Value`] that lives only while it is read.
+//! (a loop over regions appends one export per region), each document's outer levels (its
+//! objects) are read once into a spine whose lists keep their elements unparsed, and its
+//! entries (a VPC, a resource, a prefix) are parsed one by one into a [`Value`] that lives
+//! only while it is read.
 //!
 //! A JSON tree costs ten times its text or more; an export of a million CIDRs as one tree
 //! would need gigabytes. Here a document costs its text plus 16 bytes per entry while it is
-//! read. Detection looks at a [`sample`] of the document: the same tree with every list cut
-//! to its first element and first object, whose size depends on the export's shape, not on
-//! how many entries it has.
+//! read, and its text is gone over twice: once for the spine, once for the entries.
+//! Detection looks at a [`sample`] of the document: the same tree with every list cut to its
+//! first element and first object, whose size depends on the export's shape, not on how
+//! many entries it has.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserializer as _;
@@ -16,30 +19,125 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// A JSON value inside a document's text, parsed only when asked.
-#[derive(Clone, Copy)]
-pub(super) struct Doc<'t>(&'t RawValue);
+/// The outer levels of a document: objects read, lists' elements left as text.
+pub(super) enum Node<'t> {
+    Object(Vec<(String, Node<'t>)>),
+    List(Vec<&'t RawValue>),
+    Scalar(Value),
+}
 
-/// The members of an object, their values unparsed.
-pub(super) struct Object<'t>(Vec<(String, Doc<'t>)>);
+/// A document and its text.
+pub(super) struct Document<'t> {
+    pub(super) text: &'t str,
+    pub(super) node: Node<'t>,
+}
+
+/// A JSON value of a document: a node of its spine, or the unparsed text of a list's
+/// element, parsed only when asked.
+#[derive(Clone, Copy)]
+pub(super) enum Doc<'t> {
+    Node(&'t Node<'t>),
+    Raw(&'t RawValue),
+}
+
+/// The members of an object.
+pub(super) struct Object<'t>(Vec<(Cow<'t, str>, Doc<'t>)>);
 
 /// Every document of a text, in order: JSON values one after another, separated by white
 /// space or nothing at all.
-pub(super) fn documents(text: &str) -> Result<Vec<Doc<'_>>, serde_json::Error> {
-    serde_json::Deserializer::from_str(text)
-        .into_iter::<&RawValue>()
-        .map(|doc| doc.map(Doc))
-        .collect()
+pub(super) fn documents(text: &str) -> Result<Vec<Document<'_>>, serde_json::Error> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Node>();
+    let mut out = Vec::new();
+    loop {
+        let start = stream.byte_offset();
+        match stream.next() {
+            None => return Ok(out),
+            Some(Err(e)) => return Err(e),
+            Some(Ok(node)) => {
+                let end = stream.byte_offset();
+                out.push(Document {
+                    text: text.get(start..end).unwrap_or_default().trim(),
+                    node,
+                });
+            }
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Node<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Node<'de>, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+/// Reads objects into nodes and lists as their elements' text.
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::from(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::String(v.to_string())))
+    }
+
+    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Scalar(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
+        let mut list = Vec::new();
+        while let Some(element) = seq.next_element::<&'de RawValue>()? {
+            list.push(element);
+        }
+        Ok(Node::List(list))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value: Node<'de> = map.next_value()?;
+            fields.push((key, value));
+        }
+        Ok(Node::Object(fields))
+    }
+}
+
+impl<'t> Document<'t> {
+    pub(super) fn doc(&'t self) -> Doc<'t> {
+        Doc::Node(&self.node)
+    }
 }
 
 impl<'t> Doc<'t> {
-    /// The value's own text.
-    pub(super) fn text(self) -> &'t str {
-        self.0.get()
-    }
-
     fn first_byte(self) -> u8 {
-        self.text().as_bytes().first().copied().unwrap_or(b'n')
+        match self {
+            Doc::Node(Node::Object(_)) => b'{',
+            Doc::Node(Node::List(_)) => b'[',
+            Doc::Node(Node::Scalar(Value::String(_))) => b'"',
+            Doc::Node(Node::Scalar(Value::Null)) => b'n',
+            Doc::Node(Node::Scalar(_)) => b'0',
+            Doc::Raw(raw) => raw.get().as_bytes().first().copied().unwrap_or(b'n'),
+        }
     }
 
     pub(super) fn is_array(self) -> bool {
@@ -51,31 +149,62 @@ impl<'t> Doc<'t> {
     }
 
     fn is_null(self) -> bool {
-        self.text() == "null"
+        self.first_byte() == b'n'
     }
 
     /// The members, when the value is an object.
     pub(super) fn object(self) -> Option<Object<'t>> {
-        if !self.is_object() {
-            return None;
+        match self {
+            Doc::Node(Node::Object(fields)) => Some(Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Doc::Node(v)))
+                    .collect(),
+            )),
+            Doc::Node(_) => None,
+            Doc::Raw(raw) => {
+                if !self.is_object() {
+                    return None;
+                }
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                de.deserialize_map(FieldsVisitor).ok().map(Object)
+            }
         }
-        let mut de = serde_json::Deserializer::from_str(self.text());
-        de.deserialize_map(FieldsVisitor).ok().map(Object)
     }
 
     /// The elements, when the value is a list.
     pub(super) fn elements(self) -> Option<Vec<Doc<'t>>> {
-        if !self.is_array() {
-            return None;
+        match self {
+            Doc::Node(Node::List(list)) => Some(list.iter().map(|&r| Doc::Raw(r)).collect()),
+            Doc::Node(_) => None,
+            Doc::Raw(raw) => {
+                if !self.is_array() {
+                    return None;
+                }
+                serde_json::from_str::<Vec<&'t RawValue>>(raw.get())
+                    .ok()
+                    .map(|list| list.into_iter().map(Doc::Raw).collect())
+            }
         }
-        serde_json::from_str::<Vec<&'t RawValue>>(self.text())
-            .ok()
-            .map(|list| list.into_iter().map(Doc).collect())
     }
 
     /// The value, parsed (an entry, or a small part of the document).
     pub(super) fn value(self) -> Value {
-        serde_json::from_str(self.text()).unwrap_or(Value::Null)
+        match self {
+            Doc::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            Doc::Node(Node::Scalar(v)) => v.clone(),
+            Doc::Node(Node::List(list)) => Value::Array(
+                list.iter()
+                    .map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null))
+                    .collect(),
+            ),
+            Doc::Node(Node::Object(fields)) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Doc::Node(v).value()))
+                    .collect(),
+            ),
+        }
     }
 
     /// As [`super::json::items`]: the elements of a list however the export wrote it.
@@ -151,7 +280,7 @@ impl<'t> Object<'t> {
 struct FieldsVisitor;
 
 impl<'de> Visitor<'de> for FieldsVisitor {
-    type Value = Vec<(String, Doc<'de>)>;
+    type Value = Vec<(Cow<'de, str>, Doc<'de>)>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object")
@@ -159,11 +288,36 @@ impl<'de> Visitor<'de> for FieldsVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut fields = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let value: &'de RawValue = map.next_value()?;
-            fields.push((key, Doc(value)));
+            fields.push((key, Doc::Raw(value)));
         }
         Ok(fields)
+    }
+}
+
+/// An object's key, borrowed from the text unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
     }
 }
 
@@ -224,8 +378,33 @@ impl<'de> Visitor<'de> for SkipVisitor {
 /// The document with every list cut to its first element and its first object (each
 /// sampled in turn): what detection looks at.
 pub(super) fn sample(doc: Doc) -> Value {
-    let mut de = serde_json::Deserializer::from_str(doc.text());
-    Sample.deserialize(&mut de).unwrap_or(Value::Null)
+    match doc {
+        Doc::Raw(raw) => {
+            let mut de = serde_json::Deserializer::from_str(raw.get());
+            Sample.deserialize(&mut de).unwrap_or(Value::Null)
+        }
+        Doc::Node(Node::Scalar(v)) => v.clone(),
+        Doc::Node(Node::Object(fields)) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), sample(Doc::Node(v))))
+                .collect(),
+        ),
+        Doc::Node(Node::List(list)) => {
+            let mut kept = Vec::new();
+            for element in list {
+                let element = sample(Doc::Raw(element));
+                let object = element.is_object();
+                if kept.is_empty() || object {
+                    kept.push(element);
+                }
+                if object {
+                    break;
+                }
+            }
+            Value::Array(kept)
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -311,7 +490,7 @@ mod tests {
     #[test]
     fn documents_follow_each_other() {
         let docs = documents("{\"a\": 1}\n[1, 2]{\"b\":[]} 7").expect("documents");
-        let texts: Vec<&str> = docs.iter().map(|d| d.text()).collect();
+        let texts: Vec<&str> = docs.iter().map(|d| d.text).collect();
         assert_eq!(texts, ["{\"a\": 1}", "[1, 2]", "{\"b\":[]}", "7"]);
         assert!(documents("{\"a\": 1} {").is_err());
         assert!(documents("").expect("none").is_empty());
@@ -321,7 +500,7 @@ mod tests {
     fn objects_are_read_one_level_at_a_time() {
         let docs = documents(r#"{"Vpcs": [{"VpcId": "a"}, null, {"VpcId": "b"}], "Gone": null, "vpcset": {"item": [1]}}"#)
             .expect("document");
-        let top = docs[0].object().expect("object");
+        let top = docs[0].doc().object().expect("object");
         assert!(top.get("Gone").is_none());
         let vpcs = top.get("vpcs").expect("case-insensitive");
         let ids: Vec<Value> = vpcs
@@ -342,11 +521,26 @@ mod tests {
             r#"{"DescribeVpcsResponse": {"Vpcs": {"Vpc": {"VpcId": "x"}}}} "" {"Vpc": []}"#,
         )
         .expect("documents");
-        let inner = docs[0].unwrap_response().object().expect("inner");
+        let inner = docs[0].doc().unwrap_response().object().expect("inner");
         let vpcs = inner.get("Vpcs").expect("vpcs");
         assert_eq!(vpcs.items(&["Vpc"]).len(), 1);
-        assert!(docs[1].items(&[]).is_empty());
-        assert!(docs[2].items(&["Vpc"]).is_empty());
+        assert!(docs[1].doc().items(&[]).is_empty());
+        assert!(docs[2].doc().items(&["Vpc"]).is_empty());
+        // A key with an escape reads as its text.
+        let docs = documents(r#"{"V\u0070cs": [{"VpcId": "a"}]}"#).expect("document");
+        let list = docs[0].doc().value();
+        assert_eq!(list["Vpcs"][0]["VpcId"], "a");
+        let raw = docs[0]
+            .doc()
+            .object()
+            .expect("top")
+            .get("Vpcs")
+            .expect("list");
+        let entry = raw.elements().expect("list")[0];
+        assert_eq!(
+            entry.object().expect("entry").get("VpcId").map(Doc::value),
+            Some(json!("a"))
+        );
     }
 
     #[test]
@@ -356,7 +550,7 @@ mod tests {
         )
         .expect("document");
         assert_eq!(
-            sample(docs[0]),
+            sample(docs[0].doc()),
             json!({"Vpcs": [1, {"VpcId": "a", "Tags": [{"Key": "k"}]}], "n": null, "e": []})
         );
     }

@@ -333,9 +333,9 @@ mod tests {
                     continue;
                 };
                 documents
-                    .into_iter()
+                    .iter()
                     .map(|d| {
-                        let sample = doc::sample(d);
+                        let sample = doc::sample(d.doc());
                         Format::ALL
                             .iter()
                             .filter(

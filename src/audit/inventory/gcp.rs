@@ -63,33 +63,38 @@ pub(super) fn read(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
             "export it with `gcloud compute networks subnets list --format=json`",
         ));
     };
-    for (position, entry) in entries {
-        let v = entry.value();
-        if !v.is_object() {
-            sink.skip(&position, format!("not a subnetwork: {}", kind_of(&v)));
-            continue;
-        }
-        let id = text(get(&v, "selfLink"))
-            .map(|l| path(&l))
-            .or_else(|| text(get(&v, "id")));
-        let entry = match (&id, position.is_empty()) {
-            (Some(id), true) => id.clone(),
-            _ => entry_name(id.as_deref(), &position),
-        };
-        let Some(id) = id else {
-            sink.skip(&entry, "no `selfLink` or `id`");
-            continue;
-        };
-        match kind(&v).as_deref() {
-            Some("compute#network") => network(&v, id, &entry, sink),
-            Some("compute#subnetwork") | None => subnetwork(&v, id, &entry, sink),
-            Some(other) => sink.skip(
-                &entry,
-                format!("kind `{other}`: not a network or subnetwork"),
-            ),
-        }
-    }
+    sink.each(&entries, |(position, doc), sink| {
+        entry(position, *doc, sink)
+    });
     Ok(())
+}
+
+/// One element: a subnetwork, a network, or something else (skipped).
+fn entry(position: &str, doc: Doc, sink: &mut Sink) {
+    let v = doc.value();
+    if !v.is_object() {
+        sink.skip(position, format!("not a subnetwork: {}", kind_of(&v)));
+        return;
+    }
+    let id = text(get(&v, "selfLink"))
+        .map(|l| path(&l))
+        .or_else(|| text(get(&v, "id")));
+    let entry = match (&id, position.is_empty()) {
+        (Some(id), true) => id.clone(),
+        _ => entry_name(id.as_deref(), position),
+    };
+    let Some(id) = id else {
+        sink.skip(&entry, "no `selfLink` or `id`");
+        return;
+    };
+    match kind(&v).as_deref() {
+        Some("compute#network") => network(&v, id, &entry, sink),
+        Some("compute#subnetwork") | None => subnetwork(&v, id, &entry, sink),
+        Some(other) => sink.skip(
+            &entry,
+            format!("kind `{other}`: not a network or subnetwork"),
+        ),
+    }
 }
 
 fn push(v: &Value, key: &str, primary: bool, cidrs: &mut Vec<RawCidr>) {

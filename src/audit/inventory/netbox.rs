@@ -124,48 +124,53 @@ pub(super) fn read_json(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
             ));
         }
     };
-    for (position, entry) in list {
-        let v = entry.value();
-        let position = if position.is_empty() {
-            "the document".to_string()
-        } else {
-            position
-        };
-        if !v.is_object() {
-            sink.skip(&position, format!("not a prefix: {}", kind_of(&v)));
-            continue;
-        }
-        let not_a_prefix = if has_any(&v, &["rir"]) {
-            Some("a NetBox aggregate, not a prefix")
-        } else if has_any(&v, &["start_address"]) {
-            Some("a NetBox IP range, not a prefix")
-        } else {
-            None
-        };
-        if let Some(what) = not_a_prefix {
-            sink.skip(&entry_name(text(get(&v, "id")).as_deref(), &position), what);
-            continue;
-        }
-        let status = get(&v, "status").and_then(|s| match s {
-            Value::Object(_) => text(get(s, "value")),
-            other => text(Some(other)),
-        });
-        Prefix {
-            id: text(get(&v, "id")),
-            prefix: text(get(&v, "prefix")),
-            status,
-            vrf: related(get(&v, "vrf")),
-            tenant: related(get(&v, "tenant")),
-            site: related(get(&v, "scope")).or_else(|| related(get(&v, "site"))),
-            description: text(get(&v, "description")),
-            tags: items(get(&v, "tags"), &[])
-                .into_iter()
-                .filter_map(|t| related(Some(t)))
-                .collect(),
-        }
-        .emit(&position, sink);
-    }
+    sink.each(&list, |(position, entry), sink| {
+        prefix_entry(position, *entry, sink)
+    });
     Ok(())
+}
+
+/// One result: a prefix, or something else (skipped).
+fn prefix_entry(position: &str, doc: Doc, sink: &mut Sink) {
+    let v = doc.value();
+    let position = if position.is_empty() {
+        "the document"
+    } else {
+        position
+    };
+    if !v.is_object() {
+        sink.skip(position, format!("not a prefix: {}", kind_of(&v)));
+        return;
+    }
+    let not_a_prefix = if has_any(&v, &["rir"]) {
+        Some("a NetBox aggregate, not a prefix")
+    } else if has_any(&v, &["start_address"]) {
+        Some("a NetBox IP range, not a prefix")
+    } else {
+        None
+    };
+    if let Some(what) = not_a_prefix {
+        sink.skip(&entry_name(text(get(&v, "id")).as_deref(), position), what);
+        return;
+    }
+    let status = get(&v, "status").and_then(|s| match s {
+        Value::Object(_) => text(get(s, "value")),
+        other => text(Some(other)),
+    });
+    Prefix {
+        id: text(get(&v, "id")),
+        prefix: text(get(&v, "prefix")),
+        status,
+        vrf: related(get(&v, "vrf")),
+        tenant: related(get(&v, "tenant")),
+        site: related(get(&v, "scope")).or_else(|| related(get(&v, "site"))),
+        description: text(get(&v, "description")),
+        tags: items(get(&v, "tags"), &[])
+            .into_iter()
+            .filter_map(|t| related(Some(t)))
+            .collect(),
+    }
+    .emit(position, sink);
 }
 
 /// The columns read, by header (matched without regard to case, spaces or underscores).

@@ -206,6 +206,61 @@ impl Sink {
         }
     }
 
+    /// Reads every entry with `read`: on several cores when there are many (each thread into
+    /// a sink of its own, which are then joined in order, so rows and skips come as if read
+    /// one by one). Parsing each entry is most of reading a large export.
+    pub(super) fn each<T: Sync>(&mut self, entries: &[T], read: impl Fn(&T, &mut Sink) + Sync) {
+        /// Below this, a thread costs more than it saves.
+        const MIN_PART: usize = 4_096;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8)
+            .min(entries.len() / MIN_PART);
+        if threads <= 1 {
+            for entry in entries {
+                read(entry, self);
+            }
+            return;
+        }
+        let part = entries.len().div_ceil(threads);
+        let read = &read;
+        let parts: Vec<Sink> = std::thread::scope(|s| {
+            let handles: Vec<_> = entries
+                .chunks(part)
+                .map(|chunk| {
+                    let mut sink = Sink::new(self.source.clone());
+                    sink.row_source = self.row_source.clone();
+                    sink.document = self.document;
+                    s.spawn(move || {
+                        for entry in chunk {
+                            read(entry, &mut sink);
+                        }
+                        sink
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        // What this sink read before comes first.
+        if !self.rows.is_empty() {
+            let rows = std::mem::take(&mut self.rows);
+            let given = std::mem::take(&mut self.given);
+            self.chunks
+                .push(Chunk::new(self.row_source.clone(), rows, given));
+        }
+        for part in parts {
+            let (mut chunks, mut skipped) = part.into_parts();
+            self.chunks.append(&mut chunks);
+            self.skipped.append(&mut skipped);
+        }
+    }
+
     /// The rows read, in reading order, and the skips.
     pub(super) fn into_parts(mut self) -> (Vec<Chunk>, Vec<Skipped>) {
         if !self.rows.is_empty() {
