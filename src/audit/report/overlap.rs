@@ -14,7 +14,6 @@
 //! [`LISTED`] names, in order, are gathered.
 
 use std::cmp::Ordering;
-use std::ops::Range;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -338,6 +337,7 @@ pub(super) fn overlaps(input: &Input) -> Vec<(usize, Found)> {
     let mut found = Vec::new();
     let mut scratch = Scratch {
         below: Vec::new(),
+        except: Vec::new(),
         children: vec![0; n],
         touched: Vec::new(),
     };
@@ -390,15 +390,15 @@ fn last(start: u128, len: u8, bits: u32) -> u128 {
     }
 }
 
-/// A distinct CIDR of a group: its items, its names and the nodes below it.
+/// A distinct CIDR of a group: where its items and its names start (each runs to the next
+/// node's), and the nodes below it. Kept small: a million CIDRs are a million nodes.
+#[derive(Clone, Copy)]
 struct Node {
-    items: Range<usize>,
-    /// Its distinct names, in text order, in the names arena.
-    names: Range<usize>,
+    item: u32,
+    /// Its distinct names, in rank order, in the names arena.
+    names: u32,
     /// One past the last node below it.
-    end: usize,
-    /// Its last address.
-    last: u128,
+    end: u32,
 }
 
 /// What a row overlaps, by name number.
@@ -414,16 +414,43 @@ struct Walk<'w, 'i, 'b> {
     names: &'w Names<'i>,
 }
 
-/// One group's tree: its items sorted, its nodes, their names.
+/// One group's tree: its items sorted, its nodes (and one past the last, where the last
+/// one's items and names end), their names.
 struct Tree<'t> {
     items: &'t [Item],
     nodes: Vec<Node>,
     arena: Vec<u32>,
+    /// Address bits: 32 or 128.
+    bits: u32,
 }
 
 impl Tree<'_> {
+    /// How many nodes there are.
+    fn len(&self) -> usize {
+        self.nodes.len() - 1
+    }
+
     fn names(&self, node: usize) -> &[u32] {
-        &self.arena[self.nodes[node].names.clone()]
+        &self.arena[self.nodes[node].names as usize..self.nodes[node + 1].names as usize]
+    }
+
+    fn items(&self, node: usize) -> &[Item] {
+        &self.items[self.nodes[node].item as usize..self.nodes[node + 1].item as usize]
+    }
+
+    fn start(&self, node: usize) -> u128 {
+        self.items[self.nodes[node].item as usize].start
+    }
+
+    /// The node's last address.
+    fn last(&self, node: usize) -> u128 {
+        let first = &self.items[self.nodes[node].item as usize];
+        last(first.start, first.len, self.bits)
+    }
+
+    /// One past the last node below it.
+    fn end(&self, node: usize) -> usize {
+        self.nodes[node].end as usize
     }
 }
 
@@ -431,7 +458,7 @@ impl Walk<'_, '_, '_> {
     /// The nodes of a group (its items in CIDR order), each with its distinct names in text
     /// order and the end of its subtree.
     fn tree<'t>(&self, items: &'t [Item], bits: u32) -> Tree<'t> {
-        let mut nodes: Vec<Node> = Vec::new();
+        let mut nodes: Vec<Node> = Vec::with_capacity(items.len() + 1);
         let mut arena: Vec<u32> = Vec::with_capacity(items.len());
         let mut at = 0;
         while at < items.len() {
@@ -455,32 +482,39 @@ impl Walk<'_, '_, '_> {
                 arena.truncate(kept);
             }
             nodes.push(Node {
-                items: at..end,
-                names: first..arena.len(),
+                item: at as u32,
+                names: first as u32,
                 end: 0,
-                last: last(start, len, bits),
             });
             at = end;
         }
+        nodes.push(Node {
+            item: items.len() as u32,
+            names: arena.len() as u32,
+            end: 0,
+        });
+        let mut tree = Tree {
+            items,
+            nodes,
+            arena,
+            bits,
+        };
         let mut stack: Vec<usize> = Vec::new();
-        for i in 0..nodes.len() {
-            let start = items[nodes[i].items.start].start;
+        for i in 0..tree.len() {
+            let start = tree.start(i);
             while let Some(&top) = stack.last()
-                && nodes[top].last < start
+                && tree.last(top) < start
             {
-                nodes[top].end = i;
+                tree.nodes[top].end = i as u32;
                 stack.pop();
             }
             stack.push(i);
         }
+        let n = tree.len() as u32;
         for top in stack {
-            nodes[top].end = nodes.len();
+            tree.nodes[top].end = n;
         }
-        Tree {
-            items,
-            nodes,
-            arena,
-        }
+        tree
     }
 
     /// Walks the tree of one group, adding what each of its rows overlaps to `found`.
@@ -497,21 +531,17 @@ impl Walk<'_, '_, '_> {
         }
         let tree = self.tree(items, bits);
         let mut stack: Vec<usize> = Vec::new();
-        for i in 0..tree.nodes.len() {
-            let start = tree.items[tree.nodes[i].items.start].start;
+        for i in 0..tree.len() {
+            let start = tree.start(i);
             while let Some(&top) = stack.last()
-                && tree.nodes[top].last < start
+                && tree.last(top) < start
             {
                 self.step(tree.names(top), path, false);
                 stack.pop();
             }
             self.step(tree.names(i), path, true);
             stack.push(i);
-            let node = &tree.nodes[i];
-            if tree.items[node.items.clone()]
-                .iter()
-                .any(|it| it.row != NONE)
-            {
+            if tree.items(i).iter().any(|it| it.row != NONE) {
                 self.visit(&tree, i, &stack, path, scratch, found);
             }
         }
@@ -566,16 +596,14 @@ impl Walk<'_, '_, '_> {
         scratch: &mut Scratch,
         found: &mut Vec<(usize, Raw)>,
     ) {
-        let node = &tree.nodes[i];
         // The names below the node that are not on the path, by number.
         scratch.below.clear();
-        for below in &tree.nodes[i + 1..node.end] {
-            scratch.below.extend(
-                tree.arena[below.names.clone()]
-                    .iter()
-                    .filter(|&&n| path.count[n as usize] == 0),
-            );
-        }
+        let below_names = tree.nodes[i + 1].names as usize..tree.nodes[tree.end(i)].names as usize;
+        scratch.below.extend(
+            tree.arena[below_names]
+                .iter()
+                .filter(|&&n| path.count[n as usize] == 0),
+        );
         scratch.below.sort_unstable();
         scratch.below.dedup();
         let below = &scratch.below;
@@ -594,14 +622,16 @@ impl Walk<'_, '_, '_> {
             }
         }
         let in_union = |n: u32| path.count[n as usize] > 0 || below.binary_search(&n).is_ok();
-        for item in &tree.items[node.items.clone()] {
+        for item in tree.items(i) {
             if item.row == NONE {
                 continue;
             }
             let row = &self.input.rows[item.row as usize];
             let own = item.name;
             // The few names the row must not be said to overlap, by name.
-            let mut except: Vec<u32> = vec![own];
+            let except = &mut scratch.except;
+            except.clear();
+            except.push(own);
             if row.kind.is_subnet() {
                 let v = self.classes.network_of_row[item.row as usize];
                 if v != NONE {
@@ -649,6 +679,7 @@ impl Walk<'_, '_, '_> {
             }
             let mut lists: Vec<&[u32]> = stack.iter().map(|&s| tree.names(s)).collect();
             lists.push(below);
+            let except = &*except;
             let names = Self::first(&mut lists, |n| except.contains(&n) || in_class(n));
             found.push((
                 item.row as usize,
@@ -692,6 +723,8 @@ impl Walk<'_, '_, '_> {
 /// Buffers reused from node to node.
 struct Scratch {
     below: Vec<u32>,
+    /// The names one row must not be said to overlap, by name.
+    except: Vec<u32>,
     /// Per network name, its subnets among `below`; `touched` lists the ones to reset.
     children: Vec<u32>,
     touched: Vec<u32>,
