@@ -42,7 +42,8 @@ pub struct AuditDocument<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceJson<'a> {
-    /// The cloud's ID.
+    /// The cloud's ID (an Azure resource ID, a Google `selfLink` path, `prefix-N` for a NetBox
+    /// prefix).
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     #[serde(rename = "type")]
@@ -53,10 +54,10 @@ pub struct ResourceJson<'a> {
     /// The owner account, as the inventory gives it.
     #[serde(borrow)]
     pub account: Option<Cow<'a, str>>,
-    /// A subnet's VPC.
+    /// A subnet's network: its VPC, Azure virtual network or Google network.
     #[serde(borrow)]
     pub vpc_id: Option<Cow<'a, str>>,
-    /// A subnet's zone, where the inventory gives it.
+    /// A subnet's zone (a NetBox prefix's site), where the inventory gives it.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<Cow<'a, str>>,
     /// The `Name` tag or the provider's name, where there is one.
@@ -67,8 +68,9 @@ pub struct ResourceJson<'a> {
     /// The scope the row was audited in.
     #[serde(borrow)]
     pub scope: Cow<'a, str>,
-    /// `managed`: the CIDR is a recorded allocation and this resource holds it;
-    /// `unmanaged`; `ignored`: listed in the plan's `[audit] ignore`.
+    /// `managed`: the CIDR is a recorded allocation and this resource holds it (a network that
+    /// is not a VPC or subnet: it lies in a recorded reservation); `unmanaged`; `ignored`:
+    /// listed in the plan's `[audit] ignore`.
     pub management: Management,
     /// `compliant` or `noncompliant` (managed rows), `unmanaged`, or `ignored`.
     pub compliance: Compliance,

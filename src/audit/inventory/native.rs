@@ -66,7 +66,7 @@ pub struct NativeInventory {
 /// One resource CIDR.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct NativeResource {
-    /// The cloud's ID of the VPC or subnet (what a plan's `resource_id` names).
+    /// The cloud's ID of the resource (what a plan's `resource_id` names).
     pub id: String,
     #[serde(rename = "type")]
     pub kind: Kind,
@@ -82,7 +82,7 @@ pub struct NativeResource {
     /// The owner account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
-    /// For a subnet, the ID of its VPC.
+    /// For a subnet (of any kind), the ID of its network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
     /// For a subnet, its availability zone.
