@@ -8,9 +8,15 @@
 //! - `audit`: `ipam audit DIR --inventory FILE` (the table, to /dev/null);
 //! - `audit --json`: the same, as JSON;
 //!
-//! for 100,000 and 1,000,000 resource CIDRs, so growth can be read off. Each is the real
-//! binary, timed from spawn to exit, with its peak resident memory from GNU time; each case
-//! is run `common::RUNS` times and the median printed. Then one audit in process, phase by phase.
+//! for 100,000 and 1,000,000 resource CIDRs, so growth can be read off. Then the same
+//! 1,000,000 CIDRs in each other format family (`audit --json`): an AWS IPAM listing,
+//! `terraform show -json` (in modules of 1,000 VPCs), `az network vnet list`, `gcloud compute
+//! networks subnets list` (each subnetwork a /24 with nine secondary ranges) and NetBox pages
+//! of 1,000 prefixes, one after another in one file. Then the default-VPC case: N accounts
+//! whose default VPCs are all 172.31.0.0/16, each with three default /20 subnets (every VPC
+//! overlaps every other). Each is the real binary, timed from spawn to exit, with its peak
+//! resident memory from GNU time; each case is run `common::RUNS` times and the median
+//! printed. Then one audit in process, phase by phase.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -84,6 +90,202 @@ fn inventory(file: &Path, vpcs: usize) {
     let _ = writeln!(out, "\n]}}");
 }
 
+/// One VPC of the inventories: its ID number, CIDR octets, region, account, and its subnets'
+/// last octets (/28s).
+struct Vpc {
+    v: usize,
+    net: (usize, usize, usize),
+    region: &'static str,
+    account: String,
+}
+
+/// The VPCs of every generated inventory, as [`inventory`] lays them out.
+fn vpcs(n: usize) -> impl Iterator<Item = Vpc> {
+    let regions = ["r1", "r2", "r3"];
+    (0..n).map(move |v| {
+        let net = if v % 1_000 == 999 { v - 500 } else { v };
+        Vpc {
+            v,
+            net: vpc_net(net),
+            region: if v < RECORDED { "r1" } else { regions[v % 3] },
+            account: format!("1000000000{:02}", v % 20),
+        }
+    })
+}
+
+/// Writes `items` as one JSON list, `open` before and `close` after.
+fn write_list(file: &Path, open: &str, close: &str, items: impl Iterator<Item = String>) {
+    let mut out = std::io::BufWriter::new(fs::File::create(file).expect("inventory"));
+    let _ = out.write_all(open.as_bytes());
+    for (i, item) in items.enumerate() {
+        let _ = out.write_all(if i == 0 { b"\n" } else { b",\n" });
+        let _ = out.write_all(item.as_bytes());
+    }
+    let _ = out.write_all(close.as_bytes());
+}
+
+/// Writes an inventory of `n` VPCs' CIDRs in one format.
+type Writer = fn(&Path, usize);
+
+/// `aws ec2 get-ipam-discovered-resource-cidrs` output.
+fn aws_ipam(file: &Path, n: usize) {
+    let items = vpcs(n).flat_map(|p| {
+        let (a, b, c) = p.net;
+        let item = |id: String, kind: &str, cidr: String| {
+            format!(
+                r#"{{"IpamResourceDiscoveryId": "ipam-res-disco-0365d2977fc1672fe", "ResourceRegion": "{}", "ResourceId": "{id}", "ResourceOwnerId": "{}", "ResourceCidr": "{cidr}", "ResourceType": "{kind}", "ResourceTags": [{{"Key": "env", "Value": "prod"}}], "IpUsage": 0.25, "VpcId": "vpc-{:08}", "SampleTime": "2024-02-09T19:15:16.529000+00:00"}}"#,
+                p.region, p.account, p.v
+            )
+        };
+        std::iter::once(item(format!("vpc-{:08}", p.v), "vpc", format!("{a}.{b}.{c}.0/24")))
+            .chain((0..SUBNETS).map(move |s| {
+                item(format!("subnet-{:08}{s}", p.v), "subnet", format!("{a}.{b}.{c}.{}/28", s * 16))
+            }))
+            .collect::<Vec<_>>()
+    });
+    write_list(file, "{\"IpamDiscoveredResourceCidrs\": [", "\n]}\n", items);
+}
+
+/// `terraform show -json` of a state, a child module per 1,000 VPCs.
+fn terraform_show(file: &Path, n: usize) {
+    let all: Vec<Vpc> = vpcs(n).collect();
+    let modules = all.chunks(1_000).enumerate().map(|(m, chunk)| {
+        let resources: Vec<String> = chunk
+            .iter()
+            .flat_map(|p| {
+                let (a, b, c) = p.net;
+                let vpc = format!(
+                    r#"{{"address": "module.m{m}.aws_vpc.v{v}", "mode": "managed", "type": "aws_vpc", "name": "v{v}", "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 1, "values": {{"arn": "arn:aws:ec2:{r}:{acct}:vpc/vpc-{v:08}", "cidr_block": "{a}.{b}.{c}.0/24", "id": "vpc-{v:08}", "owner_id": "{acct}", "tags": {{"env": "prod"}}, "tags_all": {{"env": "prod"}}}}}}"#,
+                    v = p.v,
+                    r = p.region,
+                    acct = p.account
+                );
+                std::iter::once(vpc).chain((0..SUBNETS).map(move |s| {
+                    format!(
+                        r#"{{"address": "module.m{m}.aws_subnet.s{v}_{s}", "mode": "managed", "type": "aws_subnet", "name": "s{v}_{s}", "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 1, "values": {{"arn": "arn:aws:ec2:{r}:{acct}:subnet/subnet-{v:08}{s}", "availability_zone": "{r}a", "cidr_block": "{a}.{b}.{c}.{o}/28", "id": "subnet-{v:08}{s}", "vpc_id": "vpc-{v:08}"}}}}"#,
+                        v = p.v,
+                        r = p.region,
+                        acct = p.account,
+                        o = s * 16
+                    )
+                }))
+                .collect::<Vec<_>>()
+            })
+            .collect();
+        format!(
+            "{{\"address\": \"module.m{m}\", \"resources\": [\n{}\n]}}",
+            resources.join(",\n")
+        )
+    });
+    write_list(
+        file,
+        "{\"format_version\": \"1.0\", \"terraform_version\": \"1.9.5\", \"values\": {\"root_module\": {\"child_modules\": [",
+        "\n]}}}\n",
+        modules,
+    );
+}
+
+/// `az network vnet list`: a virtual network per VPC with its nine subnets.
+fn azure(file: &Path, n: usize) {
+    let items = vpcs(n).map(|p| {
+        let (a, b, c) = p.net;
+        let id = format!(
+            "/subscriptions/00000000-0000-0000-0000-0000000000{:02}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-{}",
+            p.v % 20,
+            p.v
+        );
+        let subnets: Vec<String> = (0..SUBNETS)
+            .map(|s| {
+                format!(
+                    r#"{{"addressPrefix": "{a}.{b}.{c}.{}/28", "id": "{id}/subnets/s{s}", "name": "s{s}", "provisioningState": "Succeeded", "type": "Microsoft.Network/virtualNetworks/subnets"}}"#,
+                    s * 16
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"addressSpace": {{"addressPrefixes": ["{a}.{b}.{c}.0/24"]}}, "id": "{id}", "location": "{}", "name": "vnet-{}", "provisioningState": "Succeeded", "subnets": [{}], "tags": {{"env": "prod"}}, "type": "Microsoft.Network/virtualNetworks"}}"#,
+            p.region,
+            p.v,
+            subnets.join(", ")
+        )
+    });
+    write_list(file, "[", "\n]\n", items);
+}
+
+/// `gcloud compute networks subnets list --format=json`: a subnetwork per VPC, its /24 and
+/// nine secondary /28s.
+fn gcp(file: &Path, n: usize) {
+    let items = vpcs(n).map(|p| {
+        let (a, b, c) = p.net;
+        let secondary: Vec<String> = (0..SUBNETS)
+            .map(|s| format!(r#"{{"ipCidrRange": "{a}.{b}.{c}.{}/28", "rangeName": "r{s}"}}"#, s * 16))
+            .collect();
+        let base = "https://www.googleapis.com/compute/v1/projects/acme";
+        format!(
+            r#"{{"creationTimestamp": "2023-05-15T19:30:04.959-07:00", "gatewayAddress": "{a}.{b}.{c}.1", "id": "{}", "ipCidrRange": "{a}.{b}.{c}.0/24", "kind": "compute#subnetwork", "name": "s{}", "network": "{base}/global/networks/n{}", "purpose": "PRIVATE", "region": "{base}/regions/{r}", "secondaryIpRanges": [{}], "selfLink": "{base}/regions/{r}/subnetworks/s{}", "stackType": "IPV4_ONLY"}}"#,
+            4_940_901_015_761_146_947u64 + p.v as u64,
+            p.v,
+            p.v % 100,
+            secondary.join(", "),
+            p.v,
+            r = p.region
+        )
+    });
+    write_list(file, "[", "\n]\n", items);
+}
+
+/// NetBox prefixes: pages of 1,000 results, one after another.
+fn netbox(file: &Path, n: usize) {
+    let mut out = std::io::BufWriter::new(fs::File::create(file).expect("inventory"));
+    let prefixes: Vec<String> = vpcs(n)
+        .flat_map(|p| {
+            let (a, b, c) = p.net;
+            std::iter::once(format!("{a}.{b}.{c}.0/24"))
+                .chain((0..SUBNETS).map(move |s| format!("{a}.{b}.{c}.{}/28", s * 16)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (page, chunk) in prefixes.chunks(1_000).enumerate() {
+        let results: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, prefix)| {
+                let id = page * 1_000 + i + 1;
+                format!(
+                    r#"{{"id": {id}, "url": "http://netbox/api/ipam/prefixes/{id}/", "display": "{prefix}", "family": {{"value": 4, "label": "IPv4"}}, "prefix": "{prefix}", "site": null, "vrf": null, "tenant": null, "vlan": null, "status": {{"value": "active", "label": "Active"}}, "role": null, "is_pool": false, "description": "", "tags": [], "custom_fields": {{}}, "children": 0, "_depth": 0}}"#
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{{\"count\": {}, \"next\": null, \"previous\": null, \"results\": [\n{}\n]}}",
+            prefixes.len(),
+            results.join(",\n")
+        );
+    }
+}
+
+/// Native inventory of `n` accounts' default VPCs: 172.31.0.0/16 with three /20 subnets.
+fn default_vpcs(file: &Path, n: usize) {
+    let items = (0..n).flat_map(|v| {
+        std::iter::once(format!(
+            r#"{{"id":"vpc-{v:08}","type":"vpc","cidr":"172.31.0.0/16","region":"r1","account":"2{v:011}"}}"#
+        ))
+        .chain((0..3).map(move |s| {
+            format!(
+                r#"{{"id":"subnet-{v:08}{s}","type":"subnet","cidr":"172.31.{}.0/20","region":"r1","vpc_id":"vpc-{v:08}","zone":"r1-{s}","used":{s},"total":4091}}"#,
+                s * 16
+            )
+        }))
+    });
+    write_list(
+        file,
+        "{\"format\":\"ipam-inventory\",\"format_version\":1,\"resources\":[",
+        "\n]}\n",
+        items,
+    );
+}
+
 /// One audit in process, phase by phase.
 fn phases(dir: &Path, file: &Path) {
     let start = Instant::now();
@@ -97,8 +299,8 @@ fn phases(dir: &Path, file: &Path) {
     let store = ipam::state::file::FileBackend::new(dir.join("ipam.state.json"));
     let state = store.read().ok().flatten().expect("state");
     lap("read plan and state");
-    let inventory =
-        ipam::audit::read_all(&[file.to_path_buf()], None).unwrap_or_else(|_| panic!("inventory"));
+    let inventory = ipam::audit::read_all(&[file.to_path_buf()], Default::default())
+        .unwrap_or_else(|_| panic!("inventory"));
     lap("read inventory");
     let report = ipam::audit::audit(&model, &state.resources, inventory);
     lap("audit");
@@ -135,6 +337,38 @@ fn main() {
             run_cli(&["audit", path, "--inventory", f, "--json"])
         });
         results.push((table, json));
+    }
+    let cidrs = 100_000 * (SUBNETS + 1);
+    let families: [(&str, Writer); 5] = [
+        ("aws-ipam", aws_ipam),
+        ("terraform-show", terraform_show),
+        ("azure", azure),
+        ("gcp", gcp),
+        ("netbox", netbox),
+    ];
+    for (name, write) in families {
+        let file = root.join(format!("{name}-{cidrs}.json"));
+        write(&file, 100_000);
+        let size = fs::metadata(&file).map_or(0, |m| m.len()) >> 20;
+        let f = file.to_str().expect("UTF-8 path");
+        measure(
+            &format!("audit --json {cidrs} CIDRs {name} ({size} MiB)"),
+            || run_cli(&["audit", path, "--inventory", f, "--json"]),
+        );
+    }
+    for accounts in [20_000, 100_000] {
+        let file = root.join(format!("default-vpcs-{accounts}.json"));
+        default_vpcs(&file, accounts);
+        let f = file.to_str().expect("UTF-8 path");
+        let rows = accounts * 4;
+        measure(
+            &format!("audit {rows} rows, {accounts} default VPCs"),
+            || run_cli(&["audit", path, "--inventory", f]),
+        );
+        measure(
+            &format!("audit --json {rows} rows, {accounts} default VPCs"),
+            || run_cli(&["audit", path, "--inventory", f, "--json"]),
+        );
     }
     println!("phases (in process), 1000000 CIDRs:");
     phases(&root, &root.join("inventory-1000000.json"));

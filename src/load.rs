@@ -52,10 +52,10 @@ pub fn with_inventory(
     path: &Path,
     read: impl FnOnce() -> Result<Option<State>, StateError> + Send,
     inventories: &[std::path::PathBuf],
-    format: Option<crate::audit::Format>,
+    options: crate::audit::Options,
 ) -> Result<Loaded, Vec<Diagnostics>> {
     let ((model, state), inventory) = std::thread::scope(|s| {
-        let inventory = s.spawn(|| crate::audit::read_all(inventories, format));
+        let inventory = s.spawn(|| crate::audit::read_all(inventories, options));
         let loaded = model_and_state(path, read);
         let inventory = inventory
             .join()

@@ -761,3 +761,375 @@ fn a_closed_pipe_ends_the_report_quietly() {
     assert!(err.lines().all(|l| l.starts_with("State: ")), "{err}");
     assert!(!out.status.success());
 }
+
+/// Runs `ipam` in `cwd` with `input` on standard input.
+fn ipam_with_input(cwd: &Path, args: &[&str], input: &[u8]) -> Output {
+    assert_cmd::Command::cargo_bin("ipam")
+        .expect("binary")
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("IPAM_STATE")
+        .args(args)
+        .write_stdin(input)
+        .output()
+        .expect("run ipam")
+}
+
+fn sample(name: &str) -> Vec<u8> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    fs::read(root.join("tests/inventories/samples").join(name)).expect("sample")
+}
+
+/// `aws ec2 describe-vpcs | ipam audit --inventory -` (or `/dev/stdin`): standard input is
+/// read to its end, its format detected as a file's, whatever its size.
+#[test]
+fn standard_input_is_an_inventory_like_a_file() {
+    let dir = applied("stdin");
+    let vpcs = sample("aws-describe-vpcs.json");
+    for (arg, source) in [("-", "<stdin>"), ("/dev/stdin", "/dev/stdin")] {
+        let out = ipam_with_input(
+            &dir,
+            &["audit", "plan", "--json", "--inventory", arg],
+            &vpcs,
+        );
+        assert!(out.status.success(), "{arg}: {}", text(&out));
+        let json = stdout(&out);
+        let doc = parse(&json);
+        assert_eq!(doc.resources.len(), 2, "{arg}");
+        assert!(doc.resources.iter().all(|r| r.source == source), "{arg}");
+    }
+    // A native inventory larger than what a file's head is read for, and a CSV.
+    let native = fs::read(dir.join("inventory.json")).expect("native");
+    let mut big = native.clone();
+    big.extend(std::iter::repeat_n(b' ', 10_000));
+    let out = ipam_with_input(&dir, &["audit", "plan", "--json", "--inventory", "-"], &big);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(parse(&stdout(&out)).summary.resources, 13);
+    let csv = b"id,type,cidr\nvpc-csv,vpc,10.60.0.0/16\n";
+    let out = ipam_with_input(&dir, &["audit", "plan", "--json", "--inventory", "-"], csv);
+    assert_eq!(parse(&stdout(&out)).resources[0].id, "vpc-csv");
+    // Read beside files, once however often it is named.
+    let out = ipam_with_input(
+        &dir,
+        &[
+            "audit",
+            "plan",
+            "--json",
+            "--inventory",
+            "-",
+            "inventory.json",
+            "-",
+        ],
+        &vpcs,
+    );
+    assert_eq!(parse(&stdout(&out)).summary.resources, 15, "{}", text(&out));
+    // Nothing piped in is an empty inventory, said so.
+    let out = ipam_with_input(&dir, &["audit", "plan", "--inventory", "-"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("<stdin> is empty"), "{}", text(&out));
+}
+
+/// `--region` gives rows whose export has none a region: `describe-vpcs` prints none, so
+/// without it `import` adopts nothing, and with it the VPC in the pool's region.
+#[test]
+fn region_fills_in_what_the_export_leaves_out() {
+    let dir = applied("region");
+    let vpcs = r#"{"Vpcs": [
+      {"VpcId": "vpc-new", "OwnerId": "100000000002", "CidrBlock": "10.1.64.0/24",
+       "Tags": [{"Key": "env", "Value": "prod"}]}
+    ]}"#;
+    fs::write(dir.join("vpcs.json"), vpcs).expect("vpcs");
+    let (out, json) = audit_json(&dir, &["--inventory", "vpcs.json", "--region", "r1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        row(&parse(&json), "vpc-new", "10.1.64.0/24")
+            .region
+            .as_deref(),
+        Some("r1")
+    );
+    let (_, json) = audit_json(&dir, &["--inventory", "vpcs.json"]);
+    assert_eq!(row(&parse(&json), "vpc-new", "10.1.64.0/24").region, None);
+    let import = |extra: &[&str]| {
+        let mut args = vec!["import", "plan", "--dry-run", "--inventory", "vpcs.json"];
+        args.extend_from_slice(extra);
+        stdout(&ipam(&dir, &args))
+    };
+    let without = import(&[]);
+    assert!(without.contains("Nothing to adopt."), "{without}");
+    assert!(
+        without.contains("the inventory gives no region"),
+        "{without}"
+    );
+    let with_region = import(&["--region", "r1"]);
+    assert!(
+        with_region.contains("+ vpc.vpc-new 10.1.64.0/24 from pool team"),
+        "{with_region}"
+    );
+    // An export's own region wins over `--region`.
+    let subnets = r#"{"Subnets": [{"SubnetId": "subnet-new", "VpcId": "vpc-new",
+      "CidrBlock": "10.1.64.0/26",
+      "SubnetArn": "arn:aws:ec2:r2:100000000002:subnet/subnet-new"}]}"#;
+    fs::write(dir.join("subnets.json"), subnets).expect("subnets");
+    let (_, json) = audit_json(
+        &dir,
+        &["--inventory", "vpcs.json", "subnets.json", "--region", "r1"],
+    );
+    let doc = parse(&json);
+    assert_eq!(
+        row(&doc, "vpc-new", "10.1.64.0/24").region.as_deref(),
+        Some("r2")
+    );
+}
+
+/// Networks of other clouds and another IPAM's prefixes are rows of their own kinds: a
+/// Terraform state's Azure virtual network on the plan's space overlaps it (and fails
+/// `--fail-on overlap`); inside a reservation, which keeps space for such networks, it is
+/// held by it; NetBox's nested prefixes do not overlap each other.
+#[test]
+fn networks_outside_the_plans_clouds_are_audited_for_overlaps() {
+    let dir = applied("other-clouds");
+    let state = r#"{"version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "x",
+      "resources": [
+        {"mode": "managed", "type": "azurerm_virtual_network", "name": "hub", "instances": [
+          {"attributes": {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/hub",
+           "address_space": ["10.1.0.0/16"], "location": "northeurope", "name": "hub",
+           "subnet": [{"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/hub/subnets/a",
+                       "name": "a", "address_prefixes": ["10.1.7.0/24"]}]}}]},
+        {"mode": "managed", "type": "azurerm_virtual_network", "name": "dc", "instances": [
+          {"attributes": {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/dc",
+           "address_space": ["10.200.5.0/24"], "location": "northeurope", "name": "dc"}}]},
+        {"mode": "managed", "type": "azurerm_network_security_group", "name": "nsg", "instances": [
+          {"attributes": {"id": "nsg"}}]}
+      ]}"#;
+    fs::write(dir.join("azure.json"), state).expect("state");
+    let netbox =
+        "vrf,prefix,status\n,10.1.0.0/16,active\n,10.1.2.0/24,active\n,10.200.0.0/16,reserved\n";
+    fs::write(dir.join("netbox.csv"), netbox).expect("netbox");
+    let (out, json) = audit_json(
+        &dir,
+        &[
+            "--inventory",
+            "azure.json",
+            "netbox.csv",
+            "--fail-on",
+            "overlap",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let doc = parse(&json);
+    let hub = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/hub";
+    let vnet = row(&doc, hub, "10.1.0.0/16");
+    assert_eq!(vnet.kind, ipam::audit::Kind::AzureVnet);
+    assert_eq!(
+        statuses(vnet),
+        ("unmanaged".into(), "unmanaged".into(), "overlapping".into())
+    );
+    // Its own subnet is not an overlap; the plan's VPCs and the NetBox prefixes are.
+    assert_eq!(
+        with(vnet),
+        ["10.1.0.0/16", "10.1.2.0/24", "vpc.a", "vpc.b", "vpc.c"]
+    );
+    let subnet = row(&doc, &format!("{hub}/subnets/a"), "10.1.7.0/24");
+    assert_eq!(subnet.kind, ipam::audit::Kind::AzureSubnet);
+    assert_eq!(with(subnet), ["10.1.0.0/16"]);
+    // NetBox's prefixes nest without overlapping each other.
+    assert_eq!(
+        with(row(&doc, "10.1.2.0/24", "10.1.2.0/24")),
+        [hub, "vpc.b"]
+    );
+    // Inside the reservation `dc`: held by it, compliant, not overlapping it (but each
+    // other: NetBox says the whole /16 is the data centre's, and the Azure network is in it).
+    let dc = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/dc";
+    for (id, cidr, other) in [
+        (dc, "10.200.5.0/24", "10.200.0.0/16"),
+        ("10.200.0.0/16", "10.200.0.0/16", dc),
+    ] {
+        let r = row(&doc, id, cidr);
+        assert_eq!(
+            (r.management, r.compliance),
+            (
+                ipam::audit::report::Management::Managed,
+                ipam::audit::report::Compliance::Compliant
+            ),
+            "{id}"
+        );
+        assert_eq!(r.address.as_deref(), Some("reservation.dc"), "{id}");
+        assert_eq!(r.pool.as_deref(), Some("corp"), "{id}");
+        assert_eq!(with(r), [other], "{id}");
+    }
+    // The resource type the tool does not read is listed, with its type.
+    assert!(
+        doc.skipped.iter().any(
+            |s| s.source == "azure.json: azurerm_network_security_group.nsg"
+                && s.reason.contains("azurerm_network_security_group")
+        ),
+        "{:?}",
+        doc.skipped
+    );
+    let table = stdout(&ipam(&dir, &["audit", "plan", "--inventory", "azure.json"]));
+    assert!(table.contains("azure-vnet"), "{table}");
+}
+
+/// The same rows as one file or split over two give the same audit and the same import: a
+/// VPC's blocks in two files have one primary, as in one file.
+#[test]
+fn one_file_or_two_give_the_same_report() {
+    let dir = applied("split");
+    let header = "id,type,cidr,region,account,tags\n";
+    let first = "vpc-split,vpc,10.1.65.0/24,r1,100000000002,env=prod\n";
+    let second = "vpc-split,vpc,10.1.64.0/24,r1,100000000002,env=prod\n";
+    fs::write(dir.join("one.csv"), format!("{header}{first}{second}")).expect("one");
+    fs::write(dir.join("a.csv"), format!("{header}{first}")).expect("a");
+    fs::write(dir.join("b.csv"), format!("{header}{second}")).expect("b");
+    let strip = |json: &str| -> Vec<serde_json::Value> {
+        let doc: serde_json::Value = serde_json::from_str(json).expect("json");
+        doc["resources"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r["source"] = serde_json::Value::Null;
+                r
+            })
+            .collect()
+    };
+    let (_, one) = audit_json(&dir, &["--inventory", "one.csv"]);
+    let (_, two) = audit_json(&dir, &["--inventory", "a.csv", "b.csv"]);
+    assert_eq!(strip(&one), strip(&two));
+    let doc = parse(&one);
+    // The first block read is the primary one, in both.
+    assert!(row(&doc, "vpc-split", "10.1.65.0/24").primary);
+    assert!(!row(&doc, "vpc-split", "10.1.64.0/24").primary);
+    let adopted = |files: &[&str]| {
+        let mut args = vec!["import", "plan", "--dry-run", "--inventory"];
+        args.extend_from_slice(files);
+        let out = stdout(&ipam(&dir, &args));
+        out.lines()
+            .filter(|l| {
+                l.starts_with("  + ") || l.starts_with("cidr = ") || l.starts_with("secondary")
+            })
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let from_one = adopted(&["one.csv"]);
+    assert!(
+        from_one
+            .contains(&"  + vpc.vpc-split 10.1.65.0/24 from pool team (1 secondary)".to_string()),
+        "{from_one:?}"
+    );
+    assert_eq!(from_one, adopted(&["a.csv", "b.csv"]));
+}
+
+/// Every account's default VPC is 172.31.0.0/16: twenty thousand of them make four hundred
+/// million overlapping pairs. Each row lists its first 10 and counts the rest, in memory
+/// linear in rows (held here under an address-space limit the pair lists would pass many
+/// times over).
+#[test]
+fn twenty_thousand_default_vpcs_audit_in_bounded_memory() {
+    let dir = applied("default-vpcs");
+    let mut inventory =
+        String::from(r#"{"format": "ipam-inventory", "format_version": 1, "resources": ["#);
+    for i in 0..20_000 {
+        if i > 0 {
+            inventory.push(',');
+        }
+        inventory.push_str(&format!(
+            r#"{{"id": "vpc-{i:05}", "type": "vpc", "cidr": "172.31.0.0/16", "account": "{}"}}"#,
+            100_000_000_000u64 + i
+        ));
+    }
+    inventory.push_str("]}");
+    fs::write(dir.join("default.json"), inventory).expect("inventory");
+    let limited = |extra: &[&str]| {
+        let mut args = vec![
+            "-c",
+            "ulimit -v 3000000 && exec \"$0\" \"$@\"",
+            assert_cmd::cargo::cargo_bin("ipam")
+                .to_str()
+                .expect("path")
+                .to_string()
+                .leak(),
+            "audit",
+            "plan",
+            "--inventory",
+            "default.json",
+        ];
+        args.extend_from_slice(extra);
+        std::process::Command::new("sh")
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .args(&args)
+            .output()
+            .expect("run")
+    };
+    let out = limited(&["--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json = stdout(&out);
+    let doc = parse(&json);
+    assert_eq!(doc.summary.overlapping, 20_000);
+    let first = row(&doc, "vpc-00000", "172.31.0.0/16");
+    let listed: Vec<String> = (1..=10).map(|i| format!("vpc-{i:05}")).collect();
+    assert_eq!(with(first), listed);
+    assert_eq!(first.overlaps_more, 19_989);
+    let last = row(&doc, "vpc-19999", "172.31.0.0/16");
+    let listed: Vec<String> = (0..10).map(|i| format!("vpc-{i:05}")).collect();
+    assert_eq!(with(last), listed);
+    assert_eq!(last.overlaps_more, 19_989);
+    // One line a row, each short, and as its documented type writes it.
+    assert!(json.lines().all(|l| l.len() < 1_000));
+    let line = json
+        .lines()
+        .find(|l| l.contains("\"vpc-00000\""))
+        .expect("line");
+    assert_eq!(
+        line.trim().trim_end_matches(','),
+        serde_json::to_string(first).expect("row")
+    );
+    let out = limited(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stdout(&out).contains(
+            "↳ overlaps vpc-00001, vpc-00002, vpc-00003, vpc-00004, vpc-00005 and 19994 more"
+        ),
+        "{}",
+        &stdout(&out)[..2_000]
+    );
+}
+
+/// A field of 200,000 characters is cut to the table's column width with an ellipsis (the
+/// table pads every row to its widest cell); JSON keeps it whole.
+#[test]
+fn a_huge_field_does_not_widen_every_row_of_the_table() {
+    let dir = applied("huge-field");
+    let long = format!("vpc-{}end", "x".repeat(200_000));
+    let mut inventory = format!(
+        r#"{{"format": "ipam-inventory", "format_version": 1, "resources": [{{"id": "{long}", "type": "vpc", "cidr": "10.99.0.0/16", "account": "{long}"}}"#
+    );
+    for i in 0..20_000 {
+        inventory.push_str(&format!(
+            r#",{{"id": "vpc-{i}", "type": "vpc", "cidr": "10.{}.{}.0/24"}}"#,
+            100 + i / 256,
+            i % 256
+        ));
+    }
+    inventory.push_str("]}");
+    fs::write(dir.join("huge.json"), inventory).expect("inventory");
+    let out = ipam(&dir, &["audit", "plan", "--inventory", "huge.json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let table = stdout(&out);
+    assert!(
+        table.lines().all(|l| l.chars().count() < 300),
+        "a line is too wide"
+    );
+    let huge = table
+        .lines()
+        .find(|l| l.contains("10.99.0.0/16"))
+        .expect("the row");
+    assert!(
+        huge.contains("vpc-xxxxxxxxxxxxxxxxxxxxxxxxx…xxxxxxxxxxxxxxxxxxxxxxxxxxxend"),
+        "{huge}"
+    );
+    let (_, json) = audit_json(&dir, &["--inventory", "huge.json"]);
+    assert_eq!(row(&parse(&json), &long, "10.99.0.0/16").id, long.as_str());
+}

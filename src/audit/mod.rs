@@ -13,7 +13,7 @@ pub mod output;
 pub mod report;
 
 pub use inventory::{
-    Discovered, Format, Inventory, Kind, NativeInventory, NativeResource, Skipped, Tags, detect,
-    native_schema, parse, read, read_all,
+    Discovered, Format, Inventory, Kind, NativeInventory, NativeResource, Options, Skipped, Tags,
+    detect, native_schema, parse, read, read_all,
 };
 pub use report::{FailOn, Report, audit};

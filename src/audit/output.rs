@@ -12,10 +12,13 @@ use std::ops::Range;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod cells;
+
 use super::inventory::{Kind, Skipped};
 use super::report::{Compliance, Management, OverlapStatus, Report, Row, Summary};
 use crate::addr::Prefix;
 use crate::render::JSON_FORMAT_VERSION;
+use cells::{HEADERS, cells, notes, nth, width};
 
 /// `ipam audit --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -39,7 +42,8 @@ pub struct AuditDocument<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceJson<'a> {
-    /// The cloud's ID.
+    /// The cloud's ID (an Azure resource ID, a Google `selfLink` path, `prefix-N` for a NetBox
+    /// prefix).
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     #[serde(rename = "type")]
@@ -50,10 +54,10 @@ pub struct ResourceJson<'a> {
     /// The owner account, as the inventory gives it.
     #[serde(borrow)]
     pub account: Option<Cow<'a, str>>,
-    /// A subnet's VPC.
+    /// A subnet's network: its VPC, Azure virtual network or Google network.
     #[serde(borrow)]
     pub vpc_id: Option<Cow<'a, str>>,
-    /// A subnet's zone, where the inventory gives it.
+    /// A subnet's zone (a NetBox prefix's site), where the inventory gives it.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<Cow<'a, str>>,
     /// The `Name` tag or the provider's name, where there is one.
@@ -64,8 +68,9 @@ pub struct ResourceJson<'a> {
     /// The scope the row was audited in.
     #[serde(borrow)]
     pub scope: Cow<'a, str>,
-    /// `managed`: the CIDR is a recorded allocation and this resource holds it;
-    /// `unmanaged`; `ignored`: listed in the plan's `[audit] ignore`.
+    /// `managed`: the CIDR is a recorded allocation and this resource holds it (a network that
+    /// is not a VPC or subnet: it lies in a recorded reservation); `unmanaged`; `ignored`:
+    /// listed in the plan's `[audit] ignore`.
     pub management: Management,
     /// `compliant` or `noncompliant` (managed rows), `unmanaged`, or `ignored`.
     pub compliance: Compliance,
@@ -75,9 +80,16 @@ pub struct ResourceJson<'a> {
     /// `overlapping`, `nonoverlapping`, or `ignored`.
     pub overlap: OverlapStatus,
     /// The IDs of overlapping rows in the same scope, and the addresses (`vpc.NAME`,
-    /// `reservation.NAME`) of overlapping recorded allocations no row holds; sorted.
+    /// `reservation.NAME`) of overlapping recorded allocations no row holds; sorted, at most
+    /// the first 10 (see `overlaps_more`).
     #[serde(borrow)]
     pub overlaps_with: Vec<Cow<'a, str>>,
+    /// How many more IDs and addresses the row overlaps beyond those `overlaps_with` lists;
+    /// absent when it lists them all. Every one of them is a row of the same scope whose CIDR
+    /// contains or lies in this one (or a recorded allocation no row holds).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    #[schemars(range(min = 1))]
+    pub overlaps_more: usize,
     /// For a VPC, the share of its addresses in its subnets; for a subnet, used / total.
     /// 0–1, or null when the inventory does not tell.
     pub ip_usage: Option<f64>,
@@ -92,6 +104,10 @@ pub struct ResourceJson<'a> {
     /// The inventory file the row was read from.
     #[serde(borrow)]
     pub source: Cow<'a, str>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// An inventory entry that could not be used.
@@ -173,13 +189,13 @@ fn resource_json(row: Row, out: &mut Vec<u8>) {
             None => out.extend_from_slice(b"null"),
         }
     }
-    fn list(out: &mut Vec<u8>, items: &[String]) {
+    fn list<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
         out.push(b'[');
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            string(out, item);
+            string(out, item.as_ref());
         }
         out.push(b']');
     }
@@ -223,6 +239,9 @@ fn resource_json(row: Row, out: &mut Vec<u8>) {
     out.extend_from_slice(row.overlap.as_str().as_bytes());
     out.extend_from_slice(b"\",\"overlaps_with\":");
     list(out, row.overlaps_with);
+    if row.overlaps_more > 0 {
+        let _ = write!(out, ",\"overlaps_more\":{}", row.overlaps_more);
+    }
     out.extend_from_slice(b",\"ip_usage\":");
     match row.ip_usage {
         // Through serde_json, for its exact float format.
@@ -242,108 +261,10 @@ fn resource_json(row: Row, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// How many overlapping IDs a table row lists before "and N more".
-const SHOWN_OVERLAPS: usize = 5;
-
 /// ANSI colours for the statuses that need attention, or none.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     pub colour: bool,
-}
-
-/// The cells of a row, as the table and Markdown show them, written into `buf` (reused from
-/// row to row), with the end of each cell.
-fn cells(row: &Row, buf: &mut String) -> [usize; 9] {
-    use std::fmt::Write as _;
-    let r = row.resource;
-    buf.clear();
-    let mut ends = [0; 9];
-    let _ = write!(buf, "{}", r.cidr);
-    ends[0] = buf.len();
-    let texts = [
-        r.kind.as_str(),
-        &r.id,
-        r.region.as_deref().unwrap_or("-"),
-        r.account.as_deref().unwrap_or("-"),
-        row.management.as_str(),
-        row.compliance.as_str(),
-        row.overlap.as_str(),
-    ];
-    for (i, text) in texts.into_iter().enumerate() {
-        buf.push_str(text);
-        ends[i + 1] = buf.len();
-    }
-    match row.ip_usage {
-        Some(share) => percent(share, buf),
-        None => buf.push('-'),
-    }
-    ends[8] = buf.len();
-    ends
-}
-
-/// The `i`-th cell of [`cells`].
-fn nth<'b>(buf: &'b str, ends: &[usize; 9], i: usize) -> &'b str {
-    let start = if i == 0 { 0 } else { ends[i - 1] };
-    &buf[start..ends[i]]
-}
-
-const HEADERS: [&str; 9] = [
-    "CIDR",
-    "TYPE",
-    "ID",
-    "REGION",
-    "ACCOUNT",
-    "MANAGEMENT",
-    "COMPLIANCE",
-    "OVERLAP",
-    "IP USAGE",
-];
-
-/// A share as a percentage to one decimal, the decimal left out when it is zero; a share
-/// above zero that rounds to 0% is `<0.1%`.
-fn percent(share: f64, out: &mut String) {
-    use std::fmt::Write as _;
-    let tenths = (share * 1000.0).round();
-    if share > 0.0 && tenths < 1.0 {
-        out.push_str("<0.1%");
-        return;
-    }
-    // In 0..=1000: the share is a ratio of counts.
-    let tenths = tenths.clamp(0.0, 1000.0) as u32;
-    let _ = write!(out, "{}", tenths / 10);
-    if !tenths.is_multiple_of(10) {
-        let _ = write!(out, ".{}", tenths % 10);
-    }
-    out.push('%');
-}
-
-/// Display width of a cell: its characters (bytes, for the usual ASCII).
-fn width(text: &str) -> usize {
-    if text.is_ascii() {
-        text.len()
-    } else {
-        text.chars().count()
-    }
-}
-
-/// The notes under a row: each broken rule, then what it overlaps.
-fn notes(row: &Row) -> Vec<String> {
-    let mut notes: Vec<String> = row.reasons.to_vec();
-    if !row.overlaps_with.is_empty() {
-        let shown: Vec<&str> = row
-            .overlaps_with
-            .iter()
-            .take(SHOWN_OVERLAPS)
-            .map(String::as_str)
-            .collect();
-        let more = row.overlaps_with.len() - shown.len();
-        let mut line = format!("overlaps {}", shown.join(", "));
-        if more > 0 {
-            line.push_str(&format!(" and {more} more"));
-        }
-        notes.push(line);
-    }
-    notes
 }
 
 /// The summary line: `Audit: N resource CIDRs: …`.

@@ -48,6 +48,8 @@ pub struct AuditArgs<'a> {
     pub path: &'a Path,
     pub state: Option<&'a Path>,
     pub inventories: &'a [PathBuf],
+    /// The region of rows whose export gives none.
+    pub region: Option<&'a str>,
     pub formats: &'a [AuditFormat],
     pub json: bool,
     pub fail_on: &'a [FailOn],
@@ -98,7 +100,11 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
         Err(code) => return code,
     };
     let read = || read_state(backend.as_ref());
-    let loaded = match crate::load::with_inventory(args.path, read, args.inventories, format) {
+    let options = crate::audit::Options {
+        format,
+        region: args.region,
+    };
+    let loaded = match crate::load::with_inventory(args.path, read, args.inventories, options) {
         Ok(l) => l,
         Err(failed) => {
             for d in &failed {

@@ -17,6 +17,8 @@ pub struct ImportArgs<'a> {
     pub path: &'a Path,
     pub state: Option<&'a Path>,
     pub inventories: &'a [PathBuf],
+    /// The region of rows whose export gives none.
+    pub region: Option<&'a str>,
     pub format: Option<Format>,
     pub to: Option<&'a Path>,
     pub dry_run: bool,
@@ -45,7 +47,11 @@ pub fn run_import(args: ImportArgs) -> ExitCode {
         Some(s) => read_locked(backend.as_ref(), s.as_mut()),
         None => read_state(backend.as_ref()),
     };
-    let loaded = match crate::load::with_inventory(args.path, read, args.inventories, args.format) {
+    let options = crate::audit::Options {
+        format: args.format,
+        region: args.region,
+    };
+    let loaded = match crate::load::with_inventory(args.path, read, args.inventories, options) {
         Ok(l) => l,
         Err(failed) => {
             for d in &failed {

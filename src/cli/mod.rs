@@ -250,10 +250,15 @@ enum Command {
 /// What exists in the clouds (SPEC §8).
 #[derive(Debug, clap::Args)]
 struct InventoryArg {
-    /// Inventory files: native JSON, CSV, aws ec2 describe-vpcs/describe-subnets output,
-    /// Alibaba Cloud DescribeVpcs/DescribeVSwitches responses, Terraform state.
+    /// Inventory files, `-` for standard input: native JSON, CSV, AWS CLI, Alibaba Cloud,
+    /// Azure CLI and gcloud exports, cloud IPAM listings, Terraform state and
+    /// `terraform show -json`, NetBox prefixes (the format of each is detected).
     #[arg(long = "inventory", value_name = "FILE", required = true, num_args = 1..)]
     files: Vec<PathBuf>,
+    /// The region of inventory rows whose export gives none (`aws ec2 describe-vpcs`
+    /// prints none).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
 }
 
 /// Where the recorded state is (SPEC §7).
@@ -359,6 +364,7 @@ pub fn run() -> ExitCode {
             path: &path,
             state: state.file.as_deref(),
             inventories: &inventory.files,
+            region: inventory.region.as_deref(),
             formats: &format,
             json,
             fail_on: &fail_on,
@@ -375,6 +381,7 @@ pub fn run() -> ExitCode {
             path: &path,
             state: state.file.as_deref(),
             inventories: &inventory.files,
+            region: inventory.region.as_deref(),
             format,
             to: to.as_deref(),
             dry_run,

@@ -3,53 +3,80 @@
 
 use serde_json::Value;
 
-use super::json::{count, entry_id, get, get_any, items, tags, text, unwrap_response};
-use super::{Format, Kind, RawCidr, Resource, Sink, Usage, not_this_format, region_of_zone};
+use super::doc::Doc;
+use super::formats::{first_object, has_any};
+use super::json::{count, entry_id, get, get_any, items, tags, text, unwrap_response, wraps};
+use super::regions::region_of_zone;
+use super::{Kind, RawCidr, Resource, Sink, Usage, not_this_format};
 use crate::diag::Diag;
 
 /// Addresses Alibaba Cloud reserves in every vSwitch: the first and the last three.
 const RESERVED: u128 = 4;
 
+/// Keys of a VPC that Alibaba Cloud writes and AWS does not: how a bare list of VPCs is told
+/// apart from `aws ec2 describe-vpcs --query 'Vpcs[]'`.
+pub(super) const VPC_MARKS: &[&str] = &["VRouterId", "RegionId", "VpcName"];
+
+/// A `DescribeVpcs` response: `Vpcs` wrapping `Vpc`, or a bare list of Alibaba VPCs.
+pub(super) fn is_vpcs(value: &Value) -> bool {
+    let value = unwrap_response(value);
+    if value.is_object() {
+        return get(value, "Vpcs").is_some_and(|vpcs| wraps(vpcs, "Vpc"));
+    }
+    first_object(value).is_some_and(|first| {
+        has_any(first, &["VpcId"])
+            && has_any(first, VPC_MARKS)
+            && !has_any(first, &["VSwitchId", "SubnetId"])
+    })
+}
+
+/// A `DescribeVSwitches` response, or a bare list of vSwitches.
+pub(super) fn is_vswitches(value: &Value) -> bool {
+    let value = unwrap_response(value);
+    if value.is_object() {
+        return has_any(value, &["VSwitches"]) && !has_any(value, &["Vpcs", "vpcSet"]);
+    }
+    first_object(value).is_some_and(|first| has_any(first, &["VSwitchId"]))
+}
+
 /// Reads a `DescribeVpcs` response.
-pub(super) fn read_vpcs(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    let list = list(value, "Vpcs", "Vpc").ok_or_else(|| {
+pub(super) fn read_vpcs(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(doc, "Vpcs", "Vpc").ok_or_else(|| {
         not_this_format(
             sink,
-            Format::AlibabaVpcs,
+            "alibaba-vpcs",
             "has no `Vpcs` list",
             "export it with `aliyun vpc DescribeVpcs`",
         )
     })?;
-    for (position, v) in list {
-        vpc(v, &position, sink);
-    }
+    sink.each(&list, |(position, v), sink| vpc(&v.value(), position, sink));
     Ok(())
 }
 
 /// Reads a `DescribeVSwitches` response.
-pub(super) fn read_vswitches(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    let list = list(value, "VSwitches", "VSwitch").ok_or_else(|| {
+pub(super) fn read_vswitches(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(doc, "VSwitches", "VSwitch").ok_or_else(|| {
         not_this_format(
             sink,
-            Format::AlibabaVSwitches,
+            "alibaba-vswitches",
             "has no `VSwitches` list",
             "export it with `aliyun vpc DescribeVSwitches`",
         )
     })?;
-    for (position, v) in list {
-        vswitch(v, &position, sink);
-    }
+    sink.each(&list, |(position, v), sink| {
+        vswitch(&v.value(), position, sink)
+    });
     Ok(())
 }
 
 /// The entries of `{"Vpcs": {"Vpc": [...]}}` (or a bare array) with their positions.
-fn list<'v>(value: &'v Value, outer: &str, inner: &str) -> Option<Vec<(String, &'v Value)>> {
-    let value = unwrap_response(value);
-    let (name, entries) = match value {
-        Value::Array(_) => (String::new(), items(Some(value), &[])),
-        _ => (
+fn list<'t>(doc: Doc<'t>, outer: &str, inner: &str) -> Option<Vec<(String, Doc<'t>)>> {
+    let doc = doc.unwrap_response();
+    let (name, entries) = match doc.object() {
+        None => (String::new(), doc.items(&[])),
+        Some(object) => (
             format!("{outer}.{inner}"),
-            items(Some(get(value, outer)?), &[inner]),
+            object.get(outer)?.items(&[inner]),
         ),
     };
     Some(

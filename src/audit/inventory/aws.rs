@@ -3,10 +3,11 @@
 
 use serde_json::Value;
 
-use super::json::{count, entry_id, get, get_any, items, tags, text};
-use super::{
-    Format, Kind, RawCidr, Resource, Sink, Usage, arn_parts, not_this_format, region_of_zone,
-};
+use super::doc::Doc;
+use super::formats::{first_object, has_any, is_empty_list};
+use super::json::{count, entry_id, get, get_any, items, tags, text, unwrap_response, wraps};
+use super::regions::{arn_parts, region_of_zone};
+use super::{Kind, RawCidr, Resource, Sink, Usage, not_this_format};
 use crate::diag::Diag;
 
 /// The Query API's list wrappers, which some older tools print as `{"item": [...]}`.
@@ -15,54 +16,95 @@ const ITEM: &[&str] = &["item", "member"];
 /// Addresses AWS reserves in every subnet: the first four and the last.
 const RESERVED: u128 = 5;
 
+/// The list keys of `describe-vpcs` (the CLI's, the Query API's).
+const VPC_LISTS: &[&str] = &["Vpcs", "vpcSet"];
+
+/// The list keys of `describe-subnets`, and `create-subnet`'s one subnet.
+const SUBNET_KEYS: &[&str] = &["Subnets", "Subnet", "subnetSet"];
+
+/// `describe-vpcs` output: a `Vpcs` list (not Alibaba's `{"Vpc": ...}` wrapper), a lone
+/// `Vpc` (`create-vpc`), or a bare list of VPCs.
+pub(super) fn is_vpcs(value: &Value) -> bool {
+    let value = unwrap_response(value);
+    if value.is_object() {
+        return match VPC_LISTS.iter().find_map(|k| get(value, k)) {
+            Some(vpcs) => !wraps(vpcs, "Vpc"),
+            None => {
+                get(value, "Vpc").is_some_and(Value::is_object)
+                    && !has_any(value, &["VSwitches"])
+                    && !has_any(value, SUBNET_KEYS)
+            }
+        };
+    }
+    is_empty_list(value)
+        || first_object(value).is_some_and(|first| {
+            has_any(first, &["VpcId"])
+                && !has_any(first, &["VSwitchId", "SubnetId"])
+                && !has_any(first, super::alibaba::VPC_MARKS)
+        })
+}
+
+/// `describe-subnets` output: a `Subnets` list, a lone `Subnet` (`create-subnet`), or a bare
+/// list of subnets.
+pub(super) fn is_subnets(value: &Value) -> bool {
+    let value = unwrap_response(value);
+    if value.is_object() {
+        return has_any(value, SUBNET_KEYS)
+            && !has_any(value, VPC_LISTS)
+            && !has_any(value, &["VSwitches"]);
+    }
+    first_object(value)
+        .is_some_and(|first| has_any(first, &["SubnetId"]) && !has_any(first, &["VSwitchId"]))
+}
+
 /// Reads `describe-vpcs` output.
-pub(super) fn read_vpcs(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    let list = list(value, &["Vpcs", "vpcSet"], "Vpc").ok_or_else(|| {
+pub(super) fn read_vpcs(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(doc, VPC_LISTS, "Vpc").ok_or_else(|| {
         not_this_format(
             sink,
-            Format::AwsVpcs,
+            "aws-vpcs",
             "has no `Vpcs` list",
             "export it with `aws ec2 describe-vpcs --output json`",
         )
     })?;
-    for (position, v) in list {
-        vpc(v, &position, sink);
-    }
+    sink.each(&list, |(position, v), sink| vpc(&v.value(), position, sink));
     Ok(())
 }
 
 /// Reads `describe-subnets` output.
-pub(super) fn read_subnets(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    let list = list(value, &["Subnets", "subnetSet"], "Subnet").ok_or_else(|| {
+pub(super) fn read_subnets(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let list = list(doc, &[SUBNET_KEYS[0], SUBNET_KEYS[2]], "Subnet").ok_or_else(|| {
         not_this_format(
             sink,
-            Format::AwsSubnets,
+            "aws-subnets",
             "has no `Subnets` list",
             "export it with `aws ec2 describe-subnets --output json`",
         )
     })?;
-    for (position, v) in list {
-        subnet(v, &position, sink);
-    }
+    sink.each(&list, |(position, v), sink| {
+        subnet(&v.value(), position, sink)
+    });
     Ok(())
 }
 
 /// The entries and their positions (`Vpcs[3]`), from the named list, from a lone `single`
 /// object (`create-vpc`), or from a bare array (`--query 'Vpcs[]'`).
-fn list<'v>(value: &'v Value, names: &[&str], single: &str) -> Option<Vec<(String, &'v Value)>> {
-    if let Value::Array(entries) = value {
+fn list<'t>(doc: Doc<'t>, names: &[&str], single: &str) -> Option<Vec<(String, Doc<'t>)>> {
+    if let Some(entries) = doc.elements() {
         return Some(
             entries
-                .iter()
+                .into_iter()
                 .enumerate()
                 .map(|(i, v)| (format!("[{i}]"), v))
                 .collect(),
         );
     }
+    let object = doc.object()?;
     for name in names {
-        if let Some(found) = get(value, name) {
+        if let Some(found) = object.get(name) {
             return Some(
-                items(Some(found), ITEM)
+                found
+                    .items(ITEM)
                     .into_iter()
                     .enumerate()
                     .map(|(i, v)| (format!("{name}[{i}]"), v))
@@ -70,7 +112,8 @@ fn list<'v>(value: &'v Value, names: &[&str], single: &str) -> Option<Vec<(Strin
             );
         }
     }
-    get(value, single)
+    object
+        .get(single)
         .filter(|v| v.is_object())
         .map(|v| vec![(single.to_string(), v)])
 }
@@ -110,13 +153,16 @@ fn vpc(v: &Value, position: &str, sink: &mut Sink) {
     }
     // The primary block is listed here again (the duplicate is dropped by `emit`); when
     // the top-level `CidrBlock` is missing, the first association is the primary.
-    for a in items(get(v, "CidrBlockAssociationSet"), ITEM) {
-        if !live(a, "CidrBlockState") {
-            continue;
-        }
-        if let Some(c) = text(get(a, "CidrBlock")) {
-            let primary = !has_primary && cidrs.is_empty();
-            cidrs.push(RawCidr::new("CidrBlockAssociationSet", c, primary));
+    // Older CLI versions (2019 and before) spell the list `CidrBlockAssociations`.
+    for list in ["CidrBlockAssociationSet", "CidrBlockAssociations"] {
+        for a in items(get(v, list), ITEM) {
+            if !live(a, "CidrBlockState") {
+                continue;
+            }
+            if let Some(c) = text(get(a, "CidrBlock")) {
+                let primary = !has_primary && cidrs.is_empty();
+                cidrs.push(RawCidr::new(list, c, primary));
+            }
         }
     }
     ipv6(v, &mut cidrs);

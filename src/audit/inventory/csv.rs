@@ -327,25 +327,25 @@ fn parse_tags(text: &str) -> Result<BTreeMap<String, String>, String> {
 
 /// One CSV record.
 #[derive(Debug, PartialEq, Eq)]
-struct Record {
+pub(super) struct Record {
     /// 1-based line the record starts on.
-    line: usize,
+    pub(super) line: usize,
     /// Byte offset of its start.
     start: usize,
-    fields: Vec<String>,
+    pub(super) fields: Vec<String>,
     /// A quoted field ran to the end of the text.
-    unterminated: bool,
+    pub(super) unterminated: bool,
 }
 
 impl Record {
-    fn is_blank(&self) -> bool {
+    pub(super) fn is_blank(&self) -> bool {
         !self.unterminated && self.fields.iter().all(|f| f.trim().is_empty())
     }
 }
 
 /// The records of a CSV text (RFC 4180, leniently: text after a closing quote is kept, a
 /// quote inside an unquoted field is a character).
-struct Records<'t> {
+pub(super) struct Records<'t> {
     text: &'t str,
     pos: usize,
     line: usize,
@@ -353,7 +353,7 @@ struct Records<'t> {
 }
 
 impl<'t> Records<'t> {
-    fn new(text: &'t str, delimiter: u8) -> Records<'t> {
+    pub(super) fn new(text: &'t str, delimiter: u8) -> Records<'t> {
         Records {
             text,
             pos: 0,

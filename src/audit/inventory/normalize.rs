@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::Discovered;
 use super::intern::FastHash;
-use super::{Discovered, Kind};
 use crate::addr::Family;
 
 /// The rows of one file, or of one stretch of a large native file, in reading order.
@@ -175,9 +175,14 @@ fn id_prefix(id: &str) -> u128 {
 }
 
 /// `primary` of each row of one ID (`ids`: sorted by CIDR, then reading order), into
-/// `primary`. Where the inventory did not say: per file, when no row of the ID there says,
-/// the first IPv4 row in reading order is primary (the first row when there is no IPv4 one);
-/// otherwise they are not.
+/// `primary`. What the inventory says is kept. Where it does not say: when no row of the ID,
+/// in any file, is said to be primary, the first IPv4 row read (files in path order, each in
+/// reading order) is, or the first row when there is no IPv4 one; otherwise none is.
+///
+/// Decided over all files at once, never per file: a VPC whose blocks are split over two
+/// files (two regions' exports, a listing cut in pages) must get the one primary it gets
+/// when the same rows are in one file, or two blocks would each claim to identify it and
+/// `import` would adopt another block.
 fn decide_primary(chunks: &[Chunk], ids: &[Pos], primary: &mut Vec<bool>) {
     let said = |p: Pos| {
         let (c, i) = at(p);
@@ -188,34 +193,25 @@ fn decide_primary(chunks: &[Chunk], ids: &[Pos], primary: &mut Vec<bool>) {
         primary.push(said(only).unwrap_or(true));
         return;
     }
-    if ids.iter().all(|&p| said(p).is_some()) {
+    if ids.iter().all(|&p| said(p).is_some()) || ids.iter().any(|&p| said(p) == Some(true)) {
         primary.extend(ids.iter().map(|&p| said(p).unwrap_or_default()));
         return;
     }
-    // Per source: whether any row said, and the chosen row by (not IPv4, reading order).
-    let mut sources: Vec<(&str, bool, (bool, Pos))> = Vec::new();
-    for &p in ids {
-        let (c, i) = at(p);
-        let Some(r) = &chunks[c].rows[i] else {
-            continue;
-        };
-        let candidate = (r.cidr.family() != Family::V4, p);
-        match sources.iter_mut().find(|s| s.0 == &*r.source) {
-            Some(s) => {
-                s.1 |= said(p).is_some();
-                s.2 = s.2.min(candidate);
-            }
-            None => sources.push((&r.source, said(p).is_some(), candidate)),
-        }
-    }
-    let chosen: Vec<Pos> = sources
+    // Positions order by file, then reading order: the first IPv4 row read, of those the
+    // inventory said nothing about.
+    let chosen = ids
         .iter()
-        .filter(|(_, any, _)| !any)
-        .map(|(_, _, (_, p))| *p)
-        .collect();
+        .filter(|&&p| said(p).is_none())
+        .filter_map(|&p| {
+            let (c, i) = at(p);
+            let r = chunks[c].rows[i].as_ref()?;
+            Some((r.cidr.family() != Family::V4, p))
+        })
+        .min()
+        .map(|(_, p)| p);
     primary.extend(
         ids.iter()
-            .map(|&p| said(p).unwrap_or_else(|| chosen.contains(&p))),
+            .map(|&p| said(p).unwrap_or_else(|| Some(p) == chosen)),
     );
 }
 
@@ -283,26 +279,24 @@ fn merge(into: &mut Discovered, from: Discovered) {
     into.tags.fill_from(&from.tags);
 }
 
-/// A VPC and its subnets are in one region: each lends it to the others that lack it.
+/// A network and its subnets are in one region: each lends it to the others that lack it
+/// (a global network neither lends nor borrows).
 fn fill_regions(rows: &mut [Discovered]) {
-    fn vpc_of(r: &Discovered) -> Option<&str> {
-        match r.kind {
-            Kind::Vpc => Some(&r.id),
-            Kind::Subnet => r.vpc_id.as_deref(),
-        }
+    fn network_of(r: &Discovered) -> Option<&str> {
+        r.kind.network_of(&r.id, r.vpc_id.as_deref())
     }
-    // VPC ID → the first row (in output order) that knows its region.
-    let mut by_vpc: IdMap<&str, usize> = id_map(rows.len() / 4);
+    // Network ID → the first row (in output order) that knows its region.
+    let mut by_network: IdMap<&str, usize> = id_map(rows.len() / 4);
     for (i, r) in rows.iter().enumerate() {
-        if let (Some(vpc), Some(_)) = (vpc_of(r), &r.region) {
-            by_vpc.entry(vpc).or_insert(i);
+        if let (Some(network), Some(_), true) = (network_of(r), &r.region, r.kind.is_regional()) {
+            by_network.entry(network).or_insert(i);
         }
     }
     let lends: Vec<(usize, usize)> = rows
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.region.is_none())
-        .filter_map(|(i, r)| Some((i, *by_vpc.get(vpc_of(r)?)?)))
+        .filter(|(_, r)| r.region.is_none() && r.kind.is_regional())
+        .filter_map(|(i, r)| Some((i, *by_network.get(network_of(r)?)?)))
         .collect();
     for (to, from) in lends {
         rows[to].region = rows[from].region.clone();
@@ -311,7 +305,7 @@ fn fill_regions(rows: &mut [Discovered]) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Tags;
+    use super::super::{Kind, Tags};
     use super::*;
 
     /// [`normalize`] of rows in reading order, one chunk per run of one source.
@@ -394,7 +388,7 @@ mod tests {
     }
 
     #[test]
-    fn primary_is_decided_per_id_and_file_unless_written() {
+    fn primary_is_decided_per_id_across_files_unless_written() {
         let rows = vec![
             row("vpc-1", "2600::/56", "a"),
             row("vpc-1", "10.1.0.0/16", "a"),
@@ -405,6 +399,10 @@ mod tests {
             row("vpc-4", "10.7.0.0/16", "a"),
             row("vpc-4", "10.6.0.0/16", "b"),
             row("vpc-4", "10.5.0.0/16", "b"),
+            row("vpc-5", "10.9.0.0/16", "a"),
+            row("vpc-5", "10.8.0.0/16", "b"),
+            row("vpc-6", "10.11.0.0/16", "a"),
+            row("vpc-6", "10.10.0.0/16", "b"),
         ];
         let given = [
             None,
@@ -415,6 +413,10 @@ mod tests {
             Some(true),
             Some(false),
             None,
+            None,
+            None,
+            None,
+            Some(true),
             None,
         ];
         let out = normalize_rows(rows, &given);
@@ -430,10 +432,16 @@ mod tests {
             ("a", "2600:1::/56", true),
             ("a", "10.3.0.0/16", false),
             ("a", "10.4.0.0/16", true),
-            // File a said for vpc-4; file b did not, so its first IPv4 row is primary.
+            // File a said vpc-4's block is not primary; of the rest, the first read is.
             ("a", "10.7.0.0/16", false),
+            ("a", "10.9.0.0/16", true),
+            ("a", "10.11.0.0/16", true),
             ("b", "10.5.0.0/16", false),
             ("b", "10.6.0.0/16", true),
+            // One primary per VPC over both files: the first block read (file a's) ...
+            ("b", "10.8.0.0/16", false),
+            // ... or the one a file says is.
+            ("b", "10.10.0.0/16", false),
         ];
         let want: Vec<(&str, String, bool)> = want
             .iter()

@@ -25,6 +25,9 @@ pub(super) struct Sink {
     /// Rows already in chunks (a native file read by several threads), before `rows`.
     pub(super) chunks: Vec<Chunk>,
     pub(super) skipped: Vec<Skipped>,
+    /// In a file of several JSON documents, the one being read (1-based): skips and errors
+    /// name it, since each document numbers its entries from 0.
+    pub(super) document: Option<usize>,
 }
 
 /// What every row of one resource shares.
@@ -43,6 +46,14 @@ pub(super) struct Resource {
 #[derive(Clone, Copy)]
 pub(super) enum Usage {
     Unknown,
+    /// The share of the block in use (a cloud IPAM's `IpUsage`): `used` is that share of the
+    /// block's addresses, `total` the block's size.
+    Share(f64),
+    /// Counts as the provider gives them.
+    Counts {
+        used: u128,
+        total: u128,
+    },
     /// The provider's count of free addresses and the number it reserves per subnet.
     Available {
         available: u128,
@@ -56,6 +67,9 @@ pub(super) struct RawCidr {
     pub(super) field: String,
     pub(super) text: String,
     pub(super) primary: bool,
+    /// Whether the export says which block is primary; when it does not (a cloud IPAM lists
+    /// each block alone), the first IPv4 block of the resource is (see `normalize`).
+    pub(super) said: bool,
     pub(super) usage: Usage,
 }
 
@@ -65,7 +79,31 @@ impl RawCidr {
             field: field.into(),
             text: text.into(),
             primary,
+            said: true,
             usage: Usage::Unknown,
+        }
+    }
+
+    /// Makes the first IPv4 block primary (the first block, when none is IPv4), unless one
+    /// already is: for networks whose address space has no primary of its own.
+    pub(super) fn first_ipv4_primary(cidrs: &mut [RawCidr]) {
+        if cidrs.iter().any(|c| c.primary) {
+            return;
+        }
+        let first = cidrs
+            .iter()
+            .position(|c| !c.text.contains(':'))
+            .or((!cidrs.is_empty()).then_some(0));
+        if let Some(i) = first {
+            cidrs[i].primary = true;
+        }
+    }
+
+    /// A block of an export that does not say which block is primary.
+    pub(super) fn unsaid(field: impl Into<String>, text: impl Into<String>) -> RawCidr {
+        RawCidr {
+            said: false,
+            ..RawCidr::new(field, text, false)
         }
     }
 }
@@ -80,12 +118,21 @@ impl Sink {
             given: Vec::new(),
             chunks: Vec::new(),
             skipped: Vec::new(),
+            document: None,
+        }
+    }
+
+    /// The file, and the document within it when it holds several: `all.json (document 2)`.
+    pub(super) fn label(&self) -> String {
+        match self.document {
+            Some(n) => format!("{} (document {n})", self.source),
+            None => self.source.clone(),
         }
     }
 
     pub(super) fn skip(&mut self, entry: &str, reason: impl Into<String>) {
         self.skipped.push(Skipped {
-            source: format!("{}: {entry}", self.source),
+            source: format!("{}: {entry}", self.label()),
             reason: reason.into(),
         });
     }
@@ -114,7 +161,7 @@ impl Sink {
                     }
                     seen.push(cidr);
                     let (used, total) = usage(raw.usage, cidr);
-                    rows.push((cidr, raw.primary, used, total));
+                    rows.push((cidr, raw.said.then_some(raw.primary), used, total));
                 }
                 Err(e) => {
                     if seen_bad.contains(&raw.text.as_str()) {
@@ -153,9 +200,64 @@ impl Sink {
                 tags: tags.clone(),
                 name: name.clone(),
                 source: self.row_source.clone(),
-                primary,
+                primary: primary.unwrap_or(false),
             });
-            self.given.push(Some(primary));
+            self.given.push(primary);
+        }
+    }
+
+    /// Reads every entry with `read`: on several cores when there are many (each thread into
+    /// a sink of its own, which are then joined in order, so rows and skips come as if read
+    /// one by one). Parsing each entry is most of reading a large export.
+    pub(super) fn each<T: Sync>(&mut self, entries: &[T], read: impl Fn(&T, &mut Sink) + Sync) {
+        /// Below this, a thread costs more than it saves.
+        const MIN_PART: usize = 4_096;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8)
+            .min(entries.len() / MIN_PART);
+        if threads <= 1 {
+            for entry in entries {
+                read(entry, self);
+            }
+            return;
+        }
+        let part = entries.len().div_ceil(threads);
+        let read = &read;
+        let parts: Vec<Sink> = std::thread::scope(|s| {
+            let handles: Vec<_> = entries
+                .chunks(part)
+                .map(|chunk| {
+                    let mut sink = Sink::new(self.source.clone());
+                    sink.row_source = self.row_source.clone();
+                    sink.document = self.document;
+                    s.spawn(move || {
+                        for entry in chunk {
+                            read(entry, &mut sink);
+                        }
+                        sink
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        // What this sink read before comes first.
+        if !self.rows.is_empty() {
+            let rows = std::mem::take(&mut self.rows);
+            let given = std::mem::take(&mut self.given);
+            self.chunks
+                .push(Chunk::new(self.row_source.clone(), rows, given));
+        }
+        for part in parts {
+            let (mut chunks, mut skipped) = part.into_parts();
+            self.chunks.append(&mut chunks);
+            self.skipped.append(&mut skipped);
         }
     }
 
@@ -182,6 +284,18 @@ impl Sink {
 fn usage(usage: Usage, cidr: Prefix) -> (Option<u128>, Option<u128>) {
     match usage {
         Usage::Unknown => (None, None),
+        Usage::Counts { used, total } => (Some(used.min(total)), Some(total)),
+        Usage::Share(share) => {
+            let Some(size) = cidr.size().to_u128() else {
+                return (None, None);
+            };
+            if !(0.0..=1.0).contains(&share) {
+                return (None, None);
+            }
+            // Exact enough: IPv4 sizes are exact in an f64; IPv6 shares are estimates anyway.
+            let used = (share * size as f64).round() as u128;
+            (Some(used.min(size)), Some(size))
+        }
         Usage::Available {
             available,
             reserved,
@@ -214,11 +328,15 @@ pub(super) fn cidr_problem(field: &str, text: &str, e: &PrefixError) -> String {
 }
 
 /// The error for a file that lacks what its (forced or detected) format must have.
-pub(super) fn not_this_format(sink: &Sink, format: Format, what: &str, help: &str) -> Box<Diag> {
+pub(super) fn not_this_format(sink: &Sink, name: &str, what: &str, help: &str) -> Box<Diag> {
+    let format: &str = match Format::named(name) {
+        Some(f) => f.describe(),
+        None => name,
+    };
     Box::new(
         Diag::error(
             "ipam::audit::format",
-            format!("{} {what}: it is not {}", sink.source, format.describe()),
+            format!("{} {what}: it is not {format}", sink.label()),
         )
         .help(format!("{help}; or name the file's format with --format")),
     )
@@ -262,5 +380,43 @@ mod tests {
             reserved: 4,
         };
         assert_eq!(usage(more_free_than_usable, v4), (Some(0), Some(252)));
+        // A cloud IPAM's share of the block, and counts as given.
+        let slash20: Prefix = "172.31.0.0/20".parse().expect("cidr");
+        assert_eq!(usage(Usage::Share(0.0012), slash20), (Some(5), Some(4096)));
+        assert_eq!(usage(Usage::Share(1.5), slash20), (None, None));
+        assert_eq!(usage(Usage::Share(f64::NAN), slash20), (None, None));
+        assert_eq!(usage(Usage::Share(0.5), v6), (Some(1 << 63), Some(1 << 64)));
+        assert_eq!(
+            usage(
+                Usage::Counts {
+                    used: 300,
+                    total: 252
+                },
+                v4
+            ),
+            (Some(252), Some(252))
+        );
+    }
+
+    #[test]
+    fn the_first_ipv4_block_is_primary_when_none_is() {
+        let mut cidrs = vec![
+            RawCidr::new("a", "2001:db8::/56", false),
+            RawCidr::new("a", "10.0.0.0/16", false),
+        ];
+        RawCidr::first_ipv4_primary(&mut cidrs);
+        assert_eq!(
+            cidrs.iter().map(|c| c.primary).collect::<Vec<_>>(),
+            [false, true]
+        );
+        let mut v6 = vec![RawCidr::new("a", "2001:db8::/56", false)];
+        RawCidr::first_ipv4_primary(&mut v6);
+        assert!(v6[0].primary);
+        let mut said = vec![
+            RawCidr::new("a", "10.0.0.0/16", false),
+            RawCidr::new("a", "10.1.0.0/16", true),
+        ];
+        RawCidr::first_ipv4_primary(&mut said);
+        assert!(!said[0].primary && said[1].primary);
     }
 }

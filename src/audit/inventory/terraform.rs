@@ -1,48 +1,100 @@
-//! Terraform state, version 4 (`terraform state pull`): the VPC and subnet resources of the
-//! AWS and Alibaba Cloud providers. Other resource types are not networks and are passed
-//! over without a report.
+//! Terraform: a state (`terraform state pull`, version 4) and `terraform show -json` output,
+//! of a state (`values`) or of a saved plan (`planned_values`: what will exist once the plan
+//! is applied), in the root module and every child module.
+//!
+//! The network resources of the AWS, Alibaba Cloud, Azure and Google providers are read
+//! ([`types`]), managed resources and data sources alike: a data source names a network that
+//! exists. Every other resource is listed as skipped with its type, never passed over.
+
+mod config;
+mod types;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::json::{get, items, kind_of, tags, text};
-use super::{
-    Format, Kind, RawCidr, Resource, Sink, arn_parts, entry_name, not_this_format, region_of_zone,
-};
+use super::doc::{Doc, Object};
+use super::json::{get, items, kind_of, text};
+use super::{Kind, Sink, not_this_format};
 use crate::diag::Diag;
+use config::Config;
+use types::{Context, Type};
 
-/// The resource types read, and what each is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Type {
-    AwsVpc,
-    AwsSubnet,
-    /// `aws_vpc_ipv4_cidr_block_association` and its IPv6 twin: another block of a VPC.
-    AwsAssociation,
-    AlicloudVpc,
-    AlicloudVSwitch,
-    /// `alicloud_vpc_ipv4_cidr_block`: a secondary block of a VPC.
-    AlicloudSecondary,
+const HELP: &str = "export it with `terraform state pull` or `terraform show -json`";
+
+/// A state (`version` beside its `resources`, `terraform_version` or `lineage`), or
+/// `terraform show -json` output (`format_version` beside `values`, `planned_values` or
+/// `prior_state`).
+pub(super) fn detect(value: &Value) -> bool {
+    let Some(map) = value.as_object() else {
+        return false;
+    };
+    let has = |keys: &[&str]| keys.iter().any(|k| map.contains_key(*k));
+    (has(&["version"]) && has(&["resources", "terraform_version", "lineage"]))
+        || (has(&["format_version"]) && has(&["values", "planned_values", "prior_state"]))
 }
 
-fn resource_type(name: &str) -> Option<Type> {
-    Some(match name {
-        "aws_vpc" | "aws_default_vpc" => Type::AwsVpc,
-        "aws_subnet" | "aws_default_subnet" => Type::AwsSubnet,
-        "aws_vpc_ipv4_cidr_block_association" | "aws_vpc_ipv6_cidr_block_association" => {
-            Type::AwsAssociation
+/// Reads a state or `terraform show -json` output.
+pub(super) fn read(doc: Doc, sink: &mut Sink) -> Result<(), Box<Diag>> {
+    let Some(top) = doc.object() else {
+        return Err(not_this_format(sink, "terraform", "is not an object", HELP));
+    };
+    let mut walk = Walk::new(sink);
+    if top.get("version").is_none() && top.get("format_version").is_some() {
+        read_show(&top, &mut walk)?;
+    } else {
+        read_state(&top, &mut walk)?;
+    }
+    walk.finish();
+    Ok(())
+}
+
+/// Rows of the document so far, and which of them are a VPC's extra blocks.
+struct Walk<'s> {
+    sink: &'s mut Sink,
+    first_row: usize,
+    associations: Vec<usize>,
+}
+
+impl<'s> Walk<'s> {
+    fn new(sink: &'s mut Sink) -> Walk<'s> {
+        let first_row = sink.rows.len();
+        Walk {
+            sink,
+            first_row,
+            associations: Vec::new(),
         }
-        "alicloud_vpc" => Type::AlicloudVpc,
-        "alicloud_vswitch" => Type::AlicloudVSwitch,
-        "alicloud_vpc_ipv4_cidr_block" => Type::AlicloudSecondary,
-        _ => return None,
-    })
+    }
+
+    /// The rows of one resource instance.
+    fn instance(&mut self, ty: Type, attributes: &Value, position: &str, context: &Context) {
+        let before = self.sink.rows.len();
+        types::rows(ty, attributes, position, context, self.sink);
+        if ty.is_association() {
+            self.associations.extend(before..self.sink.rows.len());
+        }
+    }
+
+    /// A resource of a type ipam does not read, named by its address.
+    fn unsupported(&mut self, address: &str, type_name: &str, instances: usize) {
+        let count = match instances {
+            1 => String::new(),
+            n => format!(" ({n} instances)"),
+        };
+        self.sink.skip(
+            address,
+            format!("type `{type_name}`{count}: not a network resource ipam reads"),
+        );
+    }
+
+    fn finish(self) {
+        lend_vpc_fields(self.sink, self.first_row, &self.associations);
+    }
 }
 
-/// Reads a state.
-pub(super) fn read(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
-    match get(value, "version").and_then(Value::as_u64) {
+fn read_state(top: &Object, walk: &mut Walk) -> Result<(), Box<Diag>> {
+    match top.get("version").map(Doc::value).and_then(|v| v.as_u64()) {
         Some(4) => {}
         Some(v) => {
             return Err(Box::new(
@@ -50,7 +102,7 @@ pub(super) fn read(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
                     "ipam::audit::version",
                     format!(
                         "{} is a Terraform state of version {v}; ipam reads version 4",
-                        sink.source
+                        walk.sink.label()
                     ),
                 )
                 .help(
@@ -61,53 +113,48 @@ pub(super) fn read(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
         }
         None => {
             return Err(not_this_format(
-                sink,
-                Format::Terraform,
+                walk.sink,
+                "terraform",
                 "has no state `version`",
-                "export it with `terraform state pull`",
+                HELP,
             ));
         }
     }
-    let Some(Value::Array(resources)) = get(value, "resources") else {
+    let Some(resources) = top.get("resources").and_then(Doc::elements) else {
         return Err(not_this_format(
-            sink,
-            Format::Terraform,
+            walk.sink,
+            "terraform",
             "has no `resources` list",
-            "export it with `terraform state pull`",
+            HELP,
         ));
     };
-    let first_row = sink.rows.len();
-    let mut associations = Vec::new();
-    for (i, resource) in resources.iter().enumerate() {
-        let Some(type_name) = text(get(resource, "type")) else {
-            if !resource.is_object() {
-                sink.skip(
-                    &format!("resources[{i}]"),
-                    format!("not a resource: {}", kind_of(resource)),
-                );
-            }
+    let none = Context::default();
+    for (i, resource) in resources.into_iter().enumerate() {
+        let resource = resource.value();
+        let position = format!("resources[{i}]");
+        if !resource.is_object() {
+            walk.sink
+                .skip(&position, format!("not a resource: {}", kind_of(&resource)));
+            continue;
+        }
+        let Some(type_name) = text(get(&resource, "type")) else {
+            walk.sink.skip(&position, "no `type`");
             continue;
         };
-        let Some(ty) = resource_type(&type_name) else {
-            continue;
-        };
-        let name = text(get(resource, "name")).unwrap_or_else(|| format!("resources[{i}]"));
+        let name = text(get(&resource, "name")).unwrap_or(position);
         let mut address = format!("{type_name}.{name}");
-        if let Some(module) = text(get(resource, "module")) {
+        if text(get(&resource, "mode")).as_deref() == Some("data") {
+            address = format!("data.{address}");
+        }
+        if let Some(module) = text(get(&resource, "module")) {
             address = format!("{module}.{address}");
         }
-        if text(get(resource, "mode")).as_deref() == Some("data") {
-            sink.skip(
-                &format!("data.{address}"),
-                "a data source: read by this configuration, not managed by it; \
-                 audit it from the state that manages it, or from a provider export",
-            );
+        let instances = items(get(&resource, "instances"), &[]);
+        let Some(ty) = Type::of(&type_name) else {
+            walk.unsupported(&address, &type_name, instances.len());
             continue;
-        }
-        for (j, instance) in items(get(resource, "instances"), &[])
-            .into_iter()
-            .enumerate()
-        {
+        };
+        for (j, instance) in instances.into_iter().enumerate() {
             let position = match get(instance, "index_key") {
                 Some(Value::String(key)) => format!("{address}[{key:?}]"),
                 Some(Value::Number(n)) => format!("{address}[{n}]"),
@@ -115,22 +162,98 @@ pub(super) fn read(value: &Value, sink: &mut Sink) -> Result<(), Box<Diag>> {
                 _ => format!("{address} (instance {j})"),
             };
             let Some(attributes) = get(instance, "attributes").filter(|a| a.is_object()) else {
-                sink.skip(&position, "no `attributes`");
+                walk.sink.skip(&position, "no `attributes`");
                 continue;
             };
-            let before = sink.rows.len();
-            instance_rows(ty, attributes, &position, sink);
-            if ty == Type::AwsAssociation || ty == Type::AlicloudSecondary {
-                associations.extend(before..sink.rows.len());
-            }
+            walk.instance(ty, attributes, &position, &none);
         }
     }
-    lend_vpc_fields(sink, first_row, &associations);
     Ok(())
 }
 
+/// `terraform show -json`: of a plan, what will exist once it is applied (`planned_values`);
+/// of a state, what exists (`values`).
+fn read_show(top: &Object, walk: &mut Walk) -> Result<(), Box<Diag>> {
+    let (values, plan) = if let Some(planned) = top.get("planned_values") {
+        (Some(planned), true)
+    } else if let Some(values) = top.get("values") {
+        (Some(values), false)
+    } else {
+        let prior = top.get("prior_state").and_then(Doc::object);
+        (prior.and_then(|p| p.get("values")), false)
+    };
+    let Some(values) = values else {
+        return Err(not_this_format(
+            walk.sink,
+            "terraform",
+            "has no `values` or `planned_values`",
+            HELP,
+        ));
+    };
+    let config = if plan {
+        Config::read(top.get("configuration"))
+    } else {
+        Config::default()
+    };
+    let Some(values) = values.object() else {
+        return Ok(());
+    };
+    if let Some(root) = values.get("root_module") {
+        module(root, "root_module", &config, walk);
+    }
+    Ok(())
+}
+
+/// The resources of one module, then of its child modules.
+fn module(doc: Doc, position: &str, config: &Config, walk: &mut Walk) {
+    let Some(this) = doc.object() else {
+        walk.sink
+            .skip(position, "not a module: its value is not an object");
+        return;
+    };
+    let resources = this
+        .get("resources")
+        .map(|r| r.items(&[]))
+        .unwrap_or_default();
+    for (i, resource) in resources.into_iter().enumerate() {
+        let resource = resource.value();
+        let position = format!("{position}.resources[{i}]");
+        let address = text(get(&resource, "address"));
+        let entry = address.clone().unwrap_or_else(|| position.clone());
+        let Some(type_name) = text(get(&resource, "type")) else {
+            walk.sink.skip(&entry, "no `type`");
+            continue;
+        };
+        let Some(ty) = Type::of(&type_name) else {
+            walk.unsupported(&entry, &type_name, 1);
+            continue;
+        };
+        let Some(values) = get(&resource, "values").filter(|v| v.is_object()) else {
+            walk.sink.skip(&entry, "no `values`");
+            continue;
+        };
+        let context = match &address {
+            Some(address) => config.context(address, ty),
+            None => Context::default(),
+        };
+        walk.instance(ty, values, &entry, &context);
+    }
+    let children = this
+        .get("child_modules")
+        .map(|c| c.items(&[]))
+        .unwrap_or_default();
+    for (i, child) in children.into_iter().enumerate() {
+        let name = child
+            .object()
+            .and_then(|c| c.get("address"))
+            .and_then(|a| a.value().as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("{position}.child_modules[{i}]"));
+        module(child, &name, config, walk);
+    }
+}
+
 /// A VPC's extra blocks come from association resources that know only the VPC's ID: the
-/// VPC, when this state holds it, lends them its region, account, tags and name.
+/// VPC, when this document holds it, lends them its region, account, tags and name.
 fn lend_vpc_fields(sink: &mut Sink, first_row: usize, associations: &[usize]) {
     if associations.is_empty() {
         return;
@@ -154,105 +277,4 @@ fn lend_vpc_fields(sink: &mut Sink, first_row: usize, associations: &[usize]) {
             row.tags = lender.tags;
         }
     }
-}
-
-/// Effective tags: `tags_all` (with the provider's default tags) over `tags`.
-fn resource_tags(a: &Value) -> std::collections::BTreeMap<String, String> {
-    let mut all = tags(get(a, "tags_all"));
-    for (k, v) in tags(get(a, "tags")) {
-        all.insert(k, v);
-    }
-    all
-}
-
-fn instance_rows(ty: Type, a: &Value, position: &str, sink: &mut Sink) {
-    let (id_key, id) = match ty {
-        Type::AwsAssociation | Type::AlicloudSecondary => ("vpc_id", text(get(a, "vpc_id"))),
-        _ => ("id", text(get(a, "id"))),
-    };
-    let entry = entry_name(id.as_deref(), position);
-    let Some(id) = id else {
-        sink.skip(&entry, format!("no `{id_key}`"));
-        return;
-    };
-    let tags = resource_tags(a);
-    let (arn_region, arn_account) = text(get(a, "arn"))
-        .map(|arn| arn_parts(&arn))
-        .unwrap_or_default();
-    let mut cidrs = Vec::new();
-    let mut push = |key: &str, primary: bool| {
-        if let Some(c) = text(get(a, key)) {
-            cidrs.push(RawCidr::new(key, c, primary));
-        }
-    };
-    let (kind, expected) = match ty {
-        Type::AwsVpc | Type::AlicloudVpc | Type::AwsSubnet | Type::AlicloudVSwitch => {
-            push("cidr_block", true);
-            push("ipv6_cidr_block", false);
-            let kind = match ty {
-                Type::AwsSubnet | Type::AlicloudVSwitch => Kind::Subnet,
-                _ => Kind::Vpc,
-            };
-            (kind, "cidr_block")
-        }
-        Type::AwsAssociation => {
-            push("cidr_block", false);
-            push("ipv6_cidr_block", false);
-            (Kind::Vpc, "cidr_block")
-        }
-        Type::AlicloudSecondary => {
-            push("secondary_cidr_block", false);
-            (Kind::Vpc, "secondary_cidr_block")
-        }
-    };
-    if ty == Type::AlicloudVpc {
-        for c in items(get(a, "secondary_cidr_blocks"), &[]) {
-            if let Some(c) = text(Some(c)) {
-                cidrs.push(RawCidr::new("secondary_cidr_blocks", c, false));
-            }
-        }
-        for block in items(get(a, "ipv6_cidr_blocks"), &[]) {
-            let c = match block {
-                Value::Object(_) => text(get(block, "ipv6_cidr_block")),
-                other => text(Some(other)),
-            };
-            if let Some(c) = c {
-                cidrs.push(RawCidr::new("ipv6_cidr_blocks", c, false));
-            }
-        }
-    }
-    // An IPv6-only subnet: its IPv6 block identifies it.
-    if kind == Kind::Subnet
-        && !cidrs.iter().any(|c| c.primary)
-        && let Some(first) = cidrs.first_mut()
-    {
-        first.primary = true;
-    }
-    let zone = match ty {
-        Type::AwsSubnet => text(get(a, "availability_zone")),
-        Type::AlicloudVSwitch => {
-            text(get(a, "zone_id")).or_else(|| text(get(a, "availability_zone")))
-        }
-        _ => None,
-    };
-    let name = match ty {
-        Type::AlicloudVpc => text(get(a, "vpc_name")).or_else(|| text(get(a, "name"))),
-        Type::AlicloudVSwitch => text(get(a, "vswitch_name")).or_else(|| text(get(a, "name"))),
-        _ => None,
-    }
-    .or_else(|| tags.get("Name").cloned());
-    let resource = Resource {
-        id,
-        kind,
-        region: arn_region.or_else(|| zone.as_deref().and_then(region_of_zone)),
-        account: text(get(a, "owner_id")).or(arn_account),
-        vpc_id: match kind {
-            Kind::Subnet => text(get(a, "vpc_id")),
-            Kind::Vpc => None,
-        },
-        zone,
-        tags,
-        name,
-    };
-    sink.emit(&entry, resource, cidrs, expected);
 }
