@@ -305,14 +305,10 @@ fn phases(dir: &Path, file: &Path) {
     let report = ipam::audit::audit(&model, &state.resources, inventory);
     lap("audit");
     let mut sink = std::io::sink();
-    ipam::audit::output::text(
-        &report,
-        ipam::audit::output::Style { colour: false },
-        &mut sink,
-    )
-    .expect("text");
+    ipam::render::audit::text(&report, ipam::render::Style { colour: false }, &mut sink)
+        .expect("text");
     lap("render table");
-    ipam::audit::output::json(&report, &mut sink).expect("json");
+    ipam::render::audit::json(&report, &mut sink).expect("json");
     lap("render JSON");
     drop(report);
     lap("free");

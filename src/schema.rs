@@ -35,7 +35,7 @@ pub fn schema(name: &str) -> Option<String> {
         "state" => Some(pretty::<crate::state::State>()),
         "plan-output" => Some(pretty::<crate::render::PlanDocument>()),
         "show" => Some(pretty::<crate::render::ShowDocument>()),
-        "audit" => Some(pretty::<crate::audit::output::AuditDocument>()),
+        "audit" => Some(pretty::<crate::render::audit::AuditDocument>()),
         "inventory" => Some(pretty::<crate::audit::NativeInventory>()),
         _ => None,
     }

@@ -15,7 +15,7 @@ use std::process::Output;
 mod common;
 
 use common::{ipam, text};
-use ipam::audit::output::{AuditDocument, ResourceJson};
+use ipam::render::audit::{AuditDocument, ResourceJson};
 
 fn workdir(name: &str) -> PathBuf {
     common::workdir("audit", name)

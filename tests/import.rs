@@ -259,7 +259,7 @@ fn adopts_by_the_seed_rules() {
         &dir,
         &["audit", "plan", "--inventory", "inventory.json", "--json"],
     );
-    let doc: ipam::audit::output::AuditDocument =
+    let doc: ipam::render::audit::AuditDocument =
         serde_json::from_slice(&out.stdout).expect("json");
     for (id, cidr) in [
         ("vpc-big", "10.1.64.0/18"),

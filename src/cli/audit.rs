@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::{fail, left_to_exit, no_state, print_diags, read_state, state_line, state_of};
-use crate::audit::output::{self, Style};
 use crate::audit::{FailOn, Format as InventoryFormat, audit};
 use crate::diag::Diag;
 use crate::render::Format as OutputFormat;
+use crate::render::Style;
+use crate::render::audit as output;
 
 /// `--format` of `ipam audit`: how to print, or the inventories' format when it should not
 /// be detected. Either or both may be given.
@@ -119,9 +120,9 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
     eprintln!("{}", state_line(&located.location, Some(state)));
     let report = audit(&loaded.model, &state.resources, loaded.inventory);
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let colour = crate::render::Style::for_stdout().colour;
+
     let written = match output {
-        OutputFormat::Text => output::text(&report, Style { colour }, &mut out),
+        OutputFormat::Text => output::text(&report, Style::for_stdout(), &mut out),
         OutputFormat::Markdown => output::markdown(&report, &mut out),
         OutputFormat::Json => output::json(&report, &mut out),
     }

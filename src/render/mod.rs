@@ -1,9 +1,11 @@
 //! Everything a person or a tool reads: plans ([`plan`]), the recorded state and its
-//! outputs ([`state`]), and diagnostics ([`diag`]), as text, Markdown or JSON. Pure
+//! outputs ([`state`]), audits ([`audit`]) and diagnostics ([`diag`]), as text, Markdown or
+//! JSON. Pure
 //! functions of what they print: the same input gives byte-identical output, and nothing here
 //! computes what it shows (utilization comes from [`crate::state::usage`], statuses from
 //! [`crate::audit`]).
 
+pub mod audit;
 pub mod diag;
 pub mod plan;
 pub mod state;

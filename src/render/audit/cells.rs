@@ -1,7 +1,7 @@
 //! The cells of a row as the table and Markdown show them, bounded in width, and the notes
 //! under a row.
 
-use super::Row;
+use crate::audit::report::Row;
 
 /// How many overlapping IDs a table row lists before "and N more".
 const SHOWN_OVERLAPS: usize = 5;

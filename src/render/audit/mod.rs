@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 
 mod cells;
 
-use super::inventory::{Kind, Skipped};
-use super::report::{Compliance, Management, OverlapStatus, Report, Row, Summary};
 use crate::addr::Prefix;
-use crate::render::JSON_FORMAT_VERSION;
+use crate::audit::inventory::{Kind, Skipped};
+use crate::audit::report::{Compliance, Management, OverlapStatus, Report, Row, Summary};
+use crate::render::{JSON_FORMAT_VERSION, Style};
 use cells::{HEADERS, cells, notes, nth, width};
 
 /// `ipam audit --json`.
@@ -259,12 +259,6 @@ fn resource_json(row: Row, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"source\":");
     string(out, &r.source);
     out.push(b'}');
-}
-
-/// ANSI colours for the statuses that need attention, or none.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    pub colour: bool,
 }
 
 /// The summary line: `Audit: N resource CIDRs: …`.
