@@ -400,7 +400,13 @@ fn text_and_markdown_show_every_row_and_the_summary() {
     let md = stdout(&out);
     assert!(md.starts_with("### ipam audit\n"), "{md}");
     assert!(md.contains("> [!WARNING]\n> Resource CIDRs that need attention: 6 overlapping, 1 noncompliant, 6 unmanaged."), "{md}");
-    assert!(md.contains("| `10.1.2.0/24` | vpc | `vpc-b` | r2 | 100000000003 | managed | **noncompliant** | **overlapping** |"), "{md}");
+    assert!(md.contains("| `10.1.2.0/24` | `vpc-b` vpc · r2 · 100000000003 | managed · **noncompliant** · **overlapping** · 0% used |"), "{md}");
+    // Rows that need attention come first; the table is folded.
+    assert!(md.find("`vpc-b`") < md.find("`vpc-a`"), "{md}");
+    assert!(
+        md.contains("<details><summary>13 resource CIDRs</summary>"),
+        "{md}"
+    );
     assert!(
         md.contains("<details><summary>1 inventory entry skipped</summary>"),
         "{md}"

@@ -154,3 +154,58 @@ fn markers_and_escaping_snapshot() {
     }
     assert!(md.contains("`` vpc.gone`<b>x</b> ``"), "{md}");
 }
+
+/// The audit's Markdown keeps to the same budget: summary and warning, then the rows that
+/// need attention first, then how many rows were left out.
+#[test]
+fn a_large_audit_fits_in_a_comment() {
+    let w = workdir("audit");
+    write_vpcs(&w.join("plan"), 3);
+    let applied = ipam(&w, &["apply", "plan", "--auto-approve"]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    let mut inventory =
+        String::from(r#"{"format": "ipam-inventory", "format_version": 1, "resources": ["#);
+    for i in 0..5_000 {
+        if i > 0 {
+            inventory.push(',');
+        }
+        write!(
+            inventory,
+            r#"{{"id": "vpc-`{i:05}`<b>", "type": "vpc", "cidr": "10.{}.{}.0/24"}}"#,
+            100 + i / 256,
+            i % 256
+        )
+        .expect("format");
+    }
+    inventory.push_str("]}");
+    fs::write(w.join("inventory.json"), inventory).expect("inventory");
+    let out = ipam(
+        &w,
+        &[
+            "audit",
+            "plan",
+            "--inventory",
+            "inventory.json",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let md = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
+    assert!(md.contains("> [!WARNING]\n> Resource CIDRs that need attention: 5000 unmanaged."));
+    let left = md
+        .split("**")
+        .find_map(|s| s.strip_suffix(" more rows not shown"))
+        .expect("rows left out")
+        .parse::<usize>()
+        .expect("a count");
+    let shown = md.lines().filter(|l| l.starts_with("| `10.")).count();
+    assert_eq!(shown + left, 5_000);
+    // IDs stay code: backticks and HTML cannot escape it.
+    assert!(
+        md.contains("``` vpc-`00000`<b> ``` vpc"),
+        "{}",
+        &md[..2_000]
+    );
+}

@@ -54,6 +54,8 @@ pub struct AuditArgs<'a> {
     pub formats: &'a [AuditFormat],
     pub json: bool,
     pub fail_on: &'a [FailOn],
+    /// How Markdown is written.
+    pub markdown: output::Markdown<'a>,
 }
 
 /// Splits `--format` values into the output and the inventory format; each at most once.
@@ -123,7 +125,7 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
 
     let written = match output {
         OutputFormat::Text => output::text(&report, Style::for_stdout(), &mut out),
-        OutputFormat::Markdown => output::markdown(&report, &mut out),
+        OutputFormat::Markdown => output::markdown(&report, args.markdown, &mut out),
         OutputFormat::Json => output::json(&report, &mut out),
     }
     .and_then(|()| out.flush());

@@ -164,6 +164,13 @@ enum Command {
         /// (comma-separated).
         #[arg(long, value_enum, value_delimiter = ',', value_name = "STATUS,...")]
         fail_on: Vec<crate::audit::FailOn>,
+        /// Markdown: the most characters the report may have (GitHub's comment limit by
+        /// default); rows that do not fit are counted, not shown.
+        #[arg(long, value_name = "N", default_value_t = render::plan::COMMENT_LIMIT)]
+        max_chars: usize,
+        /// Markdown: where the whole report can be read when rows are left out.
+        #[arg(long, value_name = "URL")]
+        details_url: Option<String>,
     },
     /// Adopt discovered VPCs into pools with `auto_import`: plan entries and state in one
     /// step.
@@ -360,6 +367,8 @@ pub fn run() -> ExitCode {
             format,
             json,
             fail_on,
+            max_chars,
+            details_url,
         } => audit::run_audit(audit::AuditArgs {
             path: &path,
             state: state.file.as_deref(),
@@ -368,6 +377,10 @@ pub fn run() -> ExitCode {
             formats: &format,
             json,
             fail_on: &fail_on,
+            markdown: render::audit::Markdown {
+                max_chars,
+                full_report: details_url.as_deref(),
+            },
         }),
         Command::Import {
             path,

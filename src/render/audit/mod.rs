@@ -13,6 +13,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 mod cells;
+mod markdown;
+
+pub use markdown::{Markdown, markdown};
 
 use crate::addr::Prefix;
 use crate::audit::inventory::{Kind, Skipped};
@@ -424,94 +427,6 @@ pub fn text(report: &Report, style: Style, out: &mut impl Write) -> io::Result<(
         for s in &report.skipped {
             writeln!(out, "  {}: {}", s.source, s.reason)?;
         }
-    }
-    Ok(())
-}
-
-/// A Markdown table cell: pipes escaped, line breaks flattened.
-fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
-}
-
-/// The report for a pull request or a ticket: the summary, a warning when anything needs
-/// attention, the table, and the skipped entries folded.
-pub fn markdown(report: &Report, out: &mut impl Write) -> io::Result<()> {
-    let s = report.summary();
-    writeln!(out, "### ipam audit\n")?;
-    writeln!(out, "{}\n", summary_line(&s))?;
-    let mut attention = Vec::new();
-    if s.overlapping > 0 {
-        attention.push(format!("{} overlapping", s.overlapping));
-    }
-    if s.noncompliant > 0 {
-        attention.push(format!("{} noncompliant", s.noncompliant));
-    }
-    if s.unmanaged > 0 {
-        attention.push(format!("{} unmanaged", s.unmanaged));
-    }
-    if !attention.is_empty() {
-        writeln!(
-            out,
-            "> [!WARNING]\n> Resource CIDRs that need attention: {}.\n",
-            attention.join(", ")
-        )?;
-    }
-    if !report.is_empty() {
-        writeln!(
-            out,
-            "| CIDR | Type | ID | Region | Account | Management | Compliance | Overlap | IP usage | Notes |"
-        )?;
-        writeln!(out, "|---|---|---|---|---|---|---|---|---|---|")?;
-        let mut buf = String::new();
-        for row in report.rows() {
-            let ends = cells(&row, &mut buf);
-            let c = |i: usize| nth(&buf, &ends, i);
-            let strong = |text: &str, flag: bool| {
-                if flag {
-                    format!("**{text}**")
-                } else {
-                    text.to_string()
-                }
-            };
-            writeln!(
-                out,
-                "| `{}` | {} | `{}` | {} | {} | {} | {} | {} | {} | {} |",
-                c(0),
-                c(1),
-                cell(c(2)),
-                cell(c(3)),
-                cell(c(4)),
-                strong(c(5), row.management == Management::Unmanaged),
-                strong(c(6), row.compliance == Compliance::Noncompliant),
-                strong(c(7), row.overlap == OverlapStatus::Overlapping),
-                c(8),
-                cell(&notes(&row).join("; "))
-            )?;
-        }
-        writeln!(out)?;
-    }
-    if !report.skipped.is_empty() {
-        writeln!(
-            out,
-            "<details><summary>{} inventory entr{} skipped</summary>\n",
-            report.skipped.len(),
-            if report.skipped.len() == 1 {
-                "y"
-            } else {
-                "ies"
-            }
-        )?;
-        for sk in &report.skipped {
-            writeln!(
-                out,
-                "- `{}`: {}",
-                sk.source.replace('`', "'"),
-                cell(&sk.reason)
-            )?;
-        }
-        writeln!(out, "\n</details>")?;
     }
     Ok(())
 }
