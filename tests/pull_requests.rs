@@ -204,7 +204,7 @@ fn a_large_audit_fits_in_a_comment() {
     assert_eq!(shown + left, 5_000);
     // IDs stay code: backticks and HTML cannot escape it.
     assert!(
-        md.contains("``` vpc-`00000`<b> ``` vpc"),
+        md.contains("`` vpc-`00000`<b> `` vpc"),
         "{}",
         &md[..2_000]
     );
