@@ -411,6 +411,23 @@ impl Serialize for AddrCount {
     }
 }
 
+/// Read back as written: a decimal string (a history keeps counts as `show --json` prints
+/// them).
+impl<'de> Deserialize<'de> for AddrCount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<AddrCount, D::Error> {
+        let text = <std::borrow::Cow<str>>::deserialize(deserializer)?;
+        if text == "340282366920938463463374607431768211456" {
+            return Ok(AddrCount::pow2(128));
+        }
+        match text.parse::<u128>() {
+            Ok(low) if !text.starts_with('+') => Ok(AddrCount { full: false, low }),
+            _ => Err(serde::de::Error::custom(format_args!(
+                "`{text}` is not a count of addresses (a decimal number up to 2^128)"
+            ))),
+        }
+    }
+}
+
 impl schemars::JsonSchema for AddrCount {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "AddressCount".into()
