@@ -42,5 +42,6 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod schema;
 pub mod state;

@@ -364,7 +364,8 @@ impl AddrCount {
         self.as_f64() / total.as_f64()
     }
 
-    fn as_f64(self) -> f64 {
+    /// The count as a float (exact up to 2^53; close enough beyond for ratios and trends).
+    pub fn as_f64(self) -> f64 {
         if self.full {
             2f64.powi(128)
         } else {

@@ -1,0 +1,559 @@
+//! The sections of the report, in page order: overview, pool tree, IP space maps, VPCs,
+//! charts over time. [`Context`] indexes the state once, so every section is one pass over
+//! what it shows.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use rustc_hash::FxHashMap;
+
+use super::charts::{self, Axis, Series, Slice};
+use super::html::{self, Kind, anchor, count, esc, grouped, pct};
+use super::map::{self, Item};
+use super::{Inputs, Report};
+use crate::addr::{Allocator, ContainerIndex, Prefix};
+use crate::audit::Kind as Discovered;
+use crate::audit::report::{Compliance, Management, OverlapStatus};
+use crate::state::Records;
+use crate::state::history::{Counts, Crossing, Forecast};
+use crate::state::usage::{Utilization, utilization};
+
+/// The state indexed for drawing.
+pub struct Context<'a> {
+    inputs: &'a Inputs<'a>,
+    records: &'a Records,
+    usage: BTreeMap<&'a str, Utilization>,
+    forecasts: BTreeMap<&'a str, Forecast>,
+    /// Every pool in tree order (scope, then address order under each parent), with depth.
+    order: Vec<(usize, &'a str)>,
+    /// Blocks of each pool: sub-pools, VPC blocks, reservations, held slots; sorted.
+    items: FxHashMap<&'a str, Vec<Item>>,
+    /// Discovered unmanaged or overlapping networks, by the narrowest pool holding them.
+    overlays: FxHashMap<&'a str, Vec<Item>>,
+    /// Such networks inside no pool.
+    outside: usize,
+    /// A recorded VPC's IP usage as discovered, by its `resource_id`.
+    found_usage: FxHashMap<&'a str, f64>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(inputs: &'a Inputs<'a>) -> Context<'a> {
+        let records = &inputs.state.resources;
+        let usage = utilization(records);
+        let forecasts = usage
+            .iter()
+            .map(|(n, u)| (*n, inputs.history.trends.forecast(n, u)))
+            .collect();
+        let mut items: FxHashMap<&str, Vec<Item>> = FxHashMap::default();
+        let mut push = |pool: &'a str, cidr: Prefix, kind: Kind, name: &str| {
+            items.entry(pool).or_default().push(Item {
+                cidr,
+                kind,
+                name: name.to_string(),
+            });
+        };
+        let mut children: BTreeMap<&str, Vec<(Option<Prefix>, &str)>> = BTreeMap::new();
+        let mut tops: BTreeMap<&str, Vec<(Option<Prefix>, &str)>> = BTreeMap::new();
+        for (name, p) in &records.pools {
+            let first = p.cidrs.first().copied();
+            match &p.parent {
+                Some(parent) => {
+                    children.entry(parent).or_default().push((first, name));
+                    for c in &p.cidrs {
+                        push(parent, *c, Kind::Pool, name);
+                    }
+                }
+                None => tops.entry(&p.scope).or_default().push((first, name)),
+            }
+        }
+        for (name, v) in &records.vpcs {
+            for (pool, cidr) in v.blocks() {
+                push(pool, cidr, Kind::Vpc, name);
+            }
+        }
+        for (name, r) in &records.reservations {
+            push(&r.pool, r.cidr, Kind::Reservation, name);
+        }
+        for list in items.values_mut() {
+            list.sort_by_key(|i| i.cidr);
+        }
+        add_held(inputs, records, &mut items);
+        let mut order = Vec::with_capacity(records.pools.len());
+        let mut stack: Vec<(usize, &str)> = Vec::new();
+        for list in tops.values_mut().chain(children.values_mut()) {
+            list.sort();
+        }
+        for list in tops.values() {
+            stack.extend(list.iter().rev().map(|(_, n)| (0, *n)));
+            while let Some((depth, name)) = stack.pop() {
+                order.push((depth, name));
+                if let Some(kids) = children.get(name) {
+                    stack.extend(kids.iter().rev().map(|(_, n)| (depth + 1, *n)));
+                }
+            }
+        }
+        let (overlays, outside, found_usage) = match inputs.audit {
+            Some(report) => discovered(records, report),
+            None => Default::default(),
+        };
+        Context {
+            inputs,
+            records,
+            usage,
+            forecasts,
+            order,
+            items,
+            overlays,
+            outside,
+            found_usage,
+        }
+    }
+}
+
+/// Layout slots held for growth, from the plan, beside the recorded blocks they do not
+/// overlap (a plan edited since the last apply may hold slots the state has used).
+fn add_held<'a>(inputs: &Inputs<'a>, records: &'a Records, items: &mut FxHashMap<&'a str, Vec<Item>>) {
+    for pool in &inputs.model.pools {
+        let Some((name, rec)) = records.pools.get_key_value(&pool.name) else {
+            continue;
+        };
+        if pool.held.is_empty() {
+            continue;
+        }
+        let list = items.entry(name.as_str()).or_default();
+        let mut held: Vec<Item> = pool
+            .held
+            .iter()
+            .filter(|(cidr, _)| rec.cidrs.iter().any(|r| r.contains(cidr)))
+            .filter(|(cidr, _)| {
+                let at = list.partition_point(|i| i.cidr.end() < cidr.start());
+                list.get(at).is_none_or(|i| !i.cidr.overlaps(cidr))
+            })
+            .map(|(cidr, _)| Item {
+                cidr: *cidr,
+                kind: Kind::Held,
+                name: "layout slot".into(),
+            })
+            .collect();
+        list.append(&mut held);
+        list.sort_by_key(|i| i.cidr);
+        list.dedup_by_key(|i| i.cidr);
+    }
+}
+
+type Found<'a> = (FxHashMap<&'a str, Vec<Item>>, usize, FxHashMap<&'a str, f64>);
+
+/// Discovered networks to draw (unmanaged or overlapping), each under the narrowest pool of
+/// its scope that contains it, and the IP usage of discovered VPCs.
+fn discovered<'a>(records: &'a Records, report: &'a Report<'a>) -> Found<'a> {
+    let mut by_scope: BTreeMap<&str, Vec<(Prefix, &str)>> = BTreeMap::new();
+    for (name, p) in &records.pools {
+        for c in &p.cidrs {
+            by_scope.entry(&p.scope).or_default().push((*c, name));
+        }
+    }
+    let index: BTreeMap<&str, ContainerIndex<&str>> = by_scope
+        .into_iter()
+        .map(|(s, list)| (s, ContainerIndex::new(list)))
+        .collect();
+    let mut overlays: FxHashMap<&str, Vec<Item>> = FxHashMap::default();
+    let mut outside = 0;
+    let mut found = FxHashMap::default();
+    for row in report.rows() {
+        let r = row.resource;
+        if r.kind == Discovered::Vpc
+            && r.primary
+            && let Some(u) = row.ip_usage
+        {
+            found.insert(&*r.id, u);
+        }
+        let kind = match (row.management, row.overlap) {
+            (_, OverlapStatus::Overlapping) => Kind::Overlapping,
+            (Management::Unmanaged, _) => Kind::Unmanaged,
+            _ => continue,
+        };
+        let pool = index
+            .get(row.scope)
+            .and_then(|i| i.narrowest(r.cidr))
+            .map(|(_, p)| *p);
+        let Some(pool) = pool else {
+            outside += 1;
+            continue;
+        };
+        let mut name = format!("{} {}", if r.kind == Discovered::Vpc { "VPC" } else { "vSwitch" }, r.id);
+        if let Some(n) = &r.name {
+            name.push_str(&format!(" ({n})"));
+        }
+        if !row.overlaps_with.is_empty() {
+            name.push_str(&format!(", overlaps {}", row.overlaps_with.join(", ")));
+        }
+        overlays.entry(pool).or_default().push(Item {
+            cidr: r.cidr,
+            kind,
+            name,
+        });
+    }
+    for list in overlays.values_mut() {
+        list.sort_by_key(|i| i.cidr);
+    }
+    (overlays, outside, found)
+}
+
+pub fn overview(out: &mut String, ctx: &Context) {
+    let r = ctx.records;
+    let subnets: usize = r.vpcs.values().map(|v| v.subnets.len()).sum();
+    let alerts: Vec<(&&str, &Utilization)> = ctx.usage.iter().filter(|(_, u)| u.alert).collect();
+    out.push_str("<section id=\"overview\"><h2>Overview</h2><div class=\"cards\">");
+    for (label, n) in [
+        ("custom scopes", r.scopes.len()),
+        ("pools", r.pools.len()),
+        ("VPCs", r.vpcs.len()),
+        ("subnets", subnets),
+        ("reservations", r.reservations.len()),
+        ("pools above alert_at", alerts.len()),
+    ] {
+        let _ = write!(
+            out,
+            "<div class=\"card\"><b>{}</b>{label}</div>",
+            grouped(n as u128)
+        );
+    }
+    out.push_str("</div>");
+    match ctx.inputs.audit {
+        Some(report) => doughnuts(out, report, ctx.outside),
+        None => out.push_str(
+            "<p class=\"muted\">No inventories were given: run <code>ipam report --inventory FILE…</code> \
+             for the management, compliance and overlap of what exists in the clouds.</p>",
+        ),
+    }
+    out.push_str("<h3>Alerts</h3>");
+    if alerts.is_empty() {
+        out.push_str("<p>No pool is above its alert_at.</p>");
+    } else {
+        out.push_str("<ul>");
+        for (name, u) in &alerts {
+            let _ = write!(
+                out,
+                "<li><a href=\"#{}\">pool {}</a> is {} used, above its alert_at of {}%</li>",
+                anchor("map", name),
+                esc(name),
+                pct(u.percent),
+                u.alert_at.unwrap_or_default()
+            );
+        }
+        out.push_str("</ul>");
+    }
+    forecasts(out, ctx);
+    out.push_str("</section>");
+}
+
+fn doughnuts(out: &mut String, report: &Report, outside: usize) {
+    let mut c = Counts::default();
+    let (mut cu, mut ci, mut oi) = (0u64, 0u64, 0u64);
+    for row in report.rows() {
+        match row.management {
+            Management::Managed => c.managed += 1,
+            Management::Unmanaged => c.unmanaged += 1,
+            Management::Ignored => c.ignored += 1,
+        }
+        match row.compliance {
+            Compliance::Compliant => c.compliant += 1,
+            Compliance::Noncompliant => c.noncompliant += 1,
+            Compliance::Unmanaged => cu += 1,
+            Compliance::Ignored => ci += 1,
+        }
+        match row.overlap {
+            OverlapStatus::Overlapping => c.overlapping += 1,
+            OverlapStatus::Nonoverlapping => c.nonoverlapping += 1,
+            OverlapStatus::Ignored => oi += 1,
+        }
+    }
+    let s = |label, count, colour| Slice {
+        label,
+        count,
+        colour,
+    };
+    out.push_str("<div class=\"charts\">");
+    charts::doughnut(
+        out,
+        "Management",
+        &[
+            s("managed", c.managed, html::GREEN),
+            s("unmanaged", c.unmanaged, html::ORANGE),
+            s("ignored", c.ignored, html::GREY),
+        ],
+    );
+    charts::doughnut(
+        out,
+        "Compliance",
+        &[
+            s("compliant", c.compliant, html::BLUE),
+            s("noncompliant", c.noncompliant, html::VERMILLION),
+            s("unmanaged", cu, html::ORANGE),
+            s("ignored", ci, html::GREY),
+        ],
+    );
+    charts::doughnut(
+        out,
+        "Overlap",
+        &[
+            s("overlapping", c.overlapping, html::VERMILLION),
+            s("nonoverlapping", c.nonoverlapping, html::SKY),
+            s("ignored", oi, html::GREY),
+        ],
+    );
+    out.push_str("</div>");
+    let _ = write!(
+        out,
+        "<p class=\"muted\">{} resource CIDRs audited; {} inventory entries skipped; {} unmanaged or overlapping networks lie in no pool (not drawn on a map).</p>",
+        grouped(report.len() as u128),
+        grouped(report.skipped.len() as u128),
+        grouped(outside as u128)
+    );
+}
+
+/// The forecasts that say something, soonest first; a plain line when the history is too
+/// short for any.
+fn forecasts(out: &mut String, ctx: &Context) {
+    out.push_str("<h3>Forecasts</h3>");
+    let trends = &ctx.inputs.history.trends;
+    let mut growing: Vec<(Crossing, &str, String)> = ctx
+        .forecasts
+        .iter()
+        .filter_map(|(name, f)| match f {
+            Forecast::Growth { alert, full, .. } => {
+                let alert_at = ctx.usage.get(name).and_then(|u| u.alert_at);
+                Some((alert.unwrap_or(*full), *name, f.describe(alert_at)))
+            }
+            _ => None,
+        })
+        .collect();
+    growing.sort_by_key(|(c, n, _)| {
+        (
+            match c {
+                Crossing::Reached => 0,
+                Crossing::On(t) => t.0,
+            },
+            *n,
+        )
+    });
+    let _ = write!(
+        out,
+        "<p>From {} snapshot{} of the history{}; a trend is a least-squares line of used addresses over time.</p>",
+        trends.snapshots,
+        if trends.snapshots == 1 { "" } else { "s" },
+        match (trends.first, trends.last) {
+            (Some(a), Some(b)) => format!(" ({} to {})", a.date(), b.date()),
+            _ => String::new(),
+        }
+    );
+    if growing.is_empty() {
+        out.push_str(if trends.snapshots < 2 {
+            "<p><b>Too little history to forecast</b>: every apply records a snapshot, and a trend takes two at different times.</p>"
+        } else {
+            "<p>No pool grows over the history: nothing to forecast.</p>"
+        });
+        return;
+    }
+    out.push_str("<table><thead><tr><th>Pool</th><th>Used now</th><th>Forecast</th></tr></thead><tbody>");
+    for (_, name, text) in growing.iter().take(100) {
+        let _ = write!(
+            out,
+            "<tr><td><a href=\"#{}\">{}</a></td><td class=\"n\">{}</td><td>{}</td></tr>",
+            anchor("map", name),
+            esc(name),
+            ctx.usage.get(name).map_or_else(String::new, |u| pct(u.percent)),
+            esc(text)
+        );
+    }
+    out.push_str("</tbody></table>");
+    if growing.len() > 100 {
+        let _ = write!(out, "<p>{} more growing pools are flagged in the pool tree.</p>", growing.len() - 100);
+    }
+}
+
+pub fn tree(out: &mut String, ctx: &Context) {
+    out.push_str(
+        "<section id=\"pools\"><h2>Pools</h2><p class=\"muted\">Each bar: the pool's share used (the dashed mark is its alert_at); the thin bar under it, its parent's.</p>\
+         <table><thead><tr><th>Pool</th><th>CIDRs</th><th>Used</th><th>%</th><th>In sub-pools / VPCs / reservations</th><th>Free (largest block)</th><th>Flags</th></tr></thead><tbody>",
+    );
+    let mut scope = "";
+    for &(depth, name) in &ctx.order {
+        let Some(p) = ctx.records.pools.get(name) else { continue };
+        if depth == 0 && p.scope != scope {
+            scope = &p.scope;
+            let _ = write!(out, "<tr><th colspan=\"7\">scope {}</th></tr>", esc(scope));
+        }
+        let class = if depth < 7 { format!("d{depth}") } else { "dn".into() };
+        let _ = write!(
+            out,
+            "<tr><td class=\"{class}\"><a href=\"#{}\">{}</a></td><td class=\"c\">{}</td><td>",
+            anchor("map", name),
+            esc(name),
+            cidrs(&p.cidrs)
+        );
+        let Some(u) = ctx.usage.get(name) else {
+            out.push_str("</td></tr>");
+            continue;
+        };
+        let parent = p.parent.as_deref().and_then(|q| ctx.usage.get(q)).map(|q| q.percent);
+        charts::bar(out, u.percent, parent, u.alert_at);
+        let _ = write!(
+            out,
+            "</td><td class=\"n\">{}</td><td class=\"n\">{} / {} / {}</td><td class=\"n\">{} ({})</td><td>",
+            pct(u.percent),
+            count(u.in_pools),
+            count(u.in_vpcs),
+            count(u.in_reservations),
+            count(u.free),
+            u.largest_free.map_or_else(|| "none".into(), |b| b.to_string())
+        );
+        if u.alert {
+            let _ = write!(out, "<span class=\"flag alert\">ALERT above {}%</span> ", u.alert_at.unwrap_or_default());
+        }
+        if let Some(f @ Forecast::Growth { full, alert, .. }) = ctx.forecasts.get(name) {
+            let when = alert.unwrap_or(*full);
+            let _ = write!(
+                out,
+                "<span class=\"flag fc\" title=\"{}\">{} {}</span>",
+                esc(&f.describe(u.alert_at)),
+                if alert.is_some() { "alert_at" } else { "full" },
+                when
+            );
+        }
+        out.push_str("</td></tr>");
+    }
+    out.push_str("</tbody></table></section>");
+}
+
+fn cidrs(list: &[Prefix]) -> String {
+    let parts: Vec<String> = list.iter().map(ToString::to_string).collect();
+    parts.join(", ")
+}
+
+pub fn maps(out: &mut String, ctx: &Context) {
+    out.push_str("<section id=\"maps\"><h2>IP space</h2><p class=\"muted\">Each provisioned CIDR drawn to scale in address order; point at a block for its CIDR, name and kind. Blocks too small to see are drawn as dotted aggregates; the dashed outline is the largest free block.</p><ul class=\"legend\">");
+    for k in Kind::ALL {
+        let _ = write!(
+            out,
+            "<li><svg width=\"22\" height=\"14\" aria-hidden=\"true\"><rect class=\"{}\" width=\"22\" height=\"14\"/></svg>{}</li>",
+            k.class(),
+            k.label()
+        );
+    }
+    out.push_str("<li><svg width=\"22\" height=\"14\" aria-hidden=\"true\"><rect class=\"agg\" width=\"22\" height=\"14\"/></svg>aggregate of small blocks</li></ul>");
+    let none = Vec::new();
+    for &(_, name) in &ctx.order {
+        let Some(p) = ctx.records.pools.get(name) else { continue };
+        let items = ctx.items.get(name).unwrap_or(&none);
+        let overlays = ctx.overlays.get(name).unwrap_or(&none);
+        let u = ctx.usage.get(name);
+        let family = p.cidrs.first().map(|c| c.family()).unwrap_or(crate::addr::Family::V4);
+        let taken = items.iter().map(|i| i.cidr);
+        let largest = Allocator::build(family, p.cidrs.iter().copied(), taken)
+            .ok()
+            .and_then(|a| a.largest_free());
+        let _ = write!(
+            out,
+            "<figure id=\"{}\"><figcaption>pool {} <span class=\"muted\">{}{}</span></figcaption>",
+            anchor("map", name),
+            esc(name),
+            u.map_or_else(String::new, |u| format!("{} used", pct(u.percent))),
+            largest.map_or_else(String::new, |b| format!(", largest free block {b}"))
+        );
+        map::draw(out, &format!("IP space of pool {name}"), &p.cidrs, items, overlays, largest);
+        out.push_str("</figure>");
+    }
+    out.push_str("</section>");
+}
+
+pub fn vpcs(out: &mut String, ctx: &Context) {
+    out.push_str("<section id=\"vpcs\"><h2>VPCs</h2>");
+    if ctx.records.vpcs.is_empty() {
+        out.push_str("<p>No VPC is recorded.</p></section>");
+        return;
+    }
+    out.push_str("<table><thead><tr><th>VPC</th><th>Pool</th><th>Primary</th><th>Secondary</th><th>IPv6</th><th>Subnets by zone</th><th>IP usage</th></tr></thead><tbody>");
+    for (name, v) in &ctx.records.vpcs {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td><a href=\"#{}\">{}</a></td><td class=\"c\">{}</td><td class=\"c\">",
+            esc(name),
+            anchor("map", &v.pool),
+            esc(&v.pool),
+            v.cidr
+        );
+        for (i, b) in v.secondary.iter().enumerate() {
+            let _ = write!(out, "{}{}", if i > 0 { ", " } else { "" }, b.cidr);
+        }
+        out.push_str("</td><td class=\"c\">");
+        if let Some(b) = &v.ipv6 {
+            let _ = write!(out, "{}", b.cidr);
+        }
+        out.push_str("</td><td>");
+        let mut zones: BTreeMap<&str, Vec<(Prefix, &str)>> = BTreeMap::new();
+        let mut in_subnets = 0u128;
+        for (s, r) in &v.subnets {
+            zones.entry(r.zone.as_deref().unwrap_or("no zone")).or_default().push((r.cidr, s));
+            if r.cidr.family() == v.cidr.family() {
+                in_subnets += r.cidr.size().to_u128().unwrap_or(0);
+            }
+        }
+        for (z, list) in &mut zones {
+            list.sort();
+            let _ = write!(out, "<b>{}</b>:", esc(z));
+            for (c, s) in list.iter() {
+                let _ = write!(out, " {} <span class=\"mono\">{c}</span>", esc(s));
+            }
+            out.push_str("<br>");
+        }
+        let share = in_subnets as f64 / v.cidr.size().as_f64() * 100.0;
+        let _ = write!(out, "</td><td class=\"n\">{} in subnets", pct(share));
+        if let Some(u) = v.resource_id.as_deref().and_then(|id| ctx.found_usage.get(id)) {
+            let _ = write!(out, "<br>{} discovered", pct(u * 100.0));
+        }
+        out.push_str("</td></tr>");
+    }
+    out.push_str("</tbody></table></section>");
+}
+
+pub fn over_time(out: &mut String, ctx: &Context) {
+    let h = ctx.inputs.history;
+    out.push_str("<section id=\"time\"><h2>Over time</h2>");
+    if h.skipped > 0 {
+        let _ = write!(out, "<p>{} unreadable history records were skipped.</p>", h.skipped);
+    }
+    let pools: Vec<Series> = h
+        .pools
+        .iter()
+        .filter(|(_, pts)| !pts.is_empty())
+        .map(|(name, pts)| Series { label: name, points: pts.clone() })
+        .collect();
+    out.push_str("<div class=\"charts\">");
+    if pools.is_empty() {
+        out.push_str("<p>No snapshots yet: every apply records one.</p>");
+    } else {
+        charts::lines(out, "Utilization of the top-level pools and pools above alert_at", Axis::Percent, &pools, None);
+    }
+    if h.audits.is_empty() {
+        out.push_str("<p>No audits recorded: <code>ipam audit --record</code> records one.</p>");
+    } else {
+        let series = |label, f: fn(&Counts) -> u64| Series {
+            label,
+            points: h.audits.iter().map(|(t, c)| (*t, f(c) as f64)).collect(),
+        };
+        charts::lines(
+            out,
+            "Audited resource CIDRs by status",
+            Axis::Count,
+            &[
+                series("resource CIDRs", |c| c.resources),
+                series("unmanaged", |c| c.unmanaged),
+                series("noncompliant", |c| c.noncompliant),
+                series("overlapping", |c| c.overlapping),
+            ],
+            None,
+        );
+    }
+    out.push_str("</div></section>");
+}

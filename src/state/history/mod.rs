@@ -1,0 +1,234 @@
+//! History (SPEC §15): what every apply and every recorded audit leaves behind, so
+//! utilization and audit counts can be followed over time, and the forecast drawn from it.
+//!
+//! A history is a series of [`Record`]s kept by the state's backend beside the state (the
+//! file backend: one JSON record per line, [`super::file`]). It is never needed to plan or
+//! apply: a missing or damaged history only leaves the series shorter, and the state stays
+//! the one source of truth.
+//!
+//! The forecast is a least-squares line through a pool's used addresses over time: it says
+//! when the line crosses the pool's `alert_at` and when it reaches the pool's size. It is a
+//! trend, not a promise; with fewer than two points, or a line that does not rise, it says
+//! so instead of guessing.
+
+mod forecast;
+mod time;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use forecast::{Crossing, Forecast, Trend, rate};
+pub use time::{Time, parse_horizon};
+
+use crate::addr::{AddrCount, Prefix};
+use crate::state::usage::Utilization;
+
+/// One entry of a history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Record {
+    /// Written by every apply that saved a new state.
+    Apply(Snapshot),
+    /// Written by `ipam audit --record`.
+    Audit(AuditRecord),
+}
+
+impl Record {
+    pub fn time(&self) -> Time {
+        match self {
+            Record::Apply(s) => s.time,
+            Record::Audit(a) => a.time,
+        }
+    }
+}
+
+/// Every pool's utilization right after an apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub time: Time,
+    /// The serial of the state the apply wrote.
+    pub serial: u64,
+    /// By pool name.
+    pub pools: BTreeMap<String, PoolPoint>,
+}
+
+/// One pool's addresses at one time (as `ipam show` prints them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolPoint {
+    pub total: AddrCount,
+    pub in_pools: AddrCount,
+    pub in_vpcs: AddrCount,
+    pub in_reservations: AddrCount,
+    pub free: AddrCount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub largest_free: Option<Prefix>,
+}
+
+impl PoolPoint {
+    /// Addresses allocated (to sub-pools, VPCs and reservations).
+    pub fn used(&self) -> AddrCount {
+        self.total.minus(self.free)
+    }
+
+    /// Percent used, 0–100.
+    pub fn percent(&self) -> f64 {
+        self.used().ratio(self.total) * 100.0
+    }
+}
+
+impl From<&Utilization> for PoolPoint {
+    fn from(u: &Utilization) -> PoolPoint {
+        PoolPoint {
+            total: u.total,
+            in_pools: u.in_pools,
+            in_vpcs: u.in_vpcs,
+            in_reservations: u.in_reservations,
+            free: u.free,
+            largest_free: u.largest_free,
+        }
+    }
+}
+
+impl Snapshot {
+    /// The snapshot of a state just written.
+    pub fn of(time: Time, serial: u64, usage: &BTreeMap<&str, Utilization>) -> Snapshot {
+        Snapshot {
+            time,
+            serial,
+            pools: usage
+                .iter()
+                .map(|(name, u)| ((*name).to_string(), PoolPoint::from(u)))
+                .collect(),
+        }
+    }
+}
+
+/// What one audit found, for the series of audit counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRecord {
+    pub time: Time,
+    /// The serial of the state audited against.
+    pub serial: u64,
+    /// Counts of resource CIDRs by status, per scope.
+    pub scopes: BTreeMap<String, Counts>,
+    /// IP usage (0–1) of every discovered VPC and vSwitch whose usage is known, by the
+    /// cloud's ID: a VPC's share of addresses in its subnets, a vSwitch's addresses in use.
+    #[serde(default)]
+    pub usage: BTreeMap<String, f64>,
+}
+
+/// Resource CIDRs by management, compliance and overlap status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Counts {
+    pub resources: u64,
+    pub managed: u64,
+    pub unmanaged: u64,
+    pub ignored: u64,
+    pub compliant: u64,
+    pub noncompliant: u64,
+    pub overlapping: u64,
+    pub nonoverlapping: u64,
+}
+
+impl Counts {
+    /// Adds another scope's counts (totals over scopes).
+    pub fn add(&mut self, o: &Counts) {
+        self.resources += o.resources;
+        self.managed += o.managed;
+        self.unmanaged += o.unmanaged;
+        self.ignored += o.ignored;
+        self.compliant += o.compliant;
+        self.noncompliant += o.noncompliant;
+        self.overlapping += o.overlapping;
+        self.nonoverlapping += o.nonoverlapping;
+    }
+}
+
+
+/// What a history read left out: a record that does not parse (a torn last line from a
+/// crash mid-append, or a line damaged since), named so the user can look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// 1-based line (file backend) or row number.
+    pub line: u64,
+    pub reason: String,
+}
+
+
+/// Every pool's trend over a history, built one record at a time.
+#[derive(Debug, Default)]
+pub struct Trends {
+    pub pools: BTreeMap<String, Trend>,
+    /// Apply snapshots read.
+    pub snapshots: u64,
+    pub first: Option<Time>,
+    pub last: Option<Time>,
+}
+
+impl Trends {
+    /// Takes in one record (audit records are not about pools and are passed over).
+    pub fn add(&mut self, record: Record) {
+        let Record::Apply(s) = record else { return };
+        self.snapshots += 1;
+        self.first = self.first.min(Some(s.time)).or(Some(s.time));
+        self.last = self.last.max(Some(s.time));
+        for (name, p) in s.pools {
+            let used = p.used().as_f64();
+            match self.pools.get_mut(&name) {
+                Some(t) => t.add(s.time, used),
+                None => self.pools.entry(name).or_default().add(s.time, used),
+            }
+        }
+    }
+
+    /// The forecast of a pool as it is now: `u` is its current utilization (its size and
+    /// `alert_at`). A pool the history never saw has too little history.
+    pub fn forecast(&self, pool: &str, u: &Utilization) -> Forecast {
+        self.pools
+            .get(pool)
+            .copied()
+            .unwrap_or_default()
+            .forecast(u.total.as_f64(), u.alert_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u64) -> Time {
+        Time(1_767_225_600 + d * 86_400) // 2026-01-01 + d days
+    }
+
+
+    #[test]
+    fn records_round_trip_as_one_line() {
+        let mut pools = BTreeMap::new();
+        pools.insert(
+            "corp".to_string(),
+            PoolPoint {
+                total: AddrCount::pow2(24),
+                in_pools: AddrCount::pow2(16),
+                in_vpcs: AddrCount::ZERO,
+                in_reservations: AddrCount::ZERO,
+                free: AddrCount::pow2(24).minus(AddrCount::pow2(16)),
+                largest_free: "10.128.0.0/9".parse().ok(),
+            },
+        );
+        let r = Record::Apply(Snapshot {
+            time: day(3),
+            serial: 7,
+            pools,
+        });
+        let line = serde_json::to_string(&r).expect("encode");
+        assert!(line.starts_with(r#"{"kind":"apply","time":"2026-01-04T00:00:00Z","serial":7"#));
+        assert!(!line.contains('\n'));
+        assert_eq!(serde_json::from_str::<Record>(&line).expect("decode"), r);
+    }
+}
+
