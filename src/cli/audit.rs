@@ -4,9 +4,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{
-    fail, left_to_exit, lock, no_state, print_diags, read_state, state_line, state_of,
-};
+use super::{fail, left_to_exit, lock, no_state, print_diags, read_state, state_line, state_of};
 use crate::audit::output::{self, Style};
 use crate::audit::{FailOn, Format as InventoryFormat, audit};
 use crate::diag::Diag;
@@ -144,7 +142,10 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
                 .map_err(|e| print_diags(&e.diagnostics()))
         });
         match appended {
-            Ok(()) => eprintln!("Recorded this audit in the history of {}.", located.location),
+            Ok(()) => eprintln!(
+                "Recorded this audit in the history of {}.",
+                located.location
+            ),
             Err(code) => return code,
         }
     }

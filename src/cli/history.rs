@@ -59,7 +59,9 @@ fn arguments(args: &[String]) -> Result<(PathBuf, Subject), Box<Diag>> {
                     "ipam::history::address",
                     format!("`{text}` is not something a history follows"),
                 )
-                .help(format!("give {FORMS}, or nothing for every record in brief")),
+                .help(format!(
+                    "give {FORMS}, or nothing for every record in brief"
+                )),
             )
         })
     };
@@ -162,7 +164,10 @@ pub fn run_history(args: HistoryArgs) -> ExitCode {
     };
     warn_skipped(backend.as_ref(), &skipped);
     let location = backend.location().to_string();
-    let since = args.since.map(|t| format!(" since {t}")).unwrap_or_default();
+    let since = args
+        .since
+        .map(|t| format!(" since {t}"))
+        .unwrap_or_default();
     let (rows, extra) = match &subject {
         Subject::All => (
             briefs,
@@ -215,7 +220,9 @@ pub fn run_history(args: HistoryArgs) -> ExitCode {
         if rows.len() == 1 { "" } else { "s" }
     );
     if rows.is_empty() {
-        println!("Nothing recorded yet: every apply records a snapshot, `ipam audit --record` an audit.");
+        println!(
+            "Nothing recorded yet: every apply records a snapshot, `ipam audit --record` an audit."
+        );
     } else {
         print!("{}", table(&extra.header, &rows));
     }

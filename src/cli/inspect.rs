@@ -14,8 +14,8 @@ use crate::diag::{Diag, Diagnostics};
 use crate::graph::Graph;
 use crate::model::Address;
 use crate::render::{self, Format, JSON_FORMAT_VERSION, Style};
-use crate::state::usage::{Utilization, utilization};
 use crate::state::history::{Crossing, Forecast, Time};
+use crate::state::usage::{Utilization, utilization};
 use crate::state::{Backend, Records, State};
 
 pub fn run_validate(path: &Path, json: bool) -> ExitCode {
@@ -167,7 +167,10 @@ pub fn run_check(path: &Path, state: Option<&Path>, horizon: Option<u64>) -> Exi
         warn_skipped(backend.as_ref(), &skipped);
         let by = Time(Time::now().0.saturating_add(horizon));
         let mut too_little = 0;
-        for (name, u) in usage.iter().filter(|(_, u)| !u.alert && u.alert_at.is_some()) {
+        for (name, u) in usage
+            .iter()
+            .filter(|(_, u)| !u.alert && u.alert_at.is_some())
+        {
             let f = trends.forecast(name, u);
             match f.alert_crossing() {
                 Some(Crossing::On(t)) if t <= by => {

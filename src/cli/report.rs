@@ -8,7 +8,8 @@ use super::history::warn_skipped;
 use super::{fail, left_to_exit, no_state, print_diags, read_state, state_line, state_of};
 use crate::diag::Diag;
 use crate::report::{History, Inputs, charted, render};
-use crate::state::history::Time;
+use crate::state::StateError;
+use crate::state::history::{Skipped, Time};
 use crate::state::usage::utilization;
 
 pub struct ReportArgs<'a> {
@@ -36,9 +37,19 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         );
     }
     let (located, backend) = state_of(args.path, args.state);
-    let read = || read_state(backend.as_ref());
-    let loaded = match crate::load::with_inventory(args.path, read, args.inventories, args.format)
-    {
+    // The history is read right after the state, on the state's thread, while the plan
+    // files are read and validated on another.
+    let mut history: Option<(History, Result<Vec<Skipped>, StateError>)> = None;
+    let read = || {
+        let state = read_state(backend.as_ref())?;
+        if let Some(s) = &state {
+            let mut h = History::charting(&charted(s, &utilization(&s.resources)));
+            let read = backend.history(None, &mut |r| h.add(r));
+            history = Some((h, read));
+        }
+        Ok(state)
+    };
+    let loaded = match crate::load::with_inventory(args.path, read, args.inventories, args.format) {
         Ok(l) => l,
         Err(failed) => {
             for d in &failed {
@@ -51,18 +62,20 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         return fail(no_state(&located));
     };
     eprintln!("{}", state_line(&located.location, Some(state)));
+    let history = match history {
+        Some((mut h, Ok(skipped))) => {
+            warn_skipped(backend.as_ref(), &skipped);
+            h.skipped = skipped.len();
+            h
+        }
+        Some((_, Err(e))) => {
+            eprintln!("Warning: the history cannot be read; the report has none: {e}");
+            History::default()
+        }
+        None => History::default(),
+    };
     let audit = (!args.inventories.is_empty())
         .then(|| crate::audit::audit(&loaded.model, &state.resources, loaded.inventory));
-    let usage = utilization(&state.resources);
-    let mut history = History::charting(&charted(state, &usage));
-    drop(usage);
-    match backend.history(None, &mut |r| history.add(r)) {
-        Ok(skipped) => {
-            warn_skipped(backend.as_ref(), &skipped);
-            history.skipped = skipped.len();
-        }
-        Err(e) => eprintln!("Warning: the history cannot be read; the report has none: {e}"),
-    }
     let inputs = Inputs {
         location: located.location.to_string(),
         state,

@@ -69,7 +69,18 @@ pub fn tree(records: &Records, forecasts: &Forecasts) -> String {
         tops.sort();
         out.push_str(&format!("scope {scope}\n"));
         for (_, name) in tops {
-            pool_lines(&Tree { records, usage: &usage, children: &children, leaves: &leaves, forecasts }, name, 1, &mut out);
+            pool_lines(
+                &Tree {
+                    records,
+                    usage: &usage,
+                    children: &children,
+                    leaves: &leaves,
+                    forecasts,
+                },
+                name,
+                1,
+                &mut out,
+            );
         }
     }
     out

@@ -62,7 +62,7 @@ pub fn doughnut(out: &mut String, title: &str, slices: &[Slice]) {
         };
         let _ = write!(
             out,
-            r#"<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{}"/></svg>{}: <b>{}</b> ({})</li>"#,
+            r#"<li><svg class="sw" width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{}"/></svg>{}: <b>{}</b> ({})</li>"#,
             s.colour,
             esc(s.label),
             grouped(u128::from(s.count)),
@@ -151,7 +151,13 @@ pub fn lines(out: &mut String, title: &str, axis: Axis, series: &[Series], level
         } else {
             vec![t0]
         };
+        let mut last = String::new();
         for (i, t) in ticks.iter().enumerate() {
+            let date = Time(*t).date();
+            if date == last {
+                continue;
+            }
+            last.clone_from(&date);
             let anchor = match i {
                 0 if ticks.len() > 1 => "start",
                 3 => "end",
@@ -162,7 +168,7 @@ pub fn lines(out: &mut String, title: &str, axis: Axis, series: &[Series], level
                 r#"<text x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
                 num(x(*t)),
                 num(CH - 10.0),
-                Time(*t).date()
+                date
             );
         }
     }
@@ -206,10 +212,13 @@ pub fn lines(out: &mut String, title: &str, axis: Axis, series: &[Series], level
     }
     out.push_str(r#"</svg><ul class="legend">"#);
     for (s, (colour, dash)) in series.iter().zip(SERIES) {
-        let last = s.points.last().map_or_else(String::new, |(_, v)| match axis {
-            Axis::Percent => format!(" (now {})", pct(*v)),
-            Axis::Count => format!(" (now {})", grouped(v.round() as u128)),
-        });
+        let last = s
+            .points
+            .last()
+            .map_or_else(String::new, |(_, v)| match axis {
+                Axis::Percent => format!(" (now {})", pct(*v)),
+                Axis::Count => format!(" (now {})", grouped(v.round() as u128)),
+            });
         let _ = write!(
             out,
             r#"<li><svg width="28" height="10" aria-hidden="true"><line x1="0" x2="28" y1="5" y2="5" stroke="{colour}" stroke-width="2.5" stroke-dasharray="{dash}"/></svg>{}{last}</li>"#,
@@ -219,27 +228,21 @@ pub fn lines(out: &mut String, title: &str, axis: Axis, series: &[Series], level
     out.push_str("</ul></figure>");
 }
 
-/// A utilization bar for the pool tree: the pool's share, its parent's share under it, and
-/// the `alert_at` threshold as a dashed mark.
+/// A utilization bar for the pool tree, one element drawn by the style sheet: the pool's
+/// share, its parent's share under it, and the `alert_at` threshold as a mark.
 pub fn bar(out: &mut String, percent: f64, parent: Option<f64>, alert_at: Option<u8>) {
     let _ = write!(
         out,
-        r#"<span class="bar" title="{} used"><i style="width:{}%"></i>"#,
-        pct(percent),
+        "<i class=ub style=\"--p:{}%",
         num(percent.clamp(0.0, 100.0))
     );
-    if let Some(a) = alert_at {
-        let _ = write!(out, r#"<b style="left:{a}%"></b>"#);
-    }
-    out.push_str("</span>");
     if let Some(p) = parent {
-        let _ = write!(
-            out,
-            r#"<span class="bar par" title="parent {} used"><i style="width:{}%"></i></span>"#,
-            pct(p),
-            num(p.clamp(0.0, 100.0))
-        );
+        let _ = write!(out, ";--q:{}%", num(p.clamp(0.0, 100.0)));
     }
+    if let Some(a) = alert_at {
+        let _ = write!(out, ";--a:{a}%");
+    }
+    out.push_str("\"></i>");
 }
 
 #[cfg(test)]
@@ -270,7 +273,11 @@ mod tests {
                 },
             ],
         );
-        assert_eq!(out.matches("<title>").count(), 2, "one arc per non-empty slice");
+        assert_eq!(
+            out.matches("<title>").count(),
+            2,
+            "one arc per non-empty slice"
+        );
         assert!(out.contains("managed: <b>3</b> (75.0%)"));
         assert!(out.contains("ignored: <b>0</b> (0.0%)"));
     }
@@ -283,7 +290,8 @@ mod tests {
             points: vec![(Time(0), 0.0), (Time(86_400), 50.0), (Time(172_800), 100.0)],
         };
         lines(&mut out, "Utilization", Axis::Percent, &[s], Some(80.0));
-        assert!(out.contains(r#"points="52,200 299,105 546,10""#), "{out}");
+        assert!(out.contains(r#"points="52,210 299,110 546,10""#), "{out}");
+        assert_eq!(out.matches(">1970-01-01<").count(), 1, "one tick per date");
         assert!(out.contains(">1970-01-01<"));
         assert!(out.contains("(now 100.0%)"));
     }

@@ -121,16 +121,16 @@ impl Kind {
         Kind::Overlapping,
     ];
 
-    /// The CSS class of its blocks.
+    /// The CSS class of its blocks (short: a large map has hundreds of thousands).
     pub const fn class(self) -> &'static str {
         match self {
-            Kind::Pool => "k-pool",
-            Kind::Vpc => "k-vpc",
-            Kind::Reservation => "k-res",
-            Kind::Held => "k-held",
-            Kind::Free => "k-free",
-            Kind::Unmanaged => "k-unm",
-            Kind::Overlapping => "k-ovl",
+            Kind::Pool => "kp",
+            Kind::Vpc => "kv",
+            Kind::Reservation => "kr",
+            Kind::Held => "kh",
+            Kind::Free => "kf",
+            Kind::Unmanaged => "ku",
+            Kind::Overlapping => "kx",
         }
     }
 
@@ -176,6 +176,11 @@ pub const PATTERNS: &str = concat!(
     r##"<pattern id="pat-ovl" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><rect width="6" height="6" fill="#D55E00"/><rect width="2" height="6" fill="#ffffff"/></pattern>"##,
     r##"<pattern id="pat-agg" width="4" height="4" patternUnits="userSpaceOnUse"><rect width="4" height="4" fill="#bbbbbb"/><circle cx="2" cy="2" r="1" fill="#333333"/></pattern>"##,
     r##"<pattern id="pat-res" width="5" height="5" patternUnits="userSpaceOnUse"><rect width="5" height="5" fill="#CC79A7"/><rect width="5" height="1.5" fill="#ffffff"/></pattern>"##,
+    // The same at the maps' scale (a map's unit is about a tenth of a pixel).
+    r##"<pattern id="map-held" width="60" height="60" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="60" height="60" fill="#F0E442"/><rect width="20" height="60" fill="#8a7f00"/></pattern>"##,
+    r##"<pattern id="map-ovl" width="60" height="60" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><rect width="60" height="60" fill="#D55E00"/><rect width="20" height="60" fill="#ffffff"/></pattern>"##,
+    r##"<pattern id="map-agg" width="40" height="40" patternUnits="userSpaceOnUse"><rect width="40" height="40" fill="#bbbbbb"/><circle cx="20" cy="20" r="10" fill="#333333"/></pattern>"##,
+    r##"<pattern id="map-res" width="50" height="50" patternUnits="userSpaceOnUse"><rect width="50" height="50" fill="#CC79A7"/><rect width="50" height="15" fill="#ffffff"/></pattern>"##,
     "</defs></svg>"
 );
 
@@ -195,19 +200,23 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums;wh
 .card b{display:block;font-size:1.5rem}
 .flag{display:inline-block;padding:0 .35rem;border-radius:3px;font-size:.8em;font-weight:600;border:1px solid}
 .alert{color:#8f2d00;border-color:#D55E00;background:#fde8dc}.fc{color:#004e7c;border-color:#0072B2;background:#e1f0fa}
-.bar{position:relative;height:.8rem;width:11rem;background:#eee;border:1px solid #888;display:inline-block;vertical-align:middle}
-.bar i{position:absolute;left:0;top:0;bottom:0;background:#0072B2}.bar.par{height:.35rem;margin-top:2px;display:block}.bar.par i{background:#777}
-.bar b{position:absolute;top:-2px;bottom:-2px;width:0;border-left:2px dashed #D55E00}
+.ub{display:inline-block;vertical-align:middle;width:11rem;height:1rem;border:1px solid #777;background:linear-gradient(90deg,transparent calc(var(--a,200%) - 1px),#D55E00 calc(var(--a,200%) - 1px),#D55E00 calc(var(--a,200%) + 1px),transparent 0),linear-gradient(#0072B2,#0072B2) 0 0/var(--p) 65% no-repeat,linear-gradient(#666,#666) 0 100%/var(--q,0%) 22% no-repeat,#eee}
+#pools td:nth-child(n+4){text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}#pools td:nth-child(7){text-align:left}
+#pools td:nth-child(2){font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.88em}
 .d1{padding-left:1.2rem}.d2{padding-left:2.4rem}.d3{padding-left:3.6rem}.d4{padding-left:4.8rem}.d5{padding-left:6rem}.d6{padding-left:7.2rem}
-.dn{padding-left:8.4rem}
+.d7{padding-left:8.4rem}
 figure{margin:.6rem 0 1.2rem}figcaption{font-weight:600}svg{max-width:100%;height:auto}
 svg text{font:11px system-ui,sans-serif;fill:#000}svg .ax{stroke:#777;stroke-width:1}svg .grid{stroke:#e2e2e2}
-.k-pool{fill:#0072B2}.k-vpc{fill:#009E73}.k-res{fill:url(#pat-res)}.k-held{fill:url(#pat-held)}.k-free{fill:#fff}
-.k-unm{fill:#E69F00}.k-ovl{fill:url(#pat-ovl)}.agg{fill:url(#pat-agg)}
-.map rect.b{stroke:#222;stroke-width:.5}.map rect.lf{fill:none;stroke:#000;stroke-width:2;stroke-dasharray:5 3}
-.map text.in{fill:#fff;font-size:10px}.map text.dk{fill:#000;font-size:10px}
+.kp{fill:#0072B2}.kv{fill:#009E73}.kr{fill:url(#pat-res)}.kh{fill:url(#pat-held)}.kf{fill:#fff}
+.ku{fill:#E69F00}.kx{fill:url(#pat-ovl)}.kg{fill:url(#pat-agg)}
+.map rect{y:300px;height:320px;stroke:#222;stroke-width:5}.map .o rect{y:160px;height:120px}
+.map rect.lf{y:280px;height:360px;fill:none;stroke:#000;stroke-width:20;stroke-dasharray:50 30}
+.map text{font-size:100px}.map text.w{fill:#fff}
+.map text:not(.w){paint-order:stroke;stroke:#fff;stroke-width:24px;stroke-linejoin:round}
+.map .kr{fill:url(#map-res)}.map .kh{fill:url(#map-held)}.map .kx{fill:url(#map-ovl)}.map .kg{fill:url(#map-agg)}
+.vl dd{margin:0 0 .6rem 1.2rem}.vl dt{font-weight:600;margin-top:.4rem}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem 1rem;margin:.3rem 0 .8rem;padding:0;list-style:none}
-.legend li{display:flex;align-items:center;gap:.35rem}.legend svg{border:1px solid #222}
+.legend li{display:flex;align-items:center;gap:.35rem}.legend svg.sw{border:1px solid #222}
 .charts{display:flex;flex-wrap:wrap;gap:1.5rem}.charts figure{flex:1 1 320px}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 @media print{nav,.skip{display:none}body{max-width:none}h2{break-before:auto}figure,tr{break-inside:avoid}a{color:inherit;text-decoration:none}}
@@ -234,10 +243,7 @@ mod tests {
         assert_eq!(num(12.0), "12");
         assert_eq!(num(12.345), "12.35");
         assert_eq!(num(-0.001), "0");
-        assert_eq!(
-            range(Family::V4, 0x0a00_0000, 0x0a00_00ff),
-            "10.0.0.0/24"
-        );
+        assert_eq!(range(Family::V4, 0x0a00_0000, 0x0a00_00ff), "10.0.0.0/24");
         assert_eq!(
             range(Family::V4, 0x0a00_0000, 0x0a00_017f),
             "10.0.0.0 – 10.0.1.127"

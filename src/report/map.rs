@@ -12,17 +12,25 @@
 
 use std::fmt::Write as _;
 
-use super::html::{Kind, addr, count, esc, num, range};
+use super::html::{Kind, addr, count, esc, grouped, range};
 use crate::addr::{Family, Prefix};
 
-/// Width of a bar in SVG units (the drawing scales to the page).
-const W: f64 = 1000.0;
+/// Width of a bar in SVG units (the drawing scales to the page): integers at this
+/// resolution are exact to a tenth of a pixel on any screen, and cheap to write.
+const W: u64 = 10_000;
+/// Left margin.
+const X0: u64 = 10;
 /// Narrower than this, a block is drawn only as part of an aggregate.
-const MIN: f64 = 3.0;
+const MIN: u64 = 30;
 /// An aggregate is closed once it is this wide.
-const AGG: f64 = 12.0;
-/// Height of one bar's row: label, overlay lane, bar.
-const ROW: f64 = 66.0;
+const AGG: u64 = 120;
+/// Height of one bar's row: label, overlay lane, bar (the lanes' heights are in the style
+/// sheet, so each rectangle carries only what differs).
+const ROW: u64 = 660;
+/// Height of the label row above each bar (left out when there is one bar).
+const LABEL: u64 = 140;
+/// Roughly the width of one character of a label.
+const CHAR: u64 = 60;
 
 /// One block to draw.
 #[derive(Debug, Clone)]
@@ -30,6 +38,14 @@ pub struct Item {
     pub cidr: Prefix,
     pub kind: Kind,
     pub name: String,
+}
+
+/// How a map is drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Write VPC names into their blocks (they are always in the blocks' titles): off for
+    /// very large states, where the VPC table already names every block.
+    pub vpc_labels: bool,
 }
 
 /// A range of addresses on a bar, not necessarily a CIDR (free ranges are not).
@@ -42,59 +58,54 @@ struct Seg<'a> {
 }
 
 /// Draws the map of a pool whose provisioned CIDRs are `roots`; `items` are its blocks
-/// (disjoint, inside the roots), `overlays` the discovered networks for the lane above.
-/// Returns the number of block rectangles drawn (each with class `b`).
+/// (disjoint, inside the roots, sorted), `overlays` the discovered networks for the lane
+/// above (sorted). Returns the number of block rectangles drawn (every `<rect>` but the
+/// largest free block's outline, class `lf`).
 pub fn draw(
     out: &mut String,
-    label: &str,
     roots: &[Prefix],
     items: &[Item],
     overlays: &[Item],
     largest_free: Option<Prefix>,
+    style: Style,
 ) -> usize {
-    let height = ROW * roots.len() as f64 + 4.0;
+    // One bar: its CIDR is in the caption, and the label row is cut off.
+    let top = if roots.len() == 1 { LABEL } else { 0 };
     let _ = write!(
         out,
-        r#"<svg class="map" viewBox="0 0 {} {}" width="{}" role="img" aria-label="{}">"#,
-        num(W + 2.0),
-        num(height),
-        num(W + 2.0),
-        esc(label)
+        r#"<svg class=map viewBox="0 {top} {} {}">"#,
+        W + 2 * X0,
+        ROW * roots.len() as u64 - top
     );
     let mut drawn = 0;
     let mut i = 0;
     let mut o = 0;
     for (row, root) in roots.iter().enumerate() {
-        let y = row as f64 * ROW;
-        let _ = write!(
-            out,
-            r#"<text x="1" y="{}">{} · {} addresses</text>"#,
-            num(y + 11.0),
-            root,
-            count(root.size())
-        );
+        if row > 0 {
+            let _ = write!(out, r#"<g transform="translate(0 {})">"#, ROW * row as u64);
+        }
+        if top == 0 {
+            let _ = write!(
+                out,
+                "<text x={X0} y=110>{root} · {} addresses</text>",
+                count(root.size())
+            );
+        }
         // Items and overlays are sorted; each root takes the ones inside it.
         let start = i;
         while i < items.len() && root.contains(&items[i].cidr) {
             i += 1;
         }
-        while o < overlays.len() && overlays[o].cidr.start() < root.start() {
+        while o < overlays.len() && overlays[o].cidr.end() < root.start() {
             o += 1;
         }
         let ostart = o;
         while o < overlays.len() && overlays[o].cidr.start() <= root.end() {
             o += 1;
         }
-        let segs = with_free(*root, &items[start..i]);
-        let mut bar = Bar {
-            out,
-            root: *root,
-            family: root.family(),
-            y: y + 30.0,
-            h: 32.0,
-            drawn: 0,
-        };
-        bar.segments(&segs);
+        let mut bar = Bar::new(*root, style);
+        bar.segments(&with_free(*root, &items[start..i]));
+        drawn += bar.emit(out, "");
         let lane: Vec<Seg> = overlays[ostart..o]
             .iter()
             .map(|it| Seg {
@@ -104,26 +115,19 @@ pub fn draw(
                 name: &it.name,
             })
             .collect();
-        bar.y = y + 16.0;
-        bar.h = 12.0;
         bar.segments(&lane);
-        drawn += bar.drawn;
+        drawn += bar.emit(out, "o ");
         if let Some(lf) = largest_free.filter(|lf| root.contains(lf)) {
             let (x, w) = bar.span(lf.start(), lf.end());
-            let _ = write!(
-                out,
-                r#"<rect class="lf" x="{}" y="{}" width="{}" height="36"><title>largest free block: {lf} ({} addresses)</title></rect>"#,
-                num(x),
-                num(y + 28.0),
-                num(w.max(2.0)),
-                count(lf.size())
-            );
+            let _ = write!(out, "<rect class=lf x={x} width={}></rect>", w.max(20));
+        }
+        if row > 0 {
+            out.push_str("</g>");
         }
     }
     out.push_str("</svg>");
     drawn
 }
-
 /// The items of one root with the free ranges between them, in address order.
 fn with_free(root: Prefix, items: &[Item]) -> Vec<Seg<'_>> {
     let mut segs = Vec::with_capacity(items.len() * 2 + 1);
@@ -155,16 +159,18 @@ fn free(first: u128, last: u128) -> Seg<'static> {
     }
 }
 
-/// One lane of one bar being drawn.
-struct Bar<'o> {
-    out: &'o mut String,
+/// One lane of one bar being drawn. Blocks are written into one group per kind (the
+/// group carries the class, so each rectangle carries only its place), labels after them.
+struct Bar {
     root: Prefix,
     family: Family,
-    y: f64,
-    h: f64,
+    style: Style,
+    /// By kind, in `Kind::ALL` order, then aggregates.
+    groups: [String; 8],
+    labels: String,
     drawn: usize,
+    lane: bool,
 }
-
 /// A run of blocks too small to draw one by one.
 #[derive(Default)]
 struct Run {
@@ -176,13 +182,47 @@ struct Run {
     one: Option<usize>,
 }
 
-impl Bar<'_> {
-    /// Where a range is drawn: x and width.
-    fn span(&self, first: u128, last: u128) -> (f64, f64) {
+impl Bar {
+    fn new(root: Prefix, style: Style) -> Bar {
+        Bar {
+            root,
+            family: root.family(),
+            style,
+            groups: Default::default(),
+            labels: String::new(),
+            drawn: 0,
+            lane: false,
+        }
+    }
+
+    /// Writes what was drawn (`lane`: the class of the lane, `"o "` above the bar) and
+    /// starts the next lane; returns the number of blocks written.
+    fn emit(&mut self, out: &mut String, lane: &str) -> usize {
+        let classes = Kind::ALL.iter().map(|k| k.class()).chain(["kg"]);
+        for (group, class) in self.groups.iter_mut().zip(classes) {
+            if !group.is_empty() {
+                let _ = write!(out, r#"<g class="{lane}{class}">{group}</g>"#);
+                group.clear();
+            }
+        }
+        out.push_str(&self.labels);
+        self.labels.clear();
+        self.lane = true;
+        std::mem::take(&mut self.drawn)
+    }
+
+    /// Where a range is drawn: x and width, in whole units. Both ends are rounded, so
+    /// neighbouring blocks meet exactly.
+    fn span(&self, first: u128, last: u128) -> (u64, u64) {
         let size = self.root.size().as_f64();
-        let x = (first - self.root.start()) as f64 / size * W;
-        let w = ((last - first) as f64 + 1.0) / size * W;
-        (x + 1.0, w)
+        let at = |a: u128| ((a - self.root.start()) as f64 / size * W as f64).round() as u64;
+        let x = at(first);
+        let end = if last >= self.root.end() {
+            W
+        } else {
+            at(last + 1)
+        };
+        (X0 + x, end.saturating_sub(x))
     }
 
     fn segments(&mut self, segs: &[Seg]) {
@@ -193,7 +233,7 @@ impl Bar<'_> {
                 if let Some(r) = run.take() {
                     self.flush(r, segs);
                 }
-                self.block(s);
+                self.block(s, w);
                 continue;
             }
             let r = run.get_or_insert_with(|| Run {
@@ -202,13 +242,14 @@ impl Bar<'_> {
                 one: Some(n),
                 ..Run::default()
             });
-            if r.blocks.iter().sum::<u64>() > 0 {
+            if r.blocks.iter().any(|&b| b > 0) {
                 r.one = None;
             }
             r.last = r.last.max(s.last);
             r.blocks[kind_index(s.kind)] += 1;
-            if self.span(r.first, r.last).1 >= AGG {
-                let r = run.take().unwrap_or_default();
+            if self.span(r.first, r.last).1 >= AGG
+                && let Some(r) = run.take()
+            {
                 self.flush(r, segs);
             }
         }
@@ -220,7 +261,8 @@ impl Bar<'_> {
     /// Draws a run: a lone block as itself, several as one aggregate.
     fn flush(&mut self, r: Run, segs: &[Seg]) {
         if let Some(n) = r.one {
-            self.block(&segs[n]);
+            let w = self.span(segs[n].first, segs[n].last).1;
+            self.block(&segs[n], w);
             return;
         }
         let (x, w) = self.span(r.first, r.last);
@@ -229,69 +271,59 @@ impl Bar<'_> {
             .iter()
             .zip(r.blocks)
             .filter(|(_, n)| *n > 0)
-            .map(|(k, n)| format!("{n} {}", k.label()))
+            .map(|(k, n)| format!("{}: {n}", k.label()))
             .collect();
         let _ = write!(
-            self.out,
-            r#"<rect class="b agg" x="{}" y="{}" width="{}" height="{}"><title>{total} blocks too small to draw one by one, in {}: {}</title></rect>"#,
-            num(x),
-            num(self.y),
-            num(w),
-            num(self.h),
+            self.groups[7],
+            "<rect x={x} width={w}><title>{total} blocks too small to draw one by one, in {}: {}</title></rect>",
             range(self.family, r.first, r.last),
             parts.join(", ")
         );
         self.drawn += 1;
     }
 
-    fn block(&mut self, s: &Seg) {
-        let (x, w) = self.span(s.first, s.last);
+    fn block(&mut self, s: &Seg, w: u64) {
+        let x = self.span(s.first, s.last).0;
         let what = range(self.family, s.first, s.last);
-        let title = match s.kind {
+        let g = &mut self.groups[kind_index(s.kind)];
+        let _ = write!(g, "<rect x={x} width={w}><title>");
+        match s.kind {
             Kind::Free => {
-                let size = (s.last - s.first).checked_add(1).map_or_else(
-                    || "2^128".to_string(),
-                    |n| super::html::grouped(n),
-                );
-                format!("{what}: free ({size} addresses)")
+                let size = (s.last - s.first)
+                    .checked_add(1)
+                    .map_or_else(|| "2^128".to_string(), grouped);
+                let _ = write!(g, "{what} free ({size} addresses)");
             }
-            k => format!("{what}: {} {}", k.label(), esc(s.name)),
-        };
-        let _ = write!(
-            self.out,
-            r#"<rect class="b {}" x="{}" y="{}" width="{}" height="{}"><title>{title}</title></rect>"#,
-            s.kind.class(),
-            num(x),
-            num(self.y),
-            num(w),
-            num(self.h),
-        );
+            k => {
+                let _ = write!(g, "{what} {} {}", k.label(), esc(s.name));
+            }
+        }
+        g.push_str("</title></rect>");
         self.drawn += 1;
-        // A label in the block when it fits (6 units a character at this size).
-        let text = match s.kind {
+        if self.lane || (s.kind == Kind::Vpc && !self.style.vpc_labels) {
+            return;
+        }
+        // A label in the block when it fits: name and CIDR, else the name alone.
+        let full = match s.kind {
             Kind::Free => "free".to_string(),
             _ => format!("{} {}", s.name, addr_or_cidr(s, self.family)),
         };
-        let chars = text.chars().count() as f64;
-        let (text, chars) = if chars * 6.0 + 6.0 <= w || s.kind == Kind::Free {
-            (text, chars)
+        let fits = |t: &str| (t.chars().count() as u64 + 1) * CHAR <= w;
+        let text = if fits(&full) {
+            full
+        } else if fits(s.name) && s.kind != Kind::Free {
+            s.name.to_string()
         } else {
-            let n = s.name.chars().count() as f64;
-            (s.name.to_string(), n)
+            return;
         };
-        if self.h >= 20.0 && chars * 6.0 + 6.0 <= w && !text.is_empty() {
-            let class = match s.kind {
-                Kind::Pool | Kind::Vpc => "in",
-                _ => "dk",
-            };
-            let _ = write!(
-                self.out,
-                r#"<text class="{class}" x="{}" y="{}">{}</text>"#,
-                num(x + 3.0),
-                num(self.y + self.h / 2.0 + 4.0),
-                esc(&text)
-            );
-        }
+        let white = matches!(s.kind, Kind::Pool | Kind::Vpc);
+        let _ = write!(
+            self.labels,
+            "<text{} x={} y=490>{}</text>",
+            if white { " class=w" } else { "" },
+            x + 30,
+            esc(&text)
+        );
     }
 }
 
@@ -312,6 +344,8 @@ fn kind_index(k: Kind) -> usize {
 mod tests {
     use super::*;
 
+    const LABELS: Style = Style { vpc_labels: true };
+
     fn item(cidr: &str, kind: Kind, name: &str) -> Item {
         Item {
             cidr: cidr.parse().expect("cidr"),
@@ -320,8 +354,8 @@ mod tests {
         }
     }
 
-    fn rects(svg: &str) -> usize {
-        svg.matches(r#"<rect class="b "#).count()
+    fn blocks(svg: &str) -> usize {
+        svg.matches("<rect ").count() - svg.matches("<rect class=lf").count()
     }
 
     #[test]
@@ -334,15 +368,38 @@ mod tests {
         ];
         let mut out = String::new();
         let lf = "10.0.192.0/18".parse().ok();
-        let n = draw(&mut out, "pool x", &[root], &items, &[], lf);
+        let n = draw(&mut out, &[root], &items, &[], lf, LABELS);
         // a, v, free 10.0.80.0–10.0.127.255, held, free 10.0.192.0/18.
         assert_eq!(n, 5);
-        assert_eq!(rects(&out), 5);
-        assert!(out.contains("<title>10.0.64.0/20: VPC v&lt;1&gt;</title>"));
-        assert!(out.contains("<title>10.0.80.0 – 10.0.127.255: free (12,288 addresses)</title>"));
-        assert!(out.contains("largest free block: 10.0.192.0/18"));
-        // Drawn to scale: the /18 is a quarter of the bar.
-        assert!(out.contains(r#"class="b k-pool" x="1" y="30" width="250""#), "{out}");
+        assert_eq!(blocks(&out), 5);
+        assert!(out.contains(r#"<g class="kv"><rect x=2510 width=625><title>10.0.64.0/20 VPC v&lt;1&gt;</title></rect></g>"#), "{out}");
+        assert!(out.contains("<title>10.0.80.0 – 10.0.127.255 free (12,288 addresses)</title>"));
+        assert!(out.contains(
+            "<rect class=lf x=7510 width=2500><title>largest free block 10.0.192.0/18</title>"
+        ));
+        // Drawn to scale: the /18 is a quarter of the bar, the /20 a sixteenth after it.
+        assert!(
+            out.contains(r#"<g class="kp"><rect x=10 width=2500>"#),
+            "{out}"
+        );
+        assert!(
+            out.contains("<text class=w x=2540 y=490>v&lt;1&gt;</text>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<text class=w x=40 y=490>a 10.0.0.0/18</text>"),
+            "{out}"
+        );
+        let mut quiet = String::new();
+        draw(
+            &mut quiet,
+            &[root],
+            &items,
+            &[],
+            lf,
+            Style { vpc_labels: false },
+        );
+        assert!(!quiet.contains("<text class=w x=2540"));
     }
 
     #[test]
@@ -357,12 +414,14 @@ mod tests {
             })
             .collect();
         let mut out = String::new();
-        let n = draw(&mut out, "corp", &[root], &items, &[], None);
-        // 10,000 /22s fill 0.06% each: about 2.4% of the bar in aggregates of ~1.2%, then
-        // the free rest as one block.
-        assert!(n < 10, "{n}");
-        assert!(out.contains("blocks too small to draw one by one"));
-        assert!(out.len() < 5_000, "{}", out.len());
+        let n = draw(&mut out, &[root], &items, &[], None, LABELS);
+        // 10,000 /22s fill 0.006% of the bar each, 61% together: 51 aggregates of about
+        // 1.2% each, then the free rest as one block.
+        assert_eq!(n, 52, "{out}");
+        assert_eq!(out.matches("<g class=\"kg\">").count(), 1);
+        assert_eq!(blocks(&out), 52);
+        assert!(out.contains(": sub-pool: 196</title>"), "{out}");
+        assert!(out.len() < 12_000, "{}", out.len());
     }
 
     #[test]
@@ -370,8 +429,25 @@ mod tests {
         let root: Prefix = "10.0.0.0/16".parse().expect("cidr");
         let overlays = [item("10.0.0.0/17", Kind::Unmanaged, "vpc-1")];
         let mut out = String::new();
-        let n = draw(&mut out, "p", &[root], &[], &overlays, None);
+        let n = draw(&mut out, &[root], &[], &overlays, None, LABELS);
         assert_eq!(n, 2, "one free range and one overlay");
-        assert!(out.contains(r#"class="b k-unm" x="1" y="16" width="500" height="12""#));
+        assert!(
+            out.contains(r#"<g class="o ku"><rect x=10 width=5000>"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn several_roots_are_rows() {
+        let roots: Vec<Prefix> = ["10.0.0.0/24", "10.9.0.0/24"]
+            .iter()
+            .map(|c| c.parse().expect("cidr"))
+            .collect();
+        let items = [item("10.9.0.0/25", Kind::Vpc, "v")];
+        let mut out = String::new();
+        assert_eq!(draw(&mut out, &roots, &items, &[], None, LABELS), 3);
+        assert!(out.contains(r#"viewBox="0 0 10020 1320""#));
+        assert!(out.contains(r#"<g transform="translate(0 660)">"#));
+        assert!(out.contains("10.9.0.0/24 · 256 addresses"));
     }
 }

@@ -149,7 +149,7 @@ pub fn render(inputs: &Inputs) -> String {
         html::CSS
     ));
     out.push_str(html::PATTERNS);
-    out.push_str("<a class=\"skip\" href=\"#overview\">Skip to the overview</a>");
+    out.push_str("<a class=skip href=#overview>Skip to the overview</a>");
     out.push_str(&format!(
         "<header><h1>ipam report</h1><p>State <span class=\"mono\">{}</span>, serial {}, lineage <span class=\"mono\">{}</span>. Made {}.</p>",
         html::esc(&inputs.location),
@@ -158,7 +158,7 @@ pub fn render(inputs: &Inputs) -> String {
         inputs.now
     ));
     out.push_str(
-        "<nav aria-label=\"Sections\"><ul><li><a href=\"#overview\">Overview</a></li>\
+        "<nav aria-label=\"Sections\"><ul><li><a href=#overview>Overview</a></li>\
          <li><a href=\"#pools\">Pools</a></li><li><a href=\"#maps\">IP space</a></li>\
          <li><a href=\"#vpcs\">VPCs</a></li><li><a href=\"#time\">Over time</a></li></ul></nav></header><main>",
     );

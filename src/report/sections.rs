@@ -112,7 +112,11 @@ impl<'a> Context<'a> {
 
 /// Layout slots held for growth, from the plan, beside the recorded blocks they do not
 /// overlap (a plan edited since the last apply may hold slots the state has used).
-fn add_held<'a>(inputs: &Inputs<'a>, records: &'a Records, items: &mut FxHashMap<&'a str, Vec<Item>>) {
+fn add_held<'a>(
+    inputs: &Inputs<'a>,
+    records: &'a Records,
+    items: &mut FxHashMap<&'a str, Vec<Item>>,
+) {
     for pool in &inputs.model.pools {
         let Some((name, rec)) = records.pools.get_key_value(&pool.name) else {
             continue;
@@ -141,7 +145,11 @@ fn add_held<'a>(inputs: &Inputs<'a>, records: &'a Records, items: &mut FxHashMap
     }
 }
 
-type Found<'a> = (FxHashMap<&'a str, Vec<Item>>, usize, FxHashMap<&'a str, f64>);
+type Found<'a> = (
+    FxHashMap<&'a str, Vec<Item>>,
+    usize,
+    FxHashMap<&'a str, f64>,
+);
 
 /// Discovered networks to draw (unmanaged or overlapping), each under the narrowest pool of
 /// its scope that contains it, and the IP usage of discovered VPCs.
@@ -180,7 +188,15 @@ fn discovered<'a>(records: &'a Records, report: &'a Report<'a>) -> Found<'a> {
             outside += 1;
             continue;
         };
-        let mut name = format!("{} {}", if r.kind == Discovered::Vpc { "VPC" } else { "vSwitch" }, r.id);
+        let mut name = format!(
+            "{} {}",
+            if r.kind == Discovered::Vpc {
+                "VPC"
+            } else {
+                "vSwitch"
+            },
+            r.id
+        );
         if let Some(n) = &r.name {
             name.push_str(&format!(" ({n})"));
         }
@@ -203,7 +219,7 @@ pub fn overview(out: &mut String, ctx: &Context) {
     let r = ctx.records;
     let subnets: usize = r.vpcs.values().map(|v| v.subnets.len()).sum();
     let alerts: Vec<(&&str, &Utilization)> = ctx.usage.iter().filter(|(_, u)| u.alert).collect();
-    out.push_str("<section id=\"overview\"><h2>Overview</h2><div class=\"cards\">");
+    out.push_str("<section id=overview><h2>Overview</h2><div class=cards>");
     for (label, n) in [
         ("custom scopes", r.scopes.len()),
         ("pools", r.pools.len()),
@@ -235,7 +251,7 @@ pub fn overview(out: &mut String, ctx: &Context) {
             let _ = write!(
                 out,
                 "<li><a href=\"#{}\">pool {}</a> is {} used, above its alert_at of {}%</li>",
-                anchor("map", name),
+                anchor("m", name),
                 esc(name),
                 pct(u.percent),
                 u.alert_at.unwrap_or_default()
@@ -343,6 +359,7 @@ fn forecasts(out: &mut String, ctx: &Context) {
         trends.snapshots,
         if trends.snapshots == 1 { "" } else { "s" },
         match (trends.first, trends.last) {
+            (Some(a), Some(b)) if a.date() == b.date() => format!(" ({})", a.date()),
             (Some(a), Some(b)) => format!(" ({} to {})", a.date(), b.date()),
             _ => String::new(),
         }
@@ -355,73 +372,86 @@ fn forecasts(out: &mut String, ctx: &Context) {
         });
         return;
     }
-    out.push_str("<table><thead><tr><th>Pool</th><th>Used now</th><th>Forecast</th></tr></thead><tbody>");
+    out.push_str(
+        "<table><thead><tr><th>Pool</th><th>Used now</th><th>Forecast</th></tr></thead><tbody>",
+    );
     for (_, name, text) in growing.iter().take(100) {
         let _ = write!(
             out,
             "<tr><td><a href=\"#{}\">{}</a></td><td class=\"n\">{}</td><td>{}</td></tr>",
-            anchor("map", name),
+            anchor("m", name),
             esc(name),
-            ctx.usage.get(name).map_or_else(String::new, |u| pct(u.percent)),
+            ctx.usage
+                .get(name)
+                .map_or_else(String::new, |u| pct(u.percent)),
             esc(text)
         );
     }
     out.push_str("</tbody></table>");
     if growing.len() > 100 {
-        let _ = write!(out, "<p>{} more growing pools are flagged in the pool tree.</p>", growing.len() - 100);
+        let _ = write!(
+            out,
+            "<p>{} more growing pools are flagged in the pool tree.</p>",
+            growing.len() - 100
+        );
     }
 }
 
 pub fn tree(out: &mut String, ctx: &Context) {
     out.push_str(
-        "<section id=\"pools\"><h2>Pools</h2><p class=\"muted\">Each bar: the pool's share used (the dashed mark is its alert_at); the thin bar under it, its parent's.</p>\
-         <table><thead><tr><th>Pool</th><th>CIDRs</th><th>Used</th><th>%</th><th>In sub-pools / VPCs / reservations</th><th>Free (largest block)</th><th>Flags</th></tr></thead><tbody>",
+        "<section id=pools><h2>Pools</h2><p class=muted>Each bar: the pool's share used (the dashed mark is its alert_at); the thin bar under it, its parent's. Every pool links to its map.</p>\
+         <table><thead><tr><th>Pool<th>CIDRs<th>Used<th>%<th>In sub-pools / VPCs / reservations<th>Free (largest block)<th>Flags</thead><tbody>",
     );
     let mut scope = "";
     for &(depth, name) in &ctx.order {
-        let Some(p) = ctx.records.pools.get(name) else { continue };
+        let Some(p) = ctx.records.pools.get(name) else {
+            continue;
+        };
         if depth == 0 && p.scope != scope {
             scope = &p.scope;
-            let _ = write!(out, "<tr><th colspan=\"7\">scope {}</th></tr>", esc(scope));
+            let _ = write!(out, "<tr><th colspan=7>scope {}", esc(scope));
         }
-        let class = if depth < 7 { format!("d{depth}") } else { "dn".into() };
         let _ = write!(
             out,
-            "<tr><td class=\"{class}\"><a href=\"#{}\">{}</a></td><td class=\"c\">{}</td><td>",
-            anchor("map", name),
+            "\n<tr><td class=d{}><a href=#{}>{}</a><td>{}<td>",
+            depth.min(7),
+            anchor("m", name),
             esc(name),
             cidrs(&p.cidrs)
         );
         let Some(u) = ctx.usage.get(name) else {
-            out.push_str("</td></tr>");
             continue;
         };
-        let parent = p.parent.as_deref().and_then(|q| ctx.usage.get(q)).map(|q| q.percent);
+        let parent = p
+            .parent
+            .as_deref()
+            .and_then(|q| ctx.usage.get(q))
+            .map(|q| q.percent);
         charts::bar(out, u.percent, parent, u.alert_at);
         let _ = write!(
             out,
-            "</td><td class=\"n\">{}</td><td class=\"n\">{} / {} / {}</td><td class=\"n\">{} ({})</td><td>",
+            "<td>{}<td>{} / {} / {}<td>{} ({})<td>",
             pct(u.percent),
             count(u.in_pools),
             count(u.in_vpcs),
             count(u.in_reservations),
             count(u.free),
-            u.largest_free.map_or_else(|| "none".into(), |b| b.to_string())
+            u.largest_free
+                .map_or_else(|| "none".into(), |b| b.to_string())
         );
         if u.alert {
-            let _ = write!(out, "<span class=\"flag alert\">ALERT above {}%</span> ", u.alert_at.unwrap_or_default());
-        }
-        if let Some(f @ Forecast::Growth { full, alert, .. }) = ctx.forecasts.get(name) {
-            let when = alert.unwrap_or(*full);
             let _ = write!(
                 out,
-                "<span class=\"flag fc\" title=\"{}\">{} {}</span>",
-                esc(&f.describe(u.alert_at)),
-                if alert.is_some() { "alert_at" } else { "full" },
-                when
+                "<span class=\"flag alert\">ALERT above {}%</span> ",
+                u.alert_at.unwrap_or_default()
             );
         }
-        out.push_str("</td></tr>");
+        if let Some(Forecast::Growth { full, alert, .. }) = ctx.forecasts.get(name) {
+            let _ = match alert {
+                Some(c) => write!(out, "<span class=\"flag fc\">alert_at {c}</span>"),
+                None => write!(out, "<span class=\"flag fc\">full {full}</span>"),
+            };
+        }
     }
     out.push_str("</tbody></table></section>");
 }
@@ -432,108 +462,174 @@ fn cidrs(list: &[Prefix]) -> String {
 }
 
 pub fn maps(out: &mut String, ctx: &Context) {
-    out.push_str("<section id=\"maps\"><h2>IP space</h2><p class=\"muted\">Each provisioned CIDR drawn to scale in address order; point at a block for its CIDR, name and kind. Blocks too small to see are drawn as dotted aggregates; the dashed outline is the largest free block.</p><ul class=\"legend\">");
+    out.push_str("<section id=maps><h2>IP space</h2><p class=muted>Each provisioned CIDR drawn to scale in address order; point at a block for its CIDR, kind and name. Blocks too small to see are drawn as dotted aggregates; the dashed outline is the largest free block. Discovered networks that are unmanaged or overlap are drawn in the lane above the bar.</p><ul class=legend>");
     for k in Kind::ALL {
         let _ = write!(
             out,
-            "<li><svg width=\"22\" height=\"14\" aria-hidden=\"true\"><rect class=\"{}\" width=\"22\" height=\"14\"/></svg>{}</li>",
+            "<li><svg class=sw width=22 height=14 aria-hidden=true><rect class={} width=22 height=14 /></svg>{}",
             k.class(),
             k.label()
         );
     }
-    out.push_str("<li><svg width=\"22\" height=\"14\" aria-hidden=\"true\"><rect class=\"agg\" width=\"22\" height=\"14\"/></svg>aggregate of small blocks</li></ul>");
+    out.push_str("<li><svg class=sw width=22 height=14 aria-hidden=true><rect class=kg width=22 height=14 /></svg>aggregate of small blocks\
+        <li><svg width=22 height=14 aria-hidden=true><rect width=22 height=14 fill=none stroke=#000 stroke-width=3 stroke-dasharray=\"5 3\" /></svg>largest free block</ul>");
+    let style = map::Style {
+        vpc_labels: ctx.records.vpcs.len() <= LABELLED_VPCS,
+    };
     let none = Vec::new();
     for &(_, name) in &ctx.order {
-        let Some(p) = ctx.records.pools.get(name) else { continue };
+        let Some(p) = ctx.records.pools.get(name) else {
+            continue;
+        };
         let items = ctx.items.get(name).unwrap_or(&none);
         let overlays = ctx.overlays.get(name).unwrap_or(&none);
-        let u = ctx.usage.get(name);
-        let family = p.cidrs.first().map(|c| c.family()).unwrap_or(crate::addr::Family::V4);
-        let taken = items.iter().map(|i| i.cidr);
-        let largest = Allocator::build(family, p.cidrs.iter().copied(), taken)
-            .ok()
-            .and_then(|a| a.largest_free());
+        let family = p
+            .cidrs
+            .first()
+            .map_or(crate::addr::Family::V4, |c| c.family());
+        // Held slots count as taken here: they are not free for new VPCs.
+        let largest = Allocator::build(
+            family,
+            p.cidrs.iter().copied(),
+            items.iter().map(|i| i.cidr),
+        )
+        .ok()
+        .and_then(|a| a.largest_free());
         let _ = write!(
             out,
-            "<figure id=\"{}\"><figcaption>pool {} <span class=\"muted\">{}{}</span></figcaption>",
-            anchor("map", name),
-            esc(name),
-            u.map_or_else(String::new, |u| format!("{} used", pct(u.percent))),
-            largest.map_or_else(String::new, |b| format!(", largest free block {b}"))
+            "\n<figure id={}><figcaption>pool {} <small>",
+            anchor("m", name),
+            esc(name)
         );
-        map::draw(out, &format!("IP space of pool {name}"), &p.cidrs, items, overlays, largest);
+        if let [root] = p.cidrs.as_slice() {
+            let _ = write!(out, "{root}, {} addresses, ", count(root.size()));
+        }
+        if let Some(u) = ctx.usage.get(name) {
+            let _ = write!(out, "{} used", pct(u.percent));
+        }
+        if let Some(b) = largest {
+            let _ = write!(out, ", largest free block {b}");
+        }
+        out.push_str("</small></figcaption>");
+        map::draw(out, &p.cidrs, items, overlays, largest, style);
         out.push_str("</figure>");
     }
     out.push_str("</section>");
 }
 
+/// Up to this many VPCs, maps write each VPC's name in its block; past it the VPC table
+/// names them (the block's title always does), which keeps a 100,000-VPC report small.
+const LABELLED_VPCS: usize = 20_000;
+
+/// Every VPC under the pool of its primary block (pools in tree order, VPCs in address
+/// order), one line each: its blocks, its subnets by zone, and how much of it they cover.
+/// A line rather than a table row: at 100,000 VPCs that halves the page.
 pub fn vpcs(out: &mut String, ctx: &Context) {
-    out.push_str("<section id=\"vpcs\"><h2>VPCs</h2>");
+    out.push_str("<section id=vpcs><h2>VPCs</h2>");
     if ctx.records.vpcs.is_empty() {
         out.push_str("<p>No VPC is recorded.</p></section>");
         return;
     }
-    out.push_str("<table><thead><tr><th>VPC</th><th>Pool</th><th>Primary</th><th>Secondary</th><th>IPv6</th><th>Subnets by zone</th><th>IP usage</th></tr></thead><tbody>");
+    out.push_str("<p class=muted>Each VPC: its primary block, then its secondary and IPv6 blocks, its subnets by zone, and the share of its primary block in subnets (and, with inventories, as discovered).</p><dl class=vl>");
+    let mut by_pool: FxHashMap<&str, Vec<(Prefix, &str)>> = FxHashMap::default();
     for (name, v) in &ctx.records.vpcs {
+        by_pool.entry(&v.pool).or_default().push((v.cidr, name));
+    }
+    let mut zones: BTreeMap<&str, Vec<(Prefix, &str)>> = BTreeMap::new();
+    for &(_, pool) in &ctx.order {
+        let Some(list) = by_pool.get_mut(pool) else {
+            continue;
+        };
+        list.sort_unstable();
         let _ = write!(
             out,
-            "<tr><td>{}</td><td><a href=\"#{}\">{}</a></td><td class=\"c\">{}</td><td class=\"c\">",
-            esc(name),
-            anchor("map", &v.pool),
-            esc(&v.pool),
-            v.cidr
+            "\n<dt><a href=#{}>pool {}</a> <small>{} VPC{}</small><dd>",
+            anchor("m", pool),
+            esc(pool),
+            list.len(),
+            if list.len() == 1 { "" } else { "s" }
         );
-        for (i, b) in v.secondary.iter().enumerate() {
-            let _ = write!(out, "{}{}", if i > 0 { ", " } else { "" }, b.cidr);
-        }
-        out.push_str("</td><td class=\"c\">");
-        if let Some(b) = &v.ipv6 {
-            let _ = write!(out, "{}", b.cidr);
-        }
-        out.push_str("</td><td>");
-        let mut zones: BTreeMap<&str, Vec<(Prefix, &str)>> = BTreeMap::new();
-        let mut in_subnets = 0u128;
-        for (s, r) in &v.subnets {
-            zones.entry(r.zone.as_deref().unwrap_or("no zone")).or_default().push((r.cidr, s));
-            if r.cidr.family() == v.cidr.family() {
-                in_subnets += r.cidr.size().to_u128().unwrap_or(0);
+        for (i, (_, name)) in list.iter().enumerate() {
+            let Some(v) = ctx.records.vpcs.get(*name) else {
+                continue;
+            };
+            let _ = write!(
+                out,
+                "{}<b>{}</b> {}",
+                if i > 0 { "<br>" } else { "" },
+                esc(name),
+                v.cidr
+            );
+            for b in &v.secondary {
+                let _ = write!(out, ", secondary {}", b.cidr);
+            }
+            if let Some(b) = &v.ipv6 {
+                let _ = write!(out, ", IPv6 {}", b.cidr);
+            }
+            zones.clear();
+            let mut in_subnets = 0u128;
+            for (s, r) in &v.subnets {
+                zones
+                    .entry(r.zone.as_deref().unwrap_or("no zone"))
+                    .or_default()
+                    .push((r.cidr, s));
+                if v.cidr.contains(&r.cidr) {
+                    in_subnets += r.cidr.size().to_u128().unwrap_or(0);
+                }
+            }
+            for (z, list) in &mut zones {
+                list.sort_unstable();
+                let _ = write!(out, "; {}:", esc(z));
+                for (j, (c, s)) in list.iter().enumerate() {
+                    let _ = write!(out, "{} {} {c}", if j > 0 { "," } else { "" }, esc(s));
+                }
+            }
+            if !v.subnets.is_empty() {
+                let share = in_subnets as f64 / v.cidr.size().as_f64() * 100.0;
+                let _ = write!(out, "; {} in subnets", pct(share));
+            }
+            if let Some(u) = v
+                .resource_id
+                .as_deref()
+                .and_then(|id| ctx.found_usage.get(id))
+            {
+                let _ = write!(out, "; {} used as discovered", pct(u * 100.0));
             }
         }
-        for (z, list) in &mut zones {
-            list.sort();
-            let _ = write!(out, "<b>{}</b>:", esc(z));
-            for (c, s) in list.iter() {
-                let _ = write!(out, " {} <span class=\"mono\">{c}</span>", esc(s));
-            }
-            out.push_str("<br>");
-        }
-        let share = in_subnets as f64 / v.cidr.size().as_f64() * 100.0;
-        let _ = write!(out, "</td><td class=\"n\">{} in subnets", pct(share));
-        if let Some(u) = v.resource_id.as_deref().and_then(|id| ctx.found_usage.get(id)) {
-            let _ = write!(out, "<br>{} discovered", pct(u * 100.0));
-        }
-        out.push_str("</td></tr>");
     }
-    out.push_str("</tbody></table></section>");
+    out.push_str("</dl></section>");
 }
 
 pub fn over_time(out: &mut String, ctx: &Context) {
     let h = ctx.inputs.history;
-    out.push_str("<section id=\"time\"><h2>Over time</h2>");
+    out.push_str("<section id=time><h2>Over time</h2>");
     if h.skipped > 0 {
-        let _ = write!(out, "<p>{} unreadable history records were skipped.</p>", h.skipped);
+        let _ = write!(
+            out,
+            "<p>{} unreadable history records were skipped.</p>",
+            h.skipped
+        );
     }
     let pools: Vec<Series> = h
         .pools
         .iter()
         .filter(|(_, pts)| !pts.is_empty())
-        .map(|(name, pts)| Series { label: name, points: pts.clone() })
+        .map(|(name, pts)| Series {
+            label: name,
+            points: pts.clone(),
+        })
         .collect();
     out.push_str("<div class=\"charts\">");
     if pools.is_empty() {
         out.push_str("<p>No snapshots yet: every apply records one.</p>");
     } else {
-        charts::lines(out, "Utilization of the top-level pools and pools above alert_at", Axis::Percent, &pools, None);
+        charts::lines(
+            out,
+            "Utilization of the top-level pools and pools above alert_at",
+            Axis::Percent,
+            &pools,
+            None,
+        );
     }
     if h.audits.is_empty() {
         out.push_str("<p>No audits recorded: <code>ipam audit --record</code> records one.</p>");

@@ -45,7 +45,9 @@ impl FileBackend {
             // The last append was cut short: this record starts on a line of its own.
             line.insert(0, b'\n');
         }
-        file.write_all(&line).and_then(|()| file.sync_data()).map_err(io)?;
+        file.write_all(&line)
+            .and_then(|()| file.sync_data())
+            .map_err(io)?;
         if len == 0 {
             // A new file: its name must survive a crash too.
             sync_dir(self.dir())?;

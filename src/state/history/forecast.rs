@@ -183,7 +183,6 @@ pub fn rate(per_day: f64) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,7 +190,6 @@ mod tests {
     fn day(d: u64) -> Time {
         Time(1_767_225_600 + d * 86_400) // 2026-01-01 + d days
     }
-
 
     #[test]
     fn a_straight_line_forecasts_exactly() {
@@ -280,7 +278,10 @@ mod tests {
         t.add(day(10), 90.0);
         let f = t.forecast(100.0, Some(80));
         assert_eq!(f.alert_crossing(), Some(Crossing::Reached));
-        assert!(f.describe(Some(80)).starts_with("above alert_at 80%, full on "));
+        assert!(
+            f.describe(Some(80))
+                .starts_with("above alert_at 80%, full on ")
+        );
         // A line fitted through a dip crosses before the latest point (which is below the
         // level): shown as then, not in the past.
         let mut dip = Trend::default();
@@ -316,5 +317,4 @@ mod tests {
         };
         assert_eq!(full.to_string(), "9999-12-31");
     }
-
 }

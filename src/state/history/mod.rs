@@ -149,7 +149,6 @@ impl Counts {
     }
 }
 
-
 /// What a history read left out: a record that does not parse (a torn last line from a
 /// crash mid-append, or a line damaged since), named so the user can look.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +157,6 @@ pub struct Skipped {
     pub line: u64,
     pub reason: String,
 }
-
 
 /// Every pool's trend over a history, built one record at a time.
 #[derive(Debug, Default)]
@@ -205,7 +203,6 @@ mod tests {
         Time(1_767_225_600 + d * 86_400) // 2026-01-01 + d days
     }
 
-
     #[test]
     fn records_round_trip_as_one_line() {
         let mut pools = BTreeMap::new();
@@ -231,4 +228,3 @@ mod tests {
         assert_eq!(serde_json::from_str::<Record>(&line).expect("decode"), r);
     }
 }
-

@@ -32,9 +32,8 @@ impl Time {
 
     /// Reads `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` (years 1970 to 9999).
     pub fn parse(text: &str) -> Result<Time, String> {
-        let bad = || {
-            format!("`{text}` is not a date or time: write 2026-11-22 or 2026-11-22T10:04:05Z")
-        };
+        let bad =
+            || format!("`{text}` is not a date or time: write 2026-11-22 or 2026-11-22T10:04:05Z");
         let t = text.trim();
         let (date, clock) = match t.split_once(['T', ' ']) {
             Some((d, c)) => (d, Some(c.strip_suffix('Z').ok_or_else(bad)?)),
@@ -116,7 +115,6 @@ fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-
 /// Parses a `--horizon`: `90d`, `12w`, `36h`.
 pub fn parse_horizon(text: &str) -> Result<u64, String> {
     let t = text.trim();
@@ -137,7 +135,6 @@ pub fn parse_horizon(text: &str) -> Result<u64, String> {
     };
     Ok(n.saturating_mul(unit_secs))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -170,7 +167,6 @@ mod tests {
         }
     }
 
-
     #[test]
     fn horizons_parse() {
         assert_eq!(parse_horizon("90d"), Ok(90 * 86_400));
@@ -179,5 +175,4 @@ mod tests {
         assert!(parse_horizon("3m").is_err());
         assert!(parse_horizon("d").is_err());
     }
-
 }
