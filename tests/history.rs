@@ -162,7 +162,7 @@ fn too_little_history_or_no_growth_is_said_plainly() {
     ok(&ipam(&work, &["apply", "plan", "--auto-approve"]), "apply");
     let out = ok(&ipam(&work, &["show", "plan"]), "show");
     assert!(
-        out.contains("Forecasts: too little history (1 snapshot since"),
+        out.contains("Forecasts: too little history (1 snapshot); a trend takes two"),
         "{out}"
     );
     let c = ipam(&work, &["check", "plan", "--horizon", "90d"]);

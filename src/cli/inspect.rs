@@ -264,12 +264,11 @@ fn forecasts(backend: &dyn Backend, records: &Records) -> (render::state::Foreca
         _ if trends.snapshots == 0 => "Forecasts: no history yet. Every apply records a \
                                        snapshot; a trend takes two at different times."
             .to_string(),
-        (Some(first), Some(last)) if growing + flat == 0 => format!(
-            "Forecasts: too little history ({} snapshot{} since {}); a trend takes two at \
-             different times.",
+        _ if growing + flat == 0 => format!(
+            "Forecasts: too little history ({} snapshot{}); a trend takes two at different \
+             times.",
             trends.snapshots,
             if trends.snapshots == 1 { "" } else { "s" },
-            first.date().min(last.date())
         ),
         (Some(first), Some(last)) => format!(
             "Forecasts from {} snapshots ({} to {}): {growing} pool{} growing (forecast \
