@@ -229,7 +229,7 @@ pub fn run_check(path: &Path, state: Option<&Path>, horizon: Option<u64>) -> Exi
 
 /// A horizon for people: `90 days`, `36 hours`.
 fn days(secs: u64) -> String {
-    if secs % 86_400 == 0 {
+    if secs.is_multiple_of(86_400) {
         let d = secs / 86_400;
         format!("{d} day{}", if d == 1 { "" } else { "s" })
     } else {

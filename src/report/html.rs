@@ -56,7 +56,7 @@ pub fn grouped(n: u128) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(d);
@@ -80,7 +80,7 @@ pub fn addr(family: Family, a: u128) -> String {
 /// A range of addresses as text: its CIDR when it is one, else `first – last`.
 pub fn range(family: Family, first: u128, last: u128) -> String {
     let size = last.wrapping_sub(first).wrapping_add(1);
-    if size.is_power_of_two() && first % size == 0 {
+    if size.is_power_of_two() && first.is_multiple_of(size) {
         let len = family.bits() - size.trailing_zeros() as u8;
         if let Some(p) = Prefix::new(family, first, len) {
             return p.to_string();

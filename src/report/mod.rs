@@ -12,6 +12,7 @@
 mod charts;
 mod html;
 mod map;
+mod overview;
 mod sections;
 
 use std::collections::BTreeMap;
@@ -162,7 +163,7 @@ pub fn render(inputs: &Inputs) -> String {
          <li><a href=\"#pools\">Pools</a></li><li><a href=\"#maps\">IP space</a></li>\
          <li><a href=\"#vpcs\">VPCs</a></li><li><a href=\"#time\">Over time</a></li></ul></nav></header><main>",
     );
-    sections::overview(&mut out, &ctx);
+    overview::overview(&mut out, &ctx);
     sections::tree(&mut out, &ctx);
     sections::maps(&mut out, &ctx);
     sections::vpcs(&mut out, &ctx);
