@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{fail, print_diags, print_json, read_state, state_of};
 use crate::diag::Diag;
 use crate::render::JSON_FORMAT_VERSION;
-use crate::state::history::{Counts, Crossing, Forecast, Record, Skipped, Time, Trends};
+use crate::state::history::{Counts, Crossing, Forecast, Record, Skipped, Snapshot, Time, Trends};
 use crate::state::usage::utilization;
 use crate::state::{Backend, StateError};
 
@@ -147,8 +147,12 @@ pub fn run_history(args: HistoryArgs) -> ExitCode {
     let mut keep = |r: Record| match (&subject, r) {
         (Subject::Pool(name), Record::Apply(mut s)) => {
             if let Some(p) = s.pools.remove(name) {
-                let mut only = s.clone();
-                only.pools = [(name.clone(), p)].into();
+                // Only this pool is kept: a snapshot holds every pool.
+                let only = Snapshot {
+                    time: s.time,
+                    serial: s.serial,
+                    pools: [(name.clone(), p)].into(),
+                };
                 trends.add(Record::Apply(only.clone()));
                 records.push(Record::Apply(only));
             }

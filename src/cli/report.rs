@@ -7,10 +7,8 @@ use std::process::ExitCode;
 use super::history::warn_skipped;
 use super::{fail, left_to_exit, no_state, print_diags, read_state, state_line, state_of};
 use crate::diag::Diag;
-use crate::report::{History, Inputs, charted, render};
-use crate::state::StateError;
-use crate::state::history::{Skipped, Time};
-use crate::state::usage::utilization;
+use crate::report::{History, Inputs, render};
+use crate::state::history::Time;
 
 pub struct ReportArgs<'a> {
     pub path: &'a Path,
@@ -37,19 +35,21 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         );
     }
     let (located, backend) = state_of(args.path, args.state);
-    // The history is read right after the state, on the state's thread, while the plan
-    // files are read and validated on another.
-    let mut history: Option<(History, Result<Vec<Skipped>, StateError>)> = None;
-    let read = || {
-        let state = read_state(backend.as_ref())?;
-        if let Some(s) = &state {
-            let mut h = History::charting(&charted(s, &utilization(&s.resources)));
-            let read = backend.history(None, &mut |r| h.add(r));
-            history = Some((h, read));
-        }
-        Ok(state)
-    };
-    let loaded = match crate::load::with_inventory(args.path, read, args.inventories, args.format) {
+    let read = || read_state(backend.as_ref());
+    // The history is read on a thread of its own, while the plan files and the state are.
+    let (loaded, (mut history, skipped)) = std::thread::scope(|s| {
+        let history = s.spawn(|| {
+            let mut h = History::default();
+            let skipped = backend.history(None, &mut |r| h.add(r));
+            (h, skipped)
+        });
+        let loaded = crate::load::with_inventory(args.path, read, args.inventories, args.format);
+        let history = history
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (loaded, history)
+    });
+    let loaded = match loaded {
         Ok(l) => l,
         Err(failed) => {
             for d in &failed {
@@ -62,18 +62,16 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         return fail(no_state(&located));
     };
     eprintln!("{}", state_line(&located.location, Some(state)));
-    let history = match history {
-        Some((mut h, Ok(skipped))) => {
+    match skipped {
+        Ok(skipped) => {
             warn_skipped(backend.as_ref(), &skipped);
-            h.skipped = skipped.len();
-            h
+            history.skipped = skipped.len();
         }
-        Some((_, Err(e))) => {
+        Err(e) => {
             eprintln!("Warning: the history cannot be read; the report has none: {e}");
-            History::default()
+            history = History::default();
         }
-        None => History::default(),
-    };
+    }
     let audit = (!args.inventories.is_empty())
         .then(|| crate::audit::audit(&loaded.model, &state.resources, loaded.inventory));
     let inputs = Inputs {

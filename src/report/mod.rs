@@ -21,7 +21,7 @@ use crate::audit::Report;
 use crate::audit::report::{Compliance, Management, OverlapStatus};
 use crate::model::Model;
 use crate::state::State;
-use crate::state::history::{AuditRecord, Counts, Record, Time, Trends};
+use crate::state::history::{AuditRecord, Counts, Record, Time, Trends, merge};
 use crate::state::usage::Utilization;
 
 /// Everything a report is made from.
@@ -38,13 +38,16 @@ pub struct Inputs<'a> {
     pub now: Time,
 }
 
-/// What the report reads of a history: every pool's trend, the series of the pools it
-/// charts, and the audit counts over time. Built one record at a time.
+/// What the report reads of a history: every pool's trend and its utilization over time,
+/// and the audit counts over time. Built one record at a time, in memory that grows with
+/// pools × snapshots by 8 bytes (10,000 pools and a year of daily applies: 29 MB).
 #[derive(Debug, Default)]
 pub struct History {
     pub trends: Trends,
-    /// Percent used over time, of the pools charted (see [`charted`]).
-    pub pools: BTreeMap<String, Vec<(Time, f64)>>,
+    /// The time of each snapshot.
+    times: Vec<Time>,
+    /// Each pool's percent used, by snapshot (an index into `times`).
+    series: BTreeMap<String, Vec<(u32, f32)>>,
     /// Totals over all scopes of each recorded audit.
     pub audits: Vec<(Time, Counts)>,
     /// Records skipped as unreadable.
@@ -52,22 +55,14 @@ pub struct History {
 }
 
 impl History {
-    /// A history that keeps the series of the pools in `charted`.
-    pub fn charting(charted: &[String]) -> History {
-        History {
-            pools: charted.iter().map(|p| (p.clone(), Vec::new())).collect(),
-            ..History::default()
-        }
-    }
-
     pub fn add(&mut self, record: Record) {
         match record {
             Record::Apply(s) => {
-                for (name, series) in &mut self.pools {
-                    if let Some(p) = s.pools.get(name) {
-                        series.push((s.time, p.percent()));
-                    }
-                }
+                let at = u32::try_from(self.times.len()).unwrap_or(u32::MAX);
+                self.times.push(s.time);
+                merge(&mut self.series, &s.pools, |v, p| {
+                    v.push((at, p.percent() as f32));
+                });
                 self.trends.add(Record::Apply(s));
             }
             Record::Audit(a) => {
@@ -77,11 +72,21 @@ impl History {
             }
         }
     }
+
+    /// A pool's percent used over time.
+    pub fn series(&self, pool: &str) -> Vec<(Time, f64)> {
+        self.series
+            .get(pool)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(i, p)| Some((*self.times.get(i as usize)?, f64::from(p))))
+            .collect()
+    }
 }
 
 /// The pools whose utilization is charted over time, at most eight: those above their
 /// `alert_at` first, then the top-level pools, each group fullest first.
-pub fn charted(state: &State, usage: &BTreeMap<&str, Utilization>) -> Vec<String> {
+pub fn charted<'s>(state: &'s State, usage: &BTreeMap<&'s str, Utilization>) -> Vec<&'s str> {
     let mut candidates: Vec<(bool, bool, i64, &str)> = usage
         .iter()
         .filter_map(|(name, u)| {
@@ -90,11 +95,7 @@ pub fn charted(state: &State, usage: &BTreeMap<&str, Utilization>) -> Vec<String
         })
         .collect();
     candidates.sort();
-    candidates
-        .into_iter()
-        .take(8)
-        .map(|(.., n)| n.to_string())
-        .collect()
+    candidates.into_iter().take(8).map(|(.., n)| n).collect()
 }
 
 /// The record `ipam audit --record` appends: counts by status per scope, and the IP usage
@@ -140,7 +141,9 @@ pub fn audit_record(report: &Report, serial: u64, time: Time) -> AuditRecord {
 /// The report as one HTML document.
 pub fn render(inputs: &Inputs) -> String {
     let ctx = sections::Context::new(inputs);
-    let mut out = String::with_capacity(1 << 20);
+    // About what a page takes, so it is written without being copied as it grows.
+    let r = &inputs.state.resources;
+    let mut out = String::with_capacity((1 << 16) + 160 * r.vpcs.len() + 700 * r.pools.len());
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     out.push_str("<meta name=\"generator\" content=\"ipam report\">");
@@ -163,11 +166,25 @@ pub fn render(inputs: &Inputs) -> String {
          <li><a href=\"#pools\">Pools</a></li><li><a href=\"#maps\">IP space</a></li>\
          <li><a href=\"#vpcs\">VPCs</a></li><li><a href=\"#time\">Over time</a></li></ul></nav></header><main>",
     );
-    overview::overview(&mut out, &ctx);
-    sections::tree(&mut out, &ctx);
-    sections::maps(&mut out, &ctx);
-    sections::vpcs(&mut out, &ctx);
-    sections::over_time(&mut out, &ctx);
+    // The maps are half the page: they are drawn on a second core while the rest is.
+    let maps = std::thread::scope(|s| {
+        let maps = s.spawn(|| {
+            let mut maps = String::with_capacity(100 * r.vpcs.len() + 500 * r.pools.len());
+            sections::maps(&mut maps, &ctx);
+            maps
+        });
+        overview::overview(&mut out, &ctx);
+        sections::tree(&mut out, &ctx);
+        let mut rest = String::with_capacity(60 * r.vpcs.len());
+        sections::vpcs(&mut rest, &ctx);
+        sections::over_time(&mut rest, &ctx);
+        let maps = maps
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (maps, rest)
+    });
+    out.push_str(&maps.0);
+    out.push_str(&maps.1);
     out.push_str("</main></body></html>\n");
     out
 }
@@ -187,10 +204,14 @@ mod tests {
         let usage = crate::state::usage::utilization(&state.resources);
         // c is empty (not above its alert_at); a is half used by c; b is empty.
         assert_eq!(charted(&state, &usage), vec!["a", "b"]);
-        let mut h = History::charting(&charted(&state, &usage));
-        let snap = Snapshot::of(Time(86_400), 1, &usage);
-        h.add(Record::Apply(snap));
-        assert_eq!(h.pools["a"], vec![(Time(86_400), 50.0)]);
-        assert_eq!(h.trends.snapshots, 1);
+        let mut h = History::default();
+        h.add(Record::Apply(Snapshot::of(Time(86_400), 1, &usage)));
+        h.add(Record::Apply(Snapshot::of(Time(172_800), 2, &usage)));
+        assert_eq!(
+            h.series("a"),
+            vec![(Time(86_400), 50.0), (Time(172_800), 50.0)]
+        );
+        assert_eq!(h.series("nope"), vec![]);
+        assert_eq!(h.trends.snapshots, 2);
     }
 }

@@ -428,14 +428,15 @@ pub fn over_time(out: &mut String, ctx: &Context) {
             h.skipped
         );
     }
-    let pools: Vec<Series> = h
-        .pools
-        .iter()
-        .filter(|(_, pts)| !pts.is_empty())
-        .map(|(name, pts)| Series {
+    let mut charted = super::charted(ctx.inputs.state, &ctx.usage);
+    charted.sort_unstable();
+    let pools: Vec<Series> = charted
+        .into_iter()
+        .map(|name| Series {
             label: name,
-            points: pts.clone(),
+            points: h.series(name),
         })
+        .filter(|s| !s.points.is_empty())
         .collect();
     out.push_str("<div class=\"charts\">");
     if pools.is_empty() {

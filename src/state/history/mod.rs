@@ -175,13 +175,9 @@ impl Trends {
         self.snapshots += 1;
         self.first = self.first.min(Some(s.time)).or(Some(s.time));
         self.last = self.last.max(Some(s.time));
-        for (name, p) in s.pools {
-            let used = p.used().as_f64();
-            match self.pools.get_mut(&name) {
-                Some(t) => t.add(s.time, used),
-                None => self.pools.entry(name).or_default().add(s.time, used),
-            }
-        }
+        merge(&mut self.pools, &s.pools, |t, p| {
+            t.add(s.time, p.used().as_f64())
+        });
     }
 
     /// The forecast of a pool as it is now: `u` is its current utilization (its size and
@@ -195,12 +191,73 @@ impl Trends {
     }
 }
 
+/// Calls `each` with the entry of `map` (a new default one for a pool not seen before) and
+/// the point of every pool of a snapshot. Both are in name order, so they are walked side by
+/// side: one comparison per pool, not a search, on every snapshot of a long history.
+pub fn merge<T: Default>(
+    map: &mut BTreeMap<String, T>,
+    pools: &BTreeMap<String, PoolPoint>,
+    mut each: impl FnMut(&mut T, &PoolPoint),
+) {
+    let mut new = Vec::new();
+    let mut mine = map.iter_mut().peekable();
+    for (name, p) in pools {
+        while mine.next_if(|(k, _)| k.as_str() < name.as_str()).is_some() {}
+        match mine.next_if(|(k, _)| *k == name) {
+            Some((_, t)) => each(t, p),
+            None => {
+                let mut t = T::default();
+                each(&mut t, p);
+                new.push((name.clone(), t));
+            }
+        }
+    }
+    map.extend(new);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn day(d: u64) -> Time {
         Time(1_767_225_600 + d * 86_400) // 2026-01-01 + d days
+    }
+
+    #[test]
+    fn merging_walks_both_in_order_and_adds_new_pools() {
+        let point = |free: u8| PoolPoint {
+            total: AddrCount::pow2(8),
+            in_pools: AddrCount::ZERO,
+            in_vpcs: AddrCount::ZERO,
+            in_reservations: AddrCount::ZERO,
+            free: AddrCount::pow2(8).minus(AddrCount::pow2(free)),
+            largest_free: None,
+        };
+        let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (i, names) in [vec!["b", "d"], vec!["a", "b", "c", "d", "e"], vec!["e"]]
+            .into_iter()
+            .enumerate()
+        {
+            let pools: BTreeMap<String, PoolPoint> = names
+                .iter()
+                .map(|n| (n.to_string(), point(i as u8)))
+                .collect();
+            merge(&mut seen, &pools, |v, p| v.push(p.used().to_string()));
+        }
+        let got: Vec<(&str, Vec<&str>)> = seen
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", vec!["2"]),
+                ("b", vec!["1", "2"]),
+                ("c", vec!["2"]),
+                ("d", vec!["1", "2"]),
+                ("e", vec!["2", "4"]),
+            ]
+        );
     }
 
     #[test]
