@@ -8,6 +8,7 @@
 //! - `report`: `ipam report DIR --out FILE.html --now …` (read plan, state and history,
 //!   write the page); the file's size is printed;
 //! - `show`: `ipam show DIR` (the tree and every pool's forecast from the history);
+//! - `no-op plan`: `ipam plan DIR`, the same reading of plan and state, as a yardstick;
 //!
 //! for 1,000/10,000 and 10,000/100,000 (pools/VPCs), and 10,000/100,000 again with two
 //! subnets in two zones in every VPC. Each is the real binary, timed from
@@ -153,6 +154,9 @@ fn main() {
         let size = fs::metadata(&out).map_or(0, |m| m.len());
         println!("  report file {:.2} MB", size as f64 / 1e6);
         measure(&format!("show {case}"), || run_cli(&["show", path]));
+        // The yardstick: reading and validating the same plan and state, as every command
+        // does (on a busy machine, every time above grows with it).
+        measure(&format!("no-op plan {case}"), || run_cli(&["plan", path]));
         if pools == 10_000 && !subnets {
             println!("history cost of one apply, in process, {case}:");
             apply_overhead(&store);
