@@ -102,11 +102,14 @@ pub fn lines(out: &mut String, title: &str, axis: Axis, series: &[Series], level
     let (t0, t1) = times.fold((u64::MAX, 0), |(a, b), t| (a.min(t), b.max(t)));
     let y_max = match axis {
         Axis::Percent => 100.0,
-        Axis::Count => series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.1))
-            .fold(1.0, f64::max)
-            .ceil(),
+        // A multiple of 4, so that the four grid lines fall on whole numbers.
+        Axis::Count => {
+            let max = series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .fold(1.0, f64::max);
+            (max / 4.0).ceil() * 4.0
+        }
     };
     let _ = write!(
         out,
@@ -293,6 +296,6 @@ mod tests {
         assert!(out.contains(r#"points="52,210 299,110 546,10""#), "{out}");
         assert_eq!(out.matches(">1970-01-01<").count(), 1, "one tick per date");
         assert!(out.contains(">1970-01-01<"));
-        assert!(out.contains("(now 100.0%)"));
+        assert!(out.contains("(latest 100.0%)"));
     }
 }

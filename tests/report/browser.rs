@@ -26,11 +26,13 @@ const FLAGS: [&str; 8] = [
 /// Hosts of Chromium's own services, which it contacts whatever page it shows (time,
 /// component updates, accounts) even with background networking off: requests to them are
 /// not the page's.
-const CHROMIUM_OWN: [&str; 4] = [
+const CHROMIUM_OWN: [&str; 6] = [
     ".google.com",
     ".googleapis.com",
     ".gstatic.com",
     ".googleusercontent.com",
+    ".gvt1.com",
+    ".gvt2.com",
 ];
 
 /// The browser, or `None` after saying loudly that the test is skipped (a failure when
