@@ -219,8 +219,8 @@ pub fn lines(out: &mut String, title: &str, axis: Axis, series: &[Series], level
             .points
             .last()
             .map_or_else(String::new, |(_, v)| match axis {
-                Axis::Percent => format!(" (now {})", pct(*v)),
-                Axis::Count => format!(" (now {})", grouped(v.round() as u128)),
+                Axis::Percent => format!(" (latest {})", pct(*v)),
+                Axis::Count => format!(" (latest {})", grouped(v.round() as u128)),
             });
         let _ = write!(
             out,
