@@ -287,7 +287,7 @@ fn audit_record_appends_counts_per_scope_and_ip_usage() {
 }
 
 #[test]
-fn audit_record_waits_for_no_one_and_appends_nothing_under_another_lock() {
+fn audit_record_under_another_writers_lock_fails_and_appends_nothing() {
     let work = workdir("history", "locked");
     plan(&work.join("plan"), 1);
     ok(&ipam(&work, &["apply", "plan", "--auto-approve"]), "apply");

@@ -38,7 +38,9 @@ const CHROMIUM_OWN: [&str; 6] = [
 /// The browser, or `None` after saying loudly that the test is skipped (a failure when
 /// `IPAM_REQUIRE_BROWSER=1`).
 pub fn find(test: &str) -> Option<PathBuf> {
-    let named = std::env::var_os("IPAM_CHROMIUM").map(PathBuf::from);
+    let named = std::env::var_os("IPAM_CHROMIUM")
+        .map(PathBuf::from)
+        .filter(|p| p.is_file());
     let found = named.or_else(|| {
         let path = std::env::var_os("PATH")?;
         std::env::split_paths(&path).find_map(|dir| {
@@ -60,7 +62,9 @@ pub fn find(test: &str) -> Option<PathBuf> {
              IPAM_CHROMIUM). The report was NOT checked in a browser. ***\n"
         );
         assert!(!required, "{message}IPAM_REQUIRE_BROWSER=1 requires it.");
-        eprintln!("{message}");
+        // Written to the process's stderr, past the test harness's capture of `eprintln!`,
+        // so a passing run still shows it.
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
     }
     found
 }
