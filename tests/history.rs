@@ -111,13 +111,19 @@ fn a_known_trend_gives_known_dates_in_history_show_and_check() {
     // Replace the history with a synthetic one: 6,000 addresses 20 days ago, 500 more a day
     // to 16,000 today. 80% of the /16 (52,428.8) is then 72.86 days away, all of it
     // (65,536) 99.07 days away: the dates are known to the day.
+    // Before them, half a year ago, the pool was fuller: forecasts look back 90 days only,
+    // so those snapshots change nothing.
     let today = Time(Time::now().0 / DAY * DAY);
+    let old: String = (0..5u64)
+        .map(|d| point(Time(today.0 - (200 - d) * DAY), d + 1, 30_000) + "\n")
+        .collect();
     let series: String = (0..=20u64)
         .map(|d| {
             let used = 6_000 + 500 * u128::from(d);
-            point(Time(today.0 - (20 - d) * DAY), d + 1, used) + "\n"
+            point(Time(today.0 - (20 - d) * DAY), d + 10, used) + "\n"
         })
         .collect();
+    let series = old + &series;
     fs::write(history_file(&work), series).expect("history");
     let alert = Time(today.0 + 72 * DAY).date();
     let full = Time(today.0 + 99 * DAY).date();
@@ -128,12 +134,19 @@ fn a_known_trend_gives_known_dates_in_history_show_and_check() {
         "{out}"
     );
     assert!(out.contains("trend of 21 snapshots"), "{out}");
+    assert!(
+        out.contains("26 records"),
+        "the listing shows them all: {out}"
+    );
     let out = ok(&ipam(&work, &["show", "plan"]), "show");
     assert!(
         out.contains(&format!("    forecast: crosses alert_at 80% on {alert}")),
         "{out}"
     );
-    assert!(out.contains("Forecasts from 21 snapshots"), "{out}");
+    assert!(
+        out.contains("Forecasts from 21 snapshots of the last 90 days"),
+        "{out}"
+    );
     let c = ipam(&work, &["check", "plan", "--horizon", "90d"]);
     assert_eq!(c.status.code(), Some(3), "{}", text(&c));
     assert!(
@@ -162,7 +175,9 @@ fn too_little_history_or_no_growth_is_said_plainly() {
     ok(&ipam(&work, &["apply", "plan", "--auto-approve"]), "apply");
     let out = ok(&ipam(&work, &["show", "plan"]), "show");
     assert!(
-        out.contains("Forecasts: too little history (1 snapshot); a trend takes two"),
+        out.contains(
+            "Forecasts: too little history (1 snapshot in the last 90 days); a trend takes two"
+        ),
         "{out}"
     );
     let c = ipam(&work, &["check", "plan", "--horizon", "90d"]);
@@ -184,7 +199,10 @@ fn too_little_history_or_no_growth_is_said_plainly() {
     );
     fs::remove_file(history_file(&work)).expect("remove");
     let out = ok(&ipam(&work, &["show", "plan"]), "show");
-    assert!(out.contains("Forecasts: no history yet."), "{out}");
+    assert!(
+        out.contains("Forecasts: no snapshot in the last 90 days."),
+        "{out}"
+    );
 }
 
 #[test]

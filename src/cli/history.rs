@@ -75,13 +75,11 @@ fn arguments(args: &[String]) -> Result<(PathBuf, Subject), Box<Diag>> {
     })
 }
 
-/// Every pool's trend, from the history of `backend`.
-pub(super) fn read_trends(
-    backend: &dyn Backend,
-    since: Option<Time>,
-) -> Result<(Trends, Vec<Skipped>), StateError> {
-    let mut trends = Trends::default();
-    let skipped = backend.history(since, &mut |r| trends.add(r))?;
+/// Every pool's trend over the forecast window ending now, from the history of `backend`
+/// (only the records of the window are read).
+pub(super) fn read_trends(backend: &dyn Backend) -> Result<(Trends, Vec<Skipped>), StateError> {
+    let mut trends = Trends::window(Time::now());
+    let skipped = backend.history(trends.from(), &mut |r| trends.add(r))?;
     Ok((trends, skipped))
 }
 
@@ -143,7 +141,7 @@ pub fn run_history(args: HistoryArgs) -> ExitCode {
     };
     let mut records = Vec::new();
     let mut briefs = Vec::new();
-    let mut trends = Trends::default();
+    let mut trends = Trends::window(Time::now());
     let mut keep = |r: Record| match (&subject, r) {
         (Subject::Pool(name), Record::Apply(mut s)) => {
             if let Some(p) = s.pools.remove(name) {

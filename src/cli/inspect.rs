@@ -14,7 +14,7 @@ use crate::diag::{Diag, Diagnostics};
 use crate::graph::Graph;
 use crate::model::Address;
 use crate::render::{self, Format, JSON_FORMAT_VERSION, Style};
-use crate::state::history::{Crossing, Forecast, Time};
+use crate::state::history::{Crossing, FORECAST_DAYS, Forecast, Time};
 use crate::state::usage::{Utilization, utilization};
 use crate::state::{Backend, Records, State};
 
@@ -160,7 +160,7 @@ pub fn run_check(path: &Path, state: Option<&Path>, horizon: Option<u64>) -> Exi
     let mut forecast = 0;
     if let Some(horizon) = horizon {
         // Asked for: a history that cannot be read fails the check rather than passing it.
-        let (trends, skipped) = match read_trends(backend.as_ref(), None) {
+        let (trends, skipped) = match read_trends(backend.as_ref()) {
             Ok(t) => t,
             Err(e) => return print_diags(&e.diagnostics()),
         };
@@ -198,7 +198,8 @@ pub fn run_check(path: &Path, state: Option<&Path>, horizon: Option<u64>) -> Exi
         if too_little > 0 {
             println!(
                 "{too_little} pool{} with alert_at ha{} too little history to forecast ({} \
-                 snapshot{} recorded; a trend takes two at different times).",
+                 snapshot{} in the last {FORECAST_DAYS} days; a trend takes two at different \
+                 times).",
                 if too_little == 1 { "" } else { "s" },
                 if too_little == 1 { "s" } else { "ve" },
                 trends.snapshots,
@@ -240,7 +241,7 @@ fn days(secs: u64) -> String {
 /// Every pool's forecast and a line saying what they rest on. A history that cannot be read
 /// is a warning here: `show` shows the state whatever its history.
 fn forecasts(backend: &dyn Backend, records: &Records) -> (render::state::Forecasts, String) {
-    let (trends, skipped) = match read_trends(backend, None) {
+    let (trends, skipped) = match read_trends(backend) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("Warning: the history cannot be read, so there are no forecasts: {e}");
@@ -261,18 +262,20 @@ fn forecasts(backend: &dyn Backend, records: &Records) -> (render::state::Foreca
     let flat = count(|f| matches!(f, Forecast::NoGrowth { .. }));
     let little = count(|f| matches!(f, Forecast::TooLittleHistory { .. }));
     let summary = match (trends.first, trends.last) {
-        _ if trends.snapshots == 0 => "Forecasts: no history yet. Every apply records a \
-                                       snapshot; a trend takes two at different times."
-            .to_string(),
+        _ if trends.snapshots == 0 => format!(
+            "Forecasts: no snapshot in the last {FORECAST_DAYS} days. Every apply records one; \
+             a trend takes two at different times."
+        ),
         _ if growing + flat == 0 => format!(
-            "Forecasts: too little history ({} snapshot{}); a trend takes two at different \
-             times.",
+            "Forecasts: too little history ({} snapshot{} in the last {FORECAST_DAYS} days); \
+             a trend takes two at different times.",
             trends.snapshots,
             if trends.snapshots == 1 { "" } else { "s" },
         ),
         (Some(first), Some(last)) => format!(
-            "Forecasts from {} snapshots ({} to {}): {growing} pool{} growing (forecast \
-             shown above), {flat} without growth, {little} with too little history.",
+            "Forecasts from {} snapshots of the last {FORECAST_DAYS} days ({} to {}): \
+             {growing} pool{} growing (forecast shown above), {flat} without growth, {little} \
+             with too little history.",
             trends.snapshots,
             first.date(),
             last.date(),

@@ -37,9 +37,10 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
     let (located, backend) = state_of(args.path, args.state);
     let read = || read_state(backend.as_ref());
     // The history is read on a thread of its own, while the plan files and the state are.
+    let now = args.now.unwrap_or_else(Time::now);
     let (loaded, (mut history, skipped)) = std::thread::scope(|s| {
         let history = s.spawn(|| {
-            let mut h = History::default();
+            let mut h = History::new(now);
             let skipped = backend.history(None, &mut |r| h.add(r));
             (h, skipped)
         });
@@ -69,7 +70,7 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         }
         Err(e) => {
             eprintln!("Warning: the history cannot be read; the report has none: {e}");
-            history = History::default();
+            history = History::new(now);
         }
     }
     let audit = (!args.inventories.is_empty())
@@ -80,7 +81,7 @@ pub fn run_report(args: ReportArgs) -> ExitCode {
         model: &loaded.model,
         audit: audit.as_ref(),
         history: &history,
-        now: args.now.unwrap_or_else(Time::now),
+        now,
     };
     let page = render(&inputs);
     if let Err(e) = crate::state::file::write_atomic(args.out, page.as_bytes()) {

@@ -55,6 +55,15 @@ pub struct History {
 }
 
 impl History {
+    /// A history whose forecasts are those of the window ending at `now` (its charts show
+    /// every snapshot).
+    pub fn new(now: Time) -> History {
+        History {
+            trends: Trends::window(now),
+            ..History::default()
+        }
+    }
+
     pub fn add(&mut self, record: Record) {
         match record {
             Record::Apply(s) => {
@@ -204,7 +213,7 @@ mod tests {
         let usage = crate::state::usage::utilization(&state.resources);
         // c is empty (not above its alert_at); a is half used by c; b is empty.
         assert_eq!(charted(&state, &usage), vec!["a", "b"]);
-        let mut h = History::default();
+        let mut h = History::new(Time(172_800));
         h.add(Record::Apply(Snapshot::of(Time(86_400), 1, &usage)));
         h.add(Record::Apply(Snapshot::of(Time(172_800), 2, &usage)));
         assert_eq!(

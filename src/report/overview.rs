@@ -8,7 +8,7 @@ use super::html::{self, anchor, esc, grouped, pct};
 use super::sections::Context;
 use crate::audit::Report;
 use crate::audit::report::{Compliance, Management, OverlapStatus};
-use crate::state::history::{Counts, Crossing, Forecast};
+use crate::state::history::{Counts, Crossing, FORECAST_DAYS, Forecast};
 use crate::state::usage::Utilization;
 
 pub(super) fn overview(out: &mut String, ctx: &Context) {
@@ -151,7 +151,7 @@ fn forecasts(out: &mut String, ctx: &Context) {
     });
     let _ = write!(
         out,
-        "<p>From {} snapshot{} of the history{}; a trend is a least-squares line of used addresses over time.</p>",
+        "<p>From {} snapshot{} of the last {FORECAST_DAYS} days{}; a trend is a least-squares line of used addresses over time.</p>",
         trends.snapshots,
         if trends.snapshots == 1 { "" } else { "s" },
         match (trends.first, trends.last) {

@@ -158,7 +158,7 @@ fn history_is_charted_and_forecast() {
     assert!(page.contains("Utilization of the top-level pools and pools above alert_at"));
     assert!(page.contains("Audited resource CIDRs by status"));
     assert!(page.contains("<polyline"));
-    assert!(page.contains("From 1 snapshot of the history"));
+    assert!(page.contains("From 1 snapshot of the last 90 days"));
 }
 
 #[test]

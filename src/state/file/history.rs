@@ -86,6 +86,13 @@ impl FileBackend {
             if text.is_empty() {
                 continue;
             }
+            // A record from before `since` is passed over unparsed: its time comes right
+            // after its kind, as this file writes them.
+            if let Some(since) = since
+                && written_at(text).is_some_and(|t| t < since)
+            {
+                continue;
+            }
             match serde_json::from_slice::<Record>(text) {
                 Ok(r) if since.is_none_or(|s| r.time() >= s) => each(r),
                 Ok(_) => {}
@@ -101,6 +108,16 @@ impl FileBackend {
         }
         Ok(skipped)
     }
+}
+
+/// The time of a record line as this file writes it (`{"kind":"…","time":"…Z",…`), read
+/// from its first bytes; `None` when the line does not start so (it is then parsed whole).
+fn written_at(line: &[u8]) -> Option<Time> {
+    let head = &line[..line.len().min(48)];
+    let key = b"\"time\":\"";
+    let at = head.windows(key.len()).position(|w| w == key)? + key.len();
+    let value = line.get(at..at + 20)?;
+    Time::parse(std::str::from_utf8(value).ok()?).ok()
 }
 
 fn ends_with_newline(file: &mut File, len: u64) -> io::Result<bool> {
@@ -185,6 +202,28 @@ mod tests {
         let (records, skipped) = read(&b);
         assert_eq!(records, vec![snapshot(1), snapshot(3)]);
         assert_eq!(skipped.len(), 1, "the torn line stays, reported");
+    }
+
+    #[test]
+    fn old_records_are_passed_over_by_their_time_alone() {
+        let line = serde_json::to_string(&snapshot(3)).expect("encode");
+        assert_eq!(
+            written_at(line.as_bytes()),
+            Some(Time(1_767_225_600 + 3 * 86_400))
+        );
+        assert_eq!(written_at(b"{\"time\":\"2026-01-01"), None, "cut short");
+        assert_eq!(written_at(b"not json"), None);
+        // An old line that would not even parse is skipped unread; a new one is reported.
+        let b = backend("since");
+        let old = line.replace("\"pools\":{}", "\"pools\":{oops");
+        let new = serde_json::to_string(&snapshot(9)).expect("encode");
+        fs::write(b.history_path(), format!("{old}\n{new}\n")).expect("write");
+        let mut got = Vec::new();
+        let skipped = b
+            .read_history(Some(Time(1_767_225_600 + 5 * 86_400)), &mut |r| got.push(r))
+            .expect("read");
+        assert_eq!(got, vec![snapshot(9)]);
+        assert!(skipped.is_empty());
     }
 
     #[test]

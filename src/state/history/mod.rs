@@ -162,16 +162,41 @@ pub struct Skipped {
 #[derive(Debug, Default)]
 pub struct Trends {
     pub pools: BTreeMap<String, Trend>,
-    /// Apply snapshots read.
+    /// Apply snapshots taken in.
     pub snapshots: u64,
     pub first: Option<Time>,
     pub last: Option<Time>,
+    /// Snapshots before this are passed over (see [`Trends::window`]).
+    from: Option<Time>,
 }
 
+/// How far back a forecast looks: the trend of the last 90 days, so it follows how a pool
+/// grows now rather than how it grew a year ago, and reading it costs the same however old
+/// the history is.
+pub const FORECAST_DAYS: u64 = 90;
+
 impl Trends {
-    /// Takes in one record (audit records are not about pools and are passed over).
+    /// Trends over the [`FORECAST_DAYS`] before `now`; also the `since` to read the history
+    /// from.
+    pub fn window(now: Time) -> Trends {
+        Trends {
+            from: Some(Time::window_start(now)),
+            ..Trends::default()
+        }
+    }
+
+    /// The start of the window, for reading the history.
+    pub fn from(&self) -> Option<Time> {
+        self.from
+    }
+
+    /// Takes in one record (audit records, and snapshots before the window, are passed
+    /// over).
     pub fn add(&mut self, record: Record) {
         let Record::Apply(s) = record else { return };
+        if self.from.is_some_and(|f| s.time < f) {
+            return;
+        }
         self.snapshots += 1;
         self.first = self.first.min(Some(s.time)).or(Some(s.time));
         self.last = self.last.max(Some(s.time));
@@ -258,6 +283,35 @@ mod tests {
                 ("e", vec!["2", "4"]),
             ]
         );
+    }
+
+    #[test]
+    fn trends_look_back_ninety_days() {
+        let snap = |d: u64, used: u8| {
+            let total = AddrCount::pow2(8);
+            let p = PoolPoint {
+                total,
+                in_pools: AddrCount::ZERO,
+                in_vpcs: AddrCount::pow2(used),
+                in_reservations: AddrCount::ZERO,
+                free: total.minus(AddrCount::pow2(used)),
+                largest_free: None,
+            };
+            Record::Apply(Snapshot {
+                time: day(d),
+                serial: d,
+                pools: [("p".to_string(), p)].into(),
+            })
+        };
+        let mut t = Trends::window(day(100));
+        assert_eq!(t.from(), Some(day(10)));
+        t.add(snap(0, 7));
+        t.add(snap(9, 7));
+        t.add(snap(10, 1));
+        t.add(snap(20, 2));
+        assert_eq!(t.snapshots, 2, "the two before day 10 are left out");
+        assert_eq!(t.first, Some(day(10)));
+        assert_eq!(t.pools["p"].points(), 2);
     }
 
     #[test]

@@ -23,6 +23,11 @@ impl Time {
         )
     }
 
+    /// The start of the forecast window ending at `now`.
+    pub fn window_start(now: Time) -> Time {
+        Time(now.0.saturating_sub(super::FORECAST_DAYS * 86_400))
+    }
+
     /// The date alone, `2026-11-22`.
     pub fn date(self) -> String {
         let mut s = self.to_string();
