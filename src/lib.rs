@@ -24,7 +24,9 @@
 //! Beside the pipeline: [`audit`] reads cloud inventories and sets them against the recorded
 //! state (management, compliance, overlap, IP usage) and adopts discovered VPCs
 //! ([`audit::import`]); [`render`] prints plans, the state, outputs and diagnostics as text,
-//! Markdown and JSON; [`state::usage`] computes pool utilization.
+//! Markdown and JSON; [`state::usage`] computes pool utilization; [`state::history`] keeps
+//! what every apply and recorded audit found, and forecasts each pool from it; [`report`]
+//! writes all of it as one self-contained HTML file.
 //!
 //! Underneath: [`addr`], prefix arithmetic, the allocator and the overlap sweep; [`diag`],
 //! located diagnostics; [`schema`], the JSON Schemas generated from the types. [`cli`] is the
@@ -42,5 +44,6 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod schema;
 pub mod state;

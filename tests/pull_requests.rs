@@ -203,9 +203,5 @@ fn a_large_audit_fits_in_a_comment() {
     let shown = md.lines().filter(|l| l.starts_with("| `10.")).count();
     assert_eq!(shown + left, 5_000);
     // IDs stay code: backticks and HTML cannot escape it.
-    assert!(
-        md.contains("`` vpc-`00000`<b> `` vpc"),
-        "{}",
-        &md[..2_000]
-    );
+    assert!(md.contains("`` vpc-`00000`<b> `` vpc"), "{}", &md[..2_000]);
 }

@@ -351,6 +351,11 @@ impl AddrCount {
         }
     }
 
+    /// Whether the count is zero.
+    pub fn is_zero(&self) -> bool {
+        *self == AddrCount::ZERO
+    }
+
     /// The count as a `u128`, or `None` for 2^128.
     pub const fn to_u128(self) -> Option<u128> {
         if self.full { None } else { Some(self.low) }
@@ -364,7 +369,8 @@ impl AddrCount {
         self.as_f64() / total.as_f64()
     }
 
-    fn as_f64(self) -> f64 {
+    /// The count as a float (exact up to 2^53; close enough beyond for ratios and trends).
+    pub fn as_f64(self) -> f64 {
         if self.full {
             2f64.powi(128)
         } else {
@@ -408,6 +414,23 @@ impl fmt::Display for AddrCount {
 impl Serialize for AddrCount {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
+    }
+}
+
+/// Read back as written: a decimal string (a history keeps counts as `show --json` prints
+/// them).
+impl<'de> Deserialize<'de> for AddrCount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<AddrCount, D::Error> {
+        let text = <std::borrow::Cow<str>>::deserialize(deserializer)?;
+        if text == "340282366920938463463374607431768211456" {
+            return Ok(AddrCount::pow2(128));
+        }
+        match text.parse::<u128>() {
+            Ok(low) if !text.starts_with('+') => Ok(AddrCount { full: false, low }),
+            _ => Err(serde::de::Error::custom(format_args!(
+                "`{text}` is not a count of addresses (a decimal number up to 2^128)"
+            ))),
+        }
     }
 }
 

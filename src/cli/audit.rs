@@ -4,12 +4,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{fail, left_to_exit, no_state, print_diags, read_state, state_line, state_of};
+use super::{fail, left_to_exit, lock, no_state, print_diags, read_state, state_line, state_of};
 use crate::audit::{FailOn, Format as InventoryFormat, audit};
 use crate::diag::Diag;
 use crate::render::Format as OutputFormat;
 use crate::render::Style;
 use crate::render::audit as output;
+use crate::state::history::{Record, Time};
 
 /// `--format` of `ipam audit`: how to print, or the inventories' format when it should not
 /// be detected. Either or both may be given.
@@ -56,6 +57,8 @@ pub struct AuditArgs<'a> {
     pub fail_on: &'a [FailOn],
     /// How Markdown is written.
     pub markdown: output::Markdown<'a>,
+    /// `--record`, with its lock timeout.
+    pub record: Option<std::time::Duration>,
 }
 
 /// Splits `--format` values into the output and the inventory format; each at most once.
@@ -138,6 +141,25 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
             "ipam::io::write",
             format!("cannot write the report: {e}"),
         ));
+    }
+    if let Some(timeout) = args.record {
+        let record = Record::Audit(crate::report::audit_record(
+            &report,
+            state.serial,
+            Time::now(),
+        ));
+        let appended = lock(backend.as_ref(), "audit", timeout).and_then(|mut session| {
+            session
+                .append_history(&record)
+                .map_err(|e| print_diags(&e.diagnostics()))
+        });
+        match appended {
+            Ok(()) => eprintln!(
+                "Recorded this audit in the history of {}.",
+                located.location
+            ),
+            Err(code) => return code,
+        }
     }
     let failures = report.failures(args.fail_on);
     let code = if failures.is_empty() {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
+use super::history::{read_trends, warn_skipped};
 use super::{
     fail, left_to_exit, no_state, print_diags, print_json, read_state, state_line, state_of,
 };
@@ -14,8 +15,9 @@ use crate::graph::Graph;
 use crate::model::Address;
 use crate::render::state::OutputFormat;
 use crate::render::{self, Format, JSON_FORMAT_VERSION, Style};
+use crate::state::history::{Crossing, FORECAST_DAYS, Forecast, Time};
 use crate::state::usage::{Utilization, utilization};
-use crate::state::{Backend, State};
+use crate::state::{Backend, Records, State};
 
 pub fn run_validate(path: &Path, json: bool) -> ExitCode {
     let diagnostics = match crate::load::model(path) {
@@ -69,14 +71,23 @@ pub fn run_show(path: &Path, state: Option<&Path>, format: Format) -> ExitCode {
                 s.serial,
                 s.lineage
             );
-            print!("{}", render::state::tree(records));
+            let (forecasts, summary) = forecasts(backend.as_ref(), records);
+            print!("{}", render::state::tree(records, &forecasts));
+            println!("\n{summary}");
         }
         Format::Markdown => {
             eprintln!("{}", state_line(backend.location(), Some(&s)));
+            let (forecasts, summary) = forecasts(backend.as_ref(), records);
             print!(
                 "{}",
-                render::state::markdown(records, &backend.location().to_string(), s.serial)
+                render::state::markdown(
+                    records,
+                    &forecasts,
+                    &backend.location().to_string(),
+                    s.serial
+                )
             );
+            println!("\n{summary}");
         }
     }
     left_to_exit(s);
@@ -163,7 +174,7 @@ fn plain(v: &Value) -> Vec<String> {
     }
 }
 
-pub fn run_check(path: &Path, state: Option<&Path>) -> ExitCode {
+pub fn run_check(path: &Path, state: Option<&Path>, horizon: Option<u64>) -> ExitCode {
     let (backend, s) = match load(path, state) {
         Ok(x) => x,
         Err(code) => return code,
@@ -173,7 +184,6 @@ pub fn run_check(path: &Path, state: Option<&Path>) -> ExitCode {
     let alerts: Vec<(&&str, &Utilization)> = usage.iter().filter(|(_, u)| u.alert).collect();
     if alerts.is_empty() {
         println!("No pool is above its alert_at.");
-        return ExitCode::SUCCESS;
     }
     for (name, u) in &alerts {
         println!(
@@ -182,13 +192,133 @@ pub fn run_check(path: &Path, state: Option<&Path>) -> ExitCode {
             u.alert_at.unwrap_or_default()
         );
     }
-    eprintln!(
-        "{} pool{} above alert_at.",
-        alerts.len(),
-        if alerts.len() == 1 { " is" } else { "s are" }
-    );
+    let mut forecast = 0;
+    if let Some(horizon) = horizon {
+        // Asked for: a history that cannot be read fails the check rather than passing it.
+        let (trends, skipped) = match read_trends(backend.as_ref()) {
+            Ok(t) => t,
+            Err(e) => return print_diags(&e.diagnostics()),
+        };
+        warn_skipped(backend.as_ref(), &skipped);
+        let by = Time(Time::now().0.saturating_add(horizon));
+        let mut too_little = 0;
+        for (name, u) in usage
+            .iter()
+            .filter(|(_, u)| !u.alert && u.alert_at.is_some())
+        {
+            let f = trends.forecast(name, u);
+            match f.alert_crossing() {
+                Some(Crossing::On(t)) if t <= by => {
+                    forecast += 1;
+                    println!(
+                        "pool {name} is {} used and forecast to cross its alert_at of {}% on {} \
+                         (within {}): {}",
+                        render::state::percent(u.percent),
+                        u.alert_at.unwrap_or_default(),
+                        t.date(),
+                        days(horizon),
+                        f.describe(u.alert_at)
+                    );
+                }
+                _ if matches!(f, Forecast::TooLittleHistory { .. }) => too_little += 1,
+                _ => {}
+            }
+        }
+        if forecast == 0 {
+            println!(
+                "No pool is forecast to cross its alert_at within {}.",
+                days(horizon)
+            );
+        }
+        if too_little > 0 {
+            println!(
+                "{too_little} pool{} with alert_at ha{} too little history to forecast ({} \
+                 snapshot{} in the last {FORECAST_DAYS} days; a trend takes two at different \
+                 times).",
+                if too_little == 1 { "" } else { "s" },
+                if too_little == 1 { "s" } else { "ve" },
+                trends.snapshots,
+                if trends.snapshots == 1 { "" } else { "s" }
+            );
+        }
+    }
+    if alerts.is_empty() && forecast == 0 {
+        return ExitCode::SUCCESS;
+    }
+    if !alerts.is_empty() {
+        eprintln!(
+            "{} pool{} above alert_at.",
+            alerts.len(),
+            if alerts.len() == 1 { " is" } else { "s are" }
+        );
+    }
+    if forecast > 0 {
+        eprintln!(
+            "{forecast} pool{} forecast to cross alert_at within {}.",
+            if forecast == 1 { " is" } else { "s are" },
+            days(horizon.unwrap_or_default())
+        );
+    }
     // A finding, not an error: the check ran (exit 3, as `audit --fail-on` does).
     ExitCode::from(3)
+}
+
+/// A horizon for people: `90 days`, `36 hours`.
+fn days(secs: u64) -> String {
+    if secs.is_multiple_of(86_400) {
+        let d = secs / 86_400;
+        format!("{d} day{}", if d == 1 { "" } else { "s" })
+    } else {
+        format!("{} hours", secs / 3600)
+    }
+}
+
+/// Every pool's forecast and a line saying what they rest on. A history that cannot be read
+/// is a warning here: `show` shows the state whatever its history.
+fn forecasts(backend: &dyn Backend, records: &Records) -> (render::state::Forecasts, String) {
+    let (trends, skipped) = match read_trends(backend) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("Warning: the history cannot be read, so there are no forecasts: {e}");
+            return (
+                Default::default(),
+                "Forecasts: none, the history cannot be read.".into(),
+            );
+        }
+    };
+    warn_skipped(backend, &skipped);
+    let usage = utilization(records);
+    let forecasts: render::state::Forecasts = usage
+        .iter()
+        .map(|(name, u)| ((*name).to_string(), trends.forecast(name, u)))
+        .collect();
+    let count = |f: fn(&Forecast) -> bool| forecasts.values().filter(|x| f(x)).count();
+    let growing = count(|f| matches!(f, Forecast::Growth { .. }));
+    let flat = count(|f| matches!(f, Forecast::NoGrowth { .. }));
+    let little = count(|f| matches!(f, Forecast::TooLittleHistory { .. }));
+    let summary = match (trends.first, trends.last) {
+        _ if trends.snapshots == 0 => format!(
+            "Forecasts: no snapshot in the last {FORECAST_DAYS} days. Every apply records one; \
+             a trend takes two at different times."
+        ),
+        _ if growing + flat == 0 => format!(
+            "Forecasts: too little history ({} snapshot{} in the last {FORECAST_DAYS} days); \
+             a trend takes two at different times.",
+            trends.snapshots,
+            if trends.snapshots == 1 { "" } else { "s" },
+        ),
+        (Some(first), Some(last)) => format!(
+            "Forecasts from {} snapshots of the last {FORECAST_DAYS} days ({} to {}): \
+             {growing} pool{} growing (forecast shown above), {flat} without growth, {little} \
+             with too little history.",
+            trends.snapshots,
+            first.date(),
+            last.date(),
+            if growing == 1 { "" } else { "s" }
+        ),
+        _ => String::new(),
+    };
+    (forecasts, summary)
 }
 
 pub fn run_graph(path: &Path) -> ExitCode {

@@ -5,10 +5,12 @@ mod audit;
 mod codeowners;
 mod completions;
 mod fmt;
+mod history;
 mod import;
 mod init;
 mod inspect;
 mod plan;
+mod report;
 mod state;
 
 use std::io::Write;
@@ -129,13 +131,59 @@ enum Command {
         #[arg(long, conflicts_with = "format")]
         json: bool,
     },
-    /// Exit 3 when a recorded pool is above its `alert_at`.
+    /// Exit 3 when a recorded pool is above its `alert_at` (or, with --horizon, forecast to
+    /// cross it within that time).
     Check {
         /// Plan file or directory (locates the state).
         #[arg(default_value = ".")]
         path: PathBuf,
         #[command(flatten)]
         state: StateArg,
+        /// Also fail for pools whose trend crosses `alert_at` within this time: 90d, 12w,
+        /// 36h.
+        #[arg(long, value_name = "DURATION", value_parser = crate::state::history::parse_horizon)]
+        horizon: Option<u64>,
+    },
+    /// Print the history: a pool's utilization over time and its forecast (pool.NAME), a
+    /// scope's audit counts (scope.NAME), a discovered VPC's or vSwitch's IP usage
+    /// (resource.ID), or every record in brief.
+    History {
+        /// Plan file or directory (locates the state), then optionally what to follow. A
+        /// single argument that reads as pool.NAME, scope.NAME or resource.ID and is not a
+        /// path is what to follow.
+        #[arg(num_args = 0..=2, value_name = "PATH] [ADDRESS")]
+        args: Vec<String>,
+        #[command(flatten)]
+        state: StateArg,
+        /// Only records from this date or time on: 2026-11-22 or 2026-11-22T10:04:05Z (UTC).
+        #[arg(long, value_name = "DATE", value_parser = crate::state::history::Time::parse)]
+        since: Option<crate::state::history::Time>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write one self-contained HTML report: overview, pool tree, IP space maps, VPCs,
+    /// charts over time.
+    Report {
+        /// Plan file or directory (locates the state).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[command(flatten)]
+        state: StateArg,
+        /// The HTML file to write.
+        #[arg(long, value_name = "FILE.html")]
+        out: PathBuf,
+        /// Cloud inventories to audit in the report (unmanaged and overlapping networks on
+        /// the maps, the status doughnuts).
+        #[arg(long = "inventory", value_name = "FILE", num_args = 1..)]
+        inventories: Vec<PathBuf>,
+        /// The inventories' format, when it should not be detected.
+        #[arg(long, value_enum)]
+        format: Option<crate::audit::Format>,
+        /// The time the report is made at (2026-11-22T10:04:05Z; default: now): the same
+        /// inputs and time give the same file.
+        #[arg(long, value_name = "TIME", value_parser = crate::state::history::Time::parse)]
+        now: Option<crate::state::history::Time>,
     },
     /// Print the plan's dependency graph in Graphviz DOT.
     Graph {
@@ -171,6 +219,12 @@ enum Command {
         /// Markdown: where the whole report can be read when rows are left out.
         #[arg(long, value_name = "URL")]
         details_url: Option<String>,
+        /// Record this audit's counts in the state's history (under the state lock).
+        #[arg(long)]
+        record: bool,
+        /// With --record, how long to wait for another writer's lock: 0 (fail at once), 30s.
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration, requires = "record")]
+        lock_timeout: std::time::Duration,
     },
     /// Adopt discovered VPCs into pools with `auto_import`: plan entries and state in one
     /// step.
@@ -358,7 +412,37 @@ pub fn run() -> ExitCode {
             };
             inspect::run_output(&path, name, state.file.as_deref(), format)
         }
-        Command::Check { path, state } => inspect::run_check(&path, state.file.as_deref()),
+        Command::Check {
+            path,
+            state,
+            horizon,
+        } => inspect::run_check(&path, state.file.as_deref(), horizon),
+        Command::History {
+            args,
+            state,
+            since,
+            json,
+        } => history::run_history(history::HistoryArgs {
+            args: &args,
+            state: state.file.as_deref(),
+            since,
+            json,
+        }),
+        Command::Report {
+            path,
+            state,
+            out,
+            inventories,
+            format,
+            now,
+        } => report::run_report(report::ReportArgs {
+            path: &path,
+            state: state.file.as_deref(),
+            out: &out,
+            inventories: &inventories,
+            format,
+            now,
+        }),
         Command::Graph { path } => inspect::run_graph(&path),
         Command::Audit {
             path,
@@ -369,6 +453,8 @@ pub fn run() -> ExitCode {
             fail_on,
             max_chars,
             details_url,
+            record,
+            lock_timeout,
         } => audit::run_audit(audit::AuditArgs {
             path: &path,
             state: state.file.as_deref(),
@@ -381,6 +467,7 @@ pub fn run() -> ExitCode {
                 max_chars,
                 full_report: details_url.as_deref(),
             },
+            record: record.then_some(lock_timeout),
         }),
         Command::Import {
             path,

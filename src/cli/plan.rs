@@ -15,6 +15,7 @@ use crate::model::Model;
 use crate::plan::saved::{SavedError, SavedPlan};
 use crate::plan::{Action, Plan, plan};
 use crate::render::{self, Format, Style};
+use crate::state::history::{Record, Snapshot, Time};
 use crate::state::{Backend, Records, Session, State, StateError};
 
 /// A plan made from the plan files and a state, with its inputs.
@@ -288,8 +289,29 @@ fn write(
         }
     };
     let next = State::after(state, records);
-    if let Err(e) = session.save(&next, state.map(|s| s.serial)) {
+    // The history's snapshot is computed while the state is written: on a large state the
+    // utilization of every pool costs about as much as the save.
+    let (saved, snapshot) = std::thread::scope(|s| {
+        let snapshot = s.spawn(|| {
+            let usage = crate::state::usage::utilization(&next.resources);
+            Record::Apply(Snapshot::of(Time::now(), next.serial, &usage))
+        });
+        let saved = session.save(&next, state.map(|s| s.serial));
+        (saved, snapshot.join())
+    });
+    if let Err(e) = saved {
         return print_diags(&e.diagnostics());
+    }
+    // The state is saved: a history that cannot be written is a warning, never a failure.
+    let recorded = match snapshot {
+        Ok(record) => session.append_history(&record).map_err(|e| e.to_string()),
+        Err(_) => Err("computing the snapshot failed".to_string()),
+    };
+    if let Err(e) = recorded {
+        eprintln!(
+            "Warning: the state was saved, but this apply is missing from its history \
+             (forecasts will have one point fewer): {e}"
+        );
     }
     println!();
     print_steps(&steps);

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::JSON_FORMAT_VERSION;
 use crate::addr::{AddrCount, Prefix};
+use crate::state::history::Forecast;
 use crate::state::usage::{Utilization, utilization};
 use crate::state::{BlockRecord, Records};
 
@@ -18,9 +19,13 @@ pub fn percent(p: f64) -> String {
     format!("{p:.1}%")
 }
 
+/// Forecasts by pool name, from the history (see [`crate::state::history`]).
+pub type Forecasts = BTreeMap<String, Forecast>;
+
 /// The recorded tree: scopes, pools under their parents, then the VPCs and reservations
-/// taken from each pool, in address order.
-pub fn tree(records: &Records) -> String {
+/// taken from each pool, in address order. A pool whose trend rises gets a `forecast:`
+/// line.
+pub fn tree(records: &Records, forecasts: &Forecasts) -> String {
     let usage = utilization(records);
     let mut children: Children = BTreeMap::new();
     let mut scopes: BTreeMap<&str, Vec<(Option<Prefix>, &str)>> = BTreeMap::new();
@@ -72,7 +77,18 @@ pub fn tree(records: &Records) -> String {
         tops.sort();
         out.push_str(&format!("scope {scope}\n"));
         for (_, name) in tops {
-            pool_lines(records, name, 1, &usage, &children, &leaves, &mut out);
+            pool_lines(
+                &Tree {
+                    records,
+                    usage: &usage,
+                    children: &children,
+                    leaves: &leaves,
+                    forecasts,
+                },
+                name,
+                1,
+                &mut out,
+            );
         }
     }
     out
@@ -80,26 +96,34 @@ pub fn tree(records: &Records) -> String {
 
 /// The tree as Markdown (a ticket, a pull request): a heading naming the state, the tree in a
 /// fenced block.
-pub fn markdown(records: &Records, location: &str, serial: u64) -> String {
+pub fn markdown(records: &Records, forecasts: &Forecasts, location: &str, serial: u64) -> String {
     format!(
         "#### ipam state: `{}`, serial {serial}\n\n```text\n{}```\n",
         location.replace('`', "'"),
-        tree(records).replace("```", "'''")
+        tree(records, forecasts).replace("```", "'''")
     )
 }
 
 /// Sub-pools by parent, with their first CIDR.
 type Children<'a> = BTreeMap<&'a str, Vec<(Option<Prefix>, &'a str)>>;
 
-fn pool_lines(
-    records: &Records,
-    name: &str,
-    depth: usize,
-    usage: &BTreeMap<&str, Utilization>,
-    children: &Children,
-    leaves: &BTreeMap<&str, Vec<(Prefix, String)>>,
-    out: &mut String,
-) {
+/// What the tree is drawn from.
+struct Tree<'a> {
+    records: &'a Records,
+    usage: &'a BTreeMap<&'a str, Utilization>,
+    children: &'a Children<'a>,
+    leaves: &'a BTreeMap<&'a str, Vec<(Prefix, String)>>,
+    forecasts: &'a Forecasts,
+}
+
+fn pool_lines(t: &Tree, name: &str, depth: usize, out: &mut String) {
+    let Tree {
+        records,
+        usage,
+        children,
+        leaves,
+        forecasts,
+    } = *t;
     let indent = "  ".repeat(depth);
     let Some(pool) = records.pools.get(name) else {
         return;
@@ -133,6 +157,9 @@ fn pool_lines(
         }
     }
     out.push('\n');
+    if let (Some(f @ Forecast::Growth { .. }), Some(u)) = (forecasts.get(name), usage.get(name)) {
+        out.push_str(&format!("{indent}  forecast: {}\n", f.describe(u.alert_at)));
+    }
     // Sub-pools and allocations, in address order.
     let mut items: Vec<(Option<Prefix>, Option<&str>, &str)> = Vec::new();
     for (cidr, child) in children.get(name).into_iter().flatten() {
@@ -144,7 +171,7 @@ fn pool_lines(
     items.sort();
     for (_, child, line) in items {
         match child {
-            Some(child) => pool_lines(records, child, depth + 1, usage, children, leaves, out),
+            Some(child) => pool_lines(t, child, depth + 1, out),
             None => {
                 for l in line.lines() {
                     out.push_str(&format!("{indent}  {l}\n"));

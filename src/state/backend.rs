@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::history::{Record, Skipped, Time};
 use super::{Location, Records, State, StateError, VpcRecord};
 
 /// Where a state is kept: read it, lock it for writing, break a stuck lock.
@@ -43,6 +44,17 @@ pub trait Backend: Send + Sync {
 
     /// The kept version with this serial; `None` when it is not kept.
     fn version(&self, serial: u64) -> Result<Option<State>, StateError>;
+
+    /// The history kept with this state (SPEC §15), oldest first: every record from
+    /// `since` on (all when `None`) is handed to `each` as it is read, so a long history is
+    /// never held whole. No history yet is an empty one. A record that cannot be read (a
+    /// torn last append, a damaged entry) is skipped and returned, never an error: the
+    /// history only informs. Read without the lock, like [`Backend::load`].
+    fn history(
+        &self,
+        since: Option<Time>,
+        each: &mut dyn FnMut(Record),
+    ) -> Result<Vec<Skipped>, StateError>;
 }
 
 /// A writer's hold on the state: the lock, and the only way to save.
@@ -57,6 +69,12 @@ pub trait Session: Send {
     /// recorded state is still the one read: serial `read` (`None`: no state yet). Otherwise
     /// nothing is written. A crash at any instant leaves the old or the new state whole.
     fn save(&mut self, next: &State, read: Option<u64>) -> Result<(), StateError>;
+
+    /// Appends one record to the history, under this session's lock (refused, like a save,
+    /// when the lock is no longer this session's), durable when it returns. Apply calls it
+    /// only after its save succeeded, and a failure here must not undo that save: callers
+    /// report it as a warning. Records are only ever appended, never rewritten.
+    fn append_history(&mut self, record: &Record) -> Result<(), StateError>;
 }
 
 /// Who holds a state's lock, as shown to whoever has to wait.

@@ -11,6 +11,7 @@ mod backend;
 pub mod check;
 mod error;
 pub mod file;
+pub mod history;
 mod ids;
 mod location;
 pub mod pg;

@@ -12,7 +12,10 @@
 //! created exclusively; leftovers of a crashed writer are removed by the next one; a save
 //! checks, under a short commit lock that `force-unlock` also takes, that the lock is still
 //! its own and the state is still the one it read.
+//!
+//! The history of applies and recorded audits is `<path>.history` ([`history`]).
 
+mod history;
 mod lock;
 #[cfg(test)]
 mod tests;
@@ -28,6 +31,7 @@ use serde::Deserialize;
 pub use lock::LockGuard;
 
 use super::error::{byte_offset, serde_message, with_suffix};
+use super::history::{Record, Skipped, Time};
 use super::{
     Backend, Changes, FORMAT_VERSION, Location, LockInfo, Session, State, StateError, Version,
     error::FileText,
@@ -310,6 +314,14 @@ impl Backend for FileBackend {
         }
         Ok(None)
     }
+
+    fn history(
+        &self,
+        since: Option<Time>,
+        each: &mut dyn FnMut(Record),
+    ) -> Result<Vec<Skipped>, StateError> {
+        self.real(false)?.read_history(since, each)
+    }
 }
 
 impl FileBackend {
@@ -379,6 +391,12 @@ impl Session for FileSession {
         }
         self.read = Some((self.real.identity()?, Some(next.serial)));
         Ok(())
+    }
+
+    fn append_history(&mut self, record: &Record) -> Result<(), StateError> {
+        self.real
+            .append_history(record, &self.guard)
+            .map_err(|e| e.at(&self.location))
     }
 }
 

@@ -28,6 +28,7 @@ pub use error::{Failure, PgError};
 pub use url::{PgUrl, SslMode, UrlError};
 
 use super::backend::Version;
+use super::history::{Record, Skipped, Time};
 use super::{Backend, Changes, Location, LockInfo, Session, State, StateError};
 
 /// How long a connection attempt waits when the URL sets no `connect_timeout`: libpq waits
@@ -192,6 +193,49 @@ impl Backend for PgBackend {
             Some(mut client) => self.current(&mut client),
             None => Ok(None),
         }
+    }
+
+    /// The rows of `ipam.history` for this state from `since` on, oldest first, streamed;
+    /// a body that does not read as a record is skipped and returned.
+    fn history(
+        &self,
+        since: Option<Time>,
+        each: &mut dyn FnMut(Record),
+    ) -> Result<Vec<Skipped>, StateError> {
+        let name = self.name()?;
+        let Some(mut client) = self.open_existing()? else {
+            return Ok(Vec::new());
+        };
+        let since = i64::try_from(since.map_or(0, |t| t.0)).unwrap_or(i64::MAX);
+        let fail = |e: postgres::Error| self.client_error("read the history", &e);
+        // A portal read in batches: a long history is never held whole.
+        let mut tx = client.transaction().map_err(fail)?;
+        let portal = tx
+            .bind(
+                "SELECT id, body::text FROM ipam.history \
+                 WHERE name = $1 AND recorded_at >= to_timestamp($2::bigint) ORDER BY id",
+                &[&name, &since],
+            )
+            .map_err(fail)?;
+        let mut skipped = Vec::new();
+        loop {
+            let rows = tx.query_portal(&portal, 64).map_err(fail)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                let id: i64 = row.get(0);
+                let body: &str = row.get(1);
+                match serde_json::from_str::<Record>(body) {
+                    Ok(record) => each(record),
+                    Err(e) => skipped.push(Skipped {
+                        line: u64::try_from(id).unwrap_or_default(),
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
+        Ok(skipped)
     }
 
     fn exists(&self) -> Result<bool, StateError> {

@@ -17,6 +17,7 @@ use postgres::error::SqlState;
 use super::schema::LOCK_CLASS;
 use super::{PgBackend, RFC3339, body};
 use crate::state::backend::Changes;
+use crate::state::history::Record;
 use crate::state::{LockInfo, Records, Session, State, StateError, ids};
 
 /// How often a writer waiting for the lock tries again.
@@ -214,6 +215,35 @@ impl Session for PgSession<'_> {
         tx.commit().map_err(fail)?;
         self.previous = Some(Some(next.resources.clone()));
         Ok(())
+    }
+
+    /// One row of `ipam.history`, written on this session's connection while its lock is
+    /// still its own (a broken lock's holder writes nothing).
+    fn append_history(&mut self, record: &Record) -> Result<(), StateError> {
+        let backend = self.backend;
+        let fail = |e: postgres::Error| backend.client_error("record the history", &e);
+        let body = serde_json::to_string(record).map_err(StateError::Encode)?;
+        let (kind, serial) = match record {
+            Record::Apply(s) => ("apply", Some(backend.serial(s.serial)?)),
+            Record::Audit(_) => ("audit", None),
+        };
+        let seconds = i64::try_from(record.time().0).unwrap_or(i64::MAX);
+        let written = self
+            .client
+            .execute(
+                "INSERT INTO ipam.history (name, recorded_at, kind, serial, body) \
+                 SELECT $1, to_timestamp($2::bigint), $3, $4, CAST($5::text AS jsonb) \
+                 WHERE EXISTS (SELECT 1 FROM ipam.locks WHERE name = $1 AND id = $6)",
+                &[&self.name, &seconds, &kind, &serial, &body, &self.info.id],
+            )
+            .map_err(fail)?;
+        if written == 1 {
+            Ok(())
+        } else {
+            Err(StateError::LockLost {
+                location: backend.location.clone(),
+            })
+        }
     }
 }
 
