@@ -137,7 +137,8 @@ fn init_writes_a_valid_plan_and_never_overwrites() {
 #[test]
 fn readme_sample_plan_validates() {
     let readme = std::fs::read_to_string("README.md").expect("README");
-    let start = readme.find("```toml\n").expect("a TOML sample") + "```toml\n".len();
+    // The plan language's sample: the first TOML block that is a whole plan file.
+    let start = readme.find("```toml\n#:schema").expect("a TOML sample") + "```toml\n".len();
     let end = start + readme[start..].find("```").expect("closed");
     let dir = std::env::temp_dir().join(format!("ipam-readme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

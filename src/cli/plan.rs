@@ -283,8 +283,10 @@ fn write(
         Ok(r) => r,
         Err(e) => {
             return fail(
-                Diag::error("ipam::apply::check", format!("apply refused: {e}"))
-                    .help("nothing was written; make a new plan and apply that"),
+                Diag::error("ipam::apply::check", format!("apply refused: {e}")).help(
+                    "nothing was written; the plan broke a rule the state must keep, which is \
+                         a defect of ipam: please report it with the plan",
+                ),
             );
         }
     };

@@ -3,7 +3,7 @@
 //! the model's business.
 //!
 //! Every problem of every file is reported in one run (SPEC §13): each syntax, type and
-//! unknown-key error of each file ([`parse`]), a file that is not UTF-8 at its first bad byte,
+//! unknown-key error of each file ([`parse`](mod@parse)), a file that is not UTF-8 at its first bad byte,
 //! and symbolic-link loops below a plan directory ([`files`]).
 
 mod check;

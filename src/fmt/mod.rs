@@ -19,7 +19,7 @@
 //! - The file's line ending (LF or CRLF) and byte order mark are kept; the file ends with
 //!   one line break.
 //!
-//! Formatting never changes what a file means: [`format`] checks its output against its
+//! Formatting never changes what a file means: [`format`](fn@format) checks its output against its
 //! input (the same TOML values and the same comments) and refuses rather than write a
 //! file that differs.
 

@@ -1,8 +1,8 @@
 //! Planning (SPEC §5, §6): recorded state + model → the exact changes apply will make.
 //!
-//! 1. `[[moved]]` renames are applied to a copy of the recorded state ([`rename`]);
-//! 2. [`place`] computes every concrete CIDR;
-//! 3. [`diff`] turns recorded vs desired into [`Change`]s.
+//! 1. `[[moved]]` renames are applied to a copy of the recorded state ([`rename`](mod@rename));
+//! 2. [`place`](mod@place) computes every concrete CIDR;
+//! 3. [`diff`](mod@diff) turns recorded vs desired into [`Change`]s.
 //!
 //! The result, a [`Plan`], is pure data; [`saved`] writes it to a file bound to what it was
 //! made from, so `apply FILE` can refuse a stale one.

@@ -4,7 +4,7 @@
 //! and a `serial` incremented on every write.
 //!
 //! Records are keyed by name in ordered maps, so the file is byte-identical for the same
-//! content. Where the state lives is a [`Backend`] reached through [`open`]: a file ([`file`]),
+//! content. Where the state lives is a [`Backend`] reached through [`open`]: a file ([`file`](mod@file)),
 //! written crash-safely under a lock, or a PostgreSQL database ([`pg`]) for a team.
 
 mod backend;

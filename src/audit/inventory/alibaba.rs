@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::doc::Doc;
-use super::formats::{first_object, has_any};
 use super::json::{count, entry_id, get, get_any, items, tags, text, unwrap_response, wraps};
+use super::json::{first_object, has_any};
 use super::regions::region_of_zone;
 use super::{Kind, RawCidr, Resource, Sink, Usage, not_this_format};
 use crate::diag::Diag;

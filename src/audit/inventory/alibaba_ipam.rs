@@ -13,8 +13,8 @@
 use serde_json::Value;
 
 use super::doc::{Doc, entries};
-use super::formats::{first_object, has_any};
 use super::json::{count, entry_id, get, get_any, tags, text, unwrap_response};
+use super::json::{first_object, has_any};
 use super::{Kind, RawCidr, Resource, Sink, Usage, not_this_format};
 use crate::diag::Diag;
 

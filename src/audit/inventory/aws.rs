@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::doc::Doc;
-use super::formats::{first_object, has_any, is_empty_list};
 use super::json::{count, entry_id, get, get_any, items, tags, text, unwrap_response, wraps};
+use super::json::{first_object, has_any, is_empty_list};
 use super::regions::{arn_parts, region_of_zone};
 use super::{Kind, RawCidr, Resource, Sink, Usage, not_this_format};
 use crate::diag::Diag;

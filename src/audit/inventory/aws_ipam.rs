@@ -12,8 +12,8 @@
 use serde_json::Value;
 
 use super::doc::{Doc, entries};
-use super::formats::{first_object, has_any};
 use super::json::{entry_id, get, tags, text};
+use super::json::{first_object, has_any};
 use super::{Kind, RawCidr, Resource, Sink, Usage, not_this_format};
 use crate::diag::Diag;
 

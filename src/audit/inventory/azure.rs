@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::doc::Doc;
-use super::formats::{first_object, has_any};
 use super::json::{entry_id, get, items, kind_of, tags, text};
+use super::json::{first_object, has_any};
 use super::{Kind, RawCidr, Resource, Sink, not_this_format};
 use crate::diag::Diag;
 

@@ -8,7 +8,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::doc::Doc;
-use super::json::{self, get};
+use super::json;
 use super::sink::Sink;
 use super::{alibaba, alibaba_ipam, aws, aws_ipam, azure, csv, gcp, native, netbox, terraform};
 use crate::diag::Diag;
@@ -286,22 +286,6 @@ impl Unrecognized {
         };
         Box::new(d)
     }
-}
-
-/// The keys of the first object of a bare list (`--query 'Vpcs[]'`), to tell its format.
-pub(super) fn first_object(value: &Value) -> Option<&Value> {
-    value.as_array()?.iter().find(|v| v.is_object())
-}
-
-/// True when `value` is an empty list: nothing to read in any list format, so it is read as
-/// the first of them (`aws-vpcs`).
-pub(super) fn is_empty_list(value: &Value) -> bool {
-    value.as_array().is_some_and(Vec::is_empty)
-}
-
-/// True for an object with any of `keys` (matched as [`get`] does).
-pub(super) fn has_any(value: &Value, keys: &[&str]) -> bool {
-    keys.iter().any(|k| get(value, k).is_some())
 }
 
 #[cfg(test)]

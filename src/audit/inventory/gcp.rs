@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::doc::Doc;
-use super::formats::{first_object, has_any};
+use super::json::{first_object, has_any};
 use super::json::{get, items, kind_of, text};
 use super::{Kind, RawCidr, Resource, Sink, entry_name, not_this_format};
 use crate::diag::Diag;

@@ -175,6 +175,22 @@ pub(super) fn unwrap_response(value: &Value) -> &Value {
     }
 }
 
+/// The keys of the first object of a bare list (`--query 'Vpcs[]'`), to tell its format.
+pub(super) fn first_object(value: &Value) -> Option<&Value> {
+    value.as_array()?.iter().find(|v| v.is_object())
+}
+
+/// True when `value` is an empty list: nothing to read in any list format, so it is read as
+/// the first of them (`aws-vpcs`).
+pub(super) fn is_empty_list(value: &Value) -> bool {
+    value.as_array().is_some_and(Vec::is_empty)
+}
+
+/// True for an object with any of `keys` (matched as [`get`] does).
+pub(super) fn has_any(value: &Value, keys: &[&str]) -> bool {
+    keys.iter().any(|k| get(value, k).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

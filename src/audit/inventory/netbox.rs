@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::csv::Records;
 use super::doc::{Doc, entries};
-use super::formats::{first_object, has_any};
+use super::json::{first_object, has_any};
 use super::json::{get, get_any, items, kind_of, text};
 use super::{Kind, RawCidr, Resource, Sink, entry_name, not_this_format};
 use crate::diag::Diag;

@@ -32,7 +32,10 @@ impl Placer<'_> {
                         "ipam::state::inconsistent",
                         format!("the recorded state is inconsistent in {}: {e}", ctx.what),
                     )
-                    .help("restore the state from its `.backup`, or repair it by hand"),
+                    .help(
+                        "restore an earlier version (a file state's `.backup`, or `ipam state \
+                         pull --serial N` and `state push`), or repair it by hand",
+                    ),
                 );
                 return;
             }

@@ -4,7 +4,7 @@
 //! A save writes the new state to a synced temp file beside the old one and renames it over
 //! it, so a crash at any instant leaves the complete old or the complete new state, never a
 //! torn one; the previous version is kept as `<path>.backup`. Writers hold a one-writer lock
-//! ([`lock`]).
+//! ([`lock`](mod@lock)).
 //!
 //! Nothing is followed where it should not be (SPEC §13): writers work on the state's real
 //! path (every symbolic link resolved, so two links to one state share one lock); lock, commit

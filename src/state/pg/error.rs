@@ -226,7 +226,7 @@ impl PgError {
             Failure::SerialRange(serial) => (
                 "ipam::state::postgres::serial",
                 format!("serial {serial} is beyond what {place} stores"),
-                "serials count writes from 1; this state's serial was damaged".into(),
+                "serials count writes from 1 up to 9223372036854775807; `ipam state versions` lists the kept ones".into(),
             ),
             Failure::Other { action, message } => (
                 "ipam::state::postgres::error",
