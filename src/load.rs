@@ -41,6 +41,8 @@ pub fn model_and_state(
 /// A plan, its recorded state, and what the inventories say exists.
 pub struct Loaded {
     pub model: Model,
+    /// The plan files read.
+    pub sources: Sources,
     pub state: Option<State>,
     pub inventory: crate::audit::Inventory,
 }
@@ -63,8 +65,9 @@ pub fn with_inventory(
         (loaded, inventory)
     });
     match (model, state, inventory) {
-        (Ok((model, _)), Ok(state), Ok(inventory)) => Ok(Loaded {
+        (Ok((model, sources)), Ok(state), Ok(inventory)) => Ok(Loaded {
             model,
+            sources,
             state,
             inventory,
         }),

@@ -542,10 +542,7 @@ fn readme_teams_section_is_true() {
     let start = readme
         .find("## Teams and permissions")
         .expect("the section");
-    let end = start
-        + readme[start..]
-            .find("\n## The address engine")
-            .expect("the next section");
+    let end = start + 1 + readme[start + 1..].find("\n## ").expect("the next section");
     let section = &readme[start..end];
     let work = common::workdir("teams", "readme");
     fs::create_dir_all(work.join(".git")).expect("repository marker");

@@ -6,12 +6,15 @@
 //! one row per resource CIDR, [`Discovered`], and reports every entry it could not use as
 //! [`Skipped`]. [`report`] decides, for each row, whether it is managed, compliant and
 //! overlapping, and how much of it is used; [`crate::render::audit`] prints that.
-//! [`import`] adopts discovered VPCs into pools with `auto_import`.
+//! [`import`] adopts discovered VPCs into pools with `auto_import`; [`existing`] gives
+//! `plan --inventory` the discovered networks no recorded allocation is, to place around.
 
+mod existing;
 pub mod import;
 pub mod inventory;
 pub mod report;
 
+pub use existing::existing;
 pub use inventory::{
     Discovered, Format, Inventory, Kind, NativeInventory, NativeResource, Options, Skipped, Tags,
     detect, native_schema, parse, read, read_all,

@@ -64,6 +64,8 @@ pub(super) enum Command {
         /// empty.
         #[arg(long)]
         create_state: bool,
+        #[command(flatten)]
+        around: AroundArg,
     },
     /// Plan and record the changes in the state (or apply a saved plan exactly).
     Apply {
@@ -78,6 +80,8 @@ pub(super) enum Command {
         /// How long to wait for another writer's lock: 0 (fail at once), 30s, 2m.
         #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
         lock_timeout: std::time::Duration,
+        #[command(flatten)]
+        around: AroundArg,
         /// Start a new state at a location given by --state or IPAM_STATE that holds none;
         /// without it that is an error, so a typo never writes a fresh state.
         #[arg(long)]
@@ -302,6 +306,18 @@ pub(super) struct InventoryArg {
     /// The region of inventory rows whose export gives none (`aws ec2 describe-vpcs`
     /// prints none).
     #[arg(long, value_name = "REGION")]
+    pub(super) region: Option<String>,
+}
+
+/// What exists in the clouds, for a plan to place around (SPEC §18).
+#[derive(Debug, clap::Args)]
+pub(super) struct AroundArg {
+    /// Inventory files (`-` for standard input), as `ipam audit` reads them: new blocks are
+    /// placed around every discovered network that is not a recorded allocation.
+    #[arg(long = "inventory", value_name = "FILE", num_args = 1..)]
+    pub(super) inventories: Vec<PathBuf>,
+    /// The region of inventory rows whose export gives none.
+    #[arg(long, value_name = "REGION", requires = "inventories")]
     pub(super) region: Option<String>,
 }
 

@@ -56,6 +56,7 @@ pub fn run() -> ExitCode {
             out,
             detailed_exitcode,
             create_state,
+            around,
         } => plan::run_plan(plan::PlanArgs {
             path: &path,
             state: state.file.as_deref(),
@@ -68,12 +69,17 @@ pub fn run() -> ExitCode {
             out: out.as_deref(),
             detailed_exitcode,
             create_state,
+            around: plan::Around {
+                inventories: &around.inventories,
+                region: around.region.as_deref(),
+            },
         }),
         Command::Apply {
             target,
             state,
             auto_approve,
             lock_timeout,
+            around,
             create_state,
         } => plan::run_apply(plan::ApplyArgs {
             target: &target,
@@ -81,6 +87,10 @@ pub fn run() -> ExitCode {
             auto_approve,
             lock_timeout,
             create_state,
+            around: plan::Around {
+                inventories: &around.inventories,
+                region: around.region.as_deref(),
+            },
         }),
         Command::Show {
             path,

@@ -1,7 +1,7 @@
 //! `ipam plan` and `ipam apply` (SPEC §6, §7, §13).
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -12,8 +12,8 @@ use super::{
 use crate::apply::{Step, apply};
 use crate::diag::{Diag, Diagnostics, Sources};
 use crate::model::Model;
-use crate::plan::saved::{SavedError, SavedPlan};
-use crate::plan::{Action, Plan, plan};
+use crate::plan::saved::{SavedError, SavedInventory, SavedPlan};
+use crate::plan::{Action, Existing, Plan, plan_around};
 use crate::render::{self, Format, Style};
 use crate::state::history::{Record, Snapshot, Time};
 use crate::state::{Backend, Records, Session, State, StateError};
@@ -26,25 +26,49 @@ struct Made {
     state: Option<State>,
 }
 
+/// The inventories a plan places around (`--inventory`), and the region of rows whose
+/// export gives none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Around<'a> {
+    pub inventories: &'a [PathBuf],
+    pub region: Option<&'a str>,
+}
+
 /// Plans the files at `path` against the state `read` gives (read on its own thread while
-/// the plan files are).
+/// the plan files are), around the networks the inventories hold that are not recorded.
 fn make(
     path: &Path,
     read: impl FnOnce() -> Result<Option<State>, StateError> + Send,
-) -> Result<Made, Diagnostics> {
-    let (model, state) = crate::load::model_and_state(path, read);
-    let (model, sources) = model?;
-    let state = state.map_err(|e| e.diagnostics())?;
+    around: Around,
+) -> Result<Made, Vec<Diagnostics>> {
+    let (model, sources, state, existing) = if around.inventories.is_empty() {
+        let (model, state) = crate::load::model_and_state(path, read);
+        let (model, sources) = model.map_err(|d| vec![d])?;
+        let state = state.map_err(|e| vec![e.diagnostics()])?;
+        (model, sources, state, Existing::default())
+    } else {
+        let options = crate::audit::Options {
+            format: None,
+            region: around.region,
+        };
+        let loaded = crate::load::with_inventory(path, read, around.inventories, options)?;
+        let empty = Records::default();
+        let recorded = loaded.state.as_ref().map_or(&empty, |s| &s.resources);
+        let report = crate::audit::audit(&loaded.model, recorded, loaded.inventory);
+        let existing = crate::audit::existing(&report, &loaded.model);
+        left_to_exit(report);
+        (loaded.model, loaded.sources, loaded.state, existing)
+    };
     let empty = Records::default();
     let recorded = state.as_ref().map_or(&empty, |s| &s.resources);
-    match plan(&model, recorded) {
+    match plan_around(&model, recorded, &existing) {
         Ok(plan) => Ok(Made {
             plan,
             model,
             sources,
             state,
         }),
-        Err(diags) => Err(Diagnostics::new(sources, diags)),
+        Err(diags) => Err(vec![Diagnostics::new(sources, diags)]),
     }
 }
 
@@ -57,6 +81,7 @@ pub struct PlanArgs<'a> {
     pub out: Option<&'a Path>,
     pub detailed_exitcode: bool,
     pub create_state: bool,
+    pub around: Around<'a>,
 }
 
 pub fn run_plan(args: PlanArgs) -> ExitCode {
@@ -64,20 +89,28 @@ pub fn run_plan(args: PlanArgs) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let failed = |d: &Diagnostics| match args.format {
+    let failed = |all: &[Diagnostics]| match (args.format, all) {
         // A tool reading JSON gets the diagnostics as JSON too.
-        Format::Json => {
+        (Format::Json, [d]) => {
             print_json(&d.to_json());
             ExitCode::from(1)
         }
-        _ => print_diags(d),
+        _ => print_all(all),
     };
-    let made = match make(args.path, || read_state(backend.as_ref())) {
+    // Checked first: a plan that cannot be saved is not worth making.
+    let inventories = match args.out {
+        Some(out) => match saved_inventories(args.around, out) {
+            Ok(i) => i,
+            Err(e) => return fail(e.diag()),
+        },
+        None => Vec::new(),
+    };
+    let made = match make(args.path, || read_state(backend.as_ref()), args.around) {
         Ok(m) => m,
         Err(d) => return failed(&d),
     };
     if let Err(d) = may_start(&located, made.state.as_ref(), args.create_state) {
-        return failed(&Diagnostics::new(Sources::default(), vec![*d]));
+        return failed(&[Diagnostics::new(Sources::default(), vec![*d])]);
     }
     let header = state_line(&located.location, made.state.as_ref());
     match args.format {
@@ -99,13 +132,17 @@ pub fn run_plan(args: PlanArgs) -> ExitCode {
         }
     }
     if let Some(out) = args.out {
-        let saved = SavedPlan::new(
-            &made.plan,
-            args.path,
-            &made.sources,
-            &located.location,
-            made.state.as_ref(),
-        );
+        let saved = SavedPlan {
+            inventories,
+            region: args.around.region.map(str::to_string),
+            ..SavedPlan::new(
+                &made.plan,
+                args.path,
+                &made.sources,
+                &located.location,
+                made.state.as_ref(),
+            )
+        };
         if let Err(e) = saved.write(out, args.path, &located.location, &made.sources) {
             return fail(e.diag());
         }
@@ -132,6 +169,7 @@ pub struct ApplyArgs<'a> {
     pub auto_approve: bool,
     pub lock_timeout: Duration,
     pub create_state: bool,
+    pub around: Around<'a>,
 }
 
 pub fn run_apply(args: ApplyArgs) -> ExitCode {
@@ -155,11 +193,13 @@ fn apply_plan(args: &ApplyArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let made = match make(args.target, || {
-        read_locked(backend.as_ref(), session.as_mut())
-    }) {
+    let made = match make(
+        args.target,
+        || read_locked(backend.as_ref(), session.as_mut()),
+        args.around,
+    ) {
         Ok(m) => m,
-        Err(d) => return print_diags(&d),
+        Err(d) => return print_all(&d),
     };
     if let Err(d) = may_start(&located, made.state.as_ref(), args.create_state) {
         return fail(*d);
@@ -213,6 +253,18 @@ fn confirm() -> Result<bool, Box<Diag>> {
 /// refused as stale, naming what differs. No confirmation is asked: it was reviewed when it
 /// was made.
 fn apply_saved(args: &ApplyArgs, saved: &SavedPlan) -> ExitCode {
+    if !args.around.inventories.is_empty() {
+        return fail(
+            Diag::error(
+                "ipam::apply::saved_plan",
+                "a saved plan is applied around the inventories it was made with, not others",
+            )
+            .help(
+                "drop `--inventory`; to place around other inventories, make a new plan with \
+                 `ipam plan --inventory FILE… --out FILE`",
+            ),
+        );
+    }
     let plan_path = saved.plan_path.as_path();
     if !plan_path.exists() {
         return fail(
@@ -223,6 +275,9 @@ fn apply_saved(args: &ApplyArgs, saved: &SavedPlan) -> ExitCode {
             .diag()
             .help("run `ipam apply FILE` from the directory `ipam plan --out` ran in"),
         );
+    }
+    if let Err(e) = saved.check_inventories() {
+        return fail(e.diag());
     }
     let located = match crate::state::locate_saved(&saved.state, args.state) {
         Ok(l) => l,
@@ -237,11 +292,18 @@ fn apply_saved(args: &ApplyArgs, saved: &SavedPlan) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let made = match make(plan_path, || {
-        read_locked(backend.as_ref(), session.as_mut())
-    }) {
+    let inventories: Vec<PathBuf> = saved.inventories.iter().map(|i| i.path.clone()).collect();
+    let around = Around {
+        inventories: &inventories,
+        region: saved.region.as_deref(),
+    };
+    let made = match make(
+        plan_path,
+        || read_locked(backend.as_ref(), session.as_mut()),
+        around,
+    ) {
         Ok(m) => m,
-        Err(d) => return print_diags(&d),
+        Err(d) => return print_all(&d),
     };
     if let Err(d) = may_start(&located, made.state.as_ref(), create) {
         return fail(*d);
@@ -369,4 +431,21 @@ pub fn show_saved(saved: &SavedPlan, format: Format) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Prints each set of diagnostics; the command failed (exit 1).
+fn print_all(all: &[Diagnostics]) -> ExitCode {
+    for d in all {
+        print_diags(d);
+    }
+    ExitCode::from(1)
+}
+
+/// The inventories of a plan to be saved, hashed now: their content binds the plan.
+fn saved_inventories(around: Around, out: &Path) -> Result<Vec<SavedInventory>, SavedError> {
+    around
+        .inventories
+        .iter()
+        .map(|path| SavedInventory::of(path, out))
+        .collect()
 }

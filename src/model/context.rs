@@ -213,6 +213,7 @@ impl Cx {
             .at(loc, "not an operating region");
             d = match suggest(region, ipam.regions.iter().map(String::as_str)) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
+                None if ipam.regions.is_empty() => d.help("add it to `[ipam] regions`"),
                 None => d.help(format!(
                     "add it to `[ipam] regions` ({})",
                     list(ipam.regions.iter().map(String::as_str))

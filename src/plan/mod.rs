@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use change::{Action, Change, Reason, Record, TeamChange, TeamTag};
 pub use diff::diff;
-pub use place::place;
+pub use place::{Existing, Network, Placed, SteppedAround, place};
 pub use rename::{RenameError, rename};
 
 use crate::diag::Diag;
@@ -34,6 +34,10 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// The records after apply.
     pub desired: Records,
+    /// Networks found in the inventories (`plan --inventory`) that are not recorded, which
+    /// new blocks were placed around. Not changes: apply records nothing for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stepped_around: Vec<SteppedAround>,
 }
 
 /// One `[[moved]]` rename of a recorded resource.
@@ -96,6 +100,16 @@ impl Plan {
 /// Plans `model` against the recorded records (empty before the first apply). The model has
 /// no pool cycles: building it refuses them.
 pub fn plan(model: &Model, recorded: &Records) -> Result<Plan, Vec<Diag>> {
+    plan_around(model, recorded, &Existing::default())
+}
+
+/// [`plan`], with new blocks placed around `existing`: networks that exist in the clouds but
+/// are no recorded allocation.
+pub fn plan_around(
+    model: &Model,
+    recorded: &Records,
+    existing: &Existing,
+) -> Result<Plan, Vec<Diag>> {
     // A copy of the recorded state only when there is something to rename in it.
     let mut records = std::borrow::Cow::Borrowed(recorded);
     let mut moved = Vec::new();
@@ -135,11 +149,12 @@ pub fn plan(model: &Model, recorded: &Records) -> Result<Plan, Vec<Diag>> {
     if !diags.is_empty() {
         return Err(diags);
     }
-    let desired = place(model, &records)?;
-    let changes = diff(model, &records, &desired, &previous)?;
+    let placed = place(model, &records, existing)?;
+    let changes = diff(model, &records, &placed.records, &previous)?;
     Ok(Plan {
         moved,
         changes,
-        desired,
+        desired: placed.records,
+        stepped_around: placed.stepped_around,
     })
 }

@@ -37,7 +37,48 @@ pub struct SavedPlan {
     /// The state the plan was made against; `None` before the first apply.
     pub lineage: Option<String>,
     pub serial: Option<u64>,
+    /// The inventories the plan was placed around (`plan --inventory`), each with its
+    /// content's hash: a changed inventory makes the plan stale.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inventories: Vec<SavedInventory>,
+    /// `--region` given with the inventories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub plan: Plan,
+}
+
+/// An inventory a saved plan was placed around.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedInventory {
+    /// As given to `plan` (relative to where it ran, when it was relative or inside it).
+    pub path: PathBuf,
+    /// SHA-256 of its content.
+    pub sha256: String,
+}
+
+impl SavedInventory {
+    /// The inventory at `path` as it is now. Standard input cannot be read again at apply,
+    /// so a plan placed around it cannot be saved.
+    pub fn of(path: &Path, out: &Path) -> Result<SavedInventory, SavedError> {
+        let cannot = |why: String| SavedError::Write {
+            path: out.to_path_buf(),
+            why,
+        };
+        if path == Path::new("-") {
+            return Err(cannot(
+                "an inventory read from standard input cannot be checked again when the plan \
+                 is applied; write the export to a file and give that to `--inventory`"
+                    .into(),
+            ));
+        }
+        let bytes = std::fs::read(path)
+            .map_err(|e| cannot(format!("cannot read the inventory {}: {e}", path.display())))?;
+        Ok(SavedInventory {
+            path: portable(path),
+            sha256: hex(&Sha256::digest(&bytes)),
+        })
+    }
 }
 
 /// Why a saved plan cannot be read, written or applied.
@@ -107,6 +148,8 @@ impl SavedPlan {
             files_sha256: files_hash(plan_path, sources),
             lineage: state.map(|s| s.lineage.clone()),
             serial: state.map(|s| s.serial),
+            inventories: Vec::new(),
+            region: None,
             plan: plan.clone(),
         }
     }
@@ -193,6 +236,25 @@ impl SavedPlan {
         }
     }
 
+    /// Refuses the plan when an inventory it was placed around changed or is gone.
+    pub fn check_inventories(&self) -> Result<(), SavedError> {
+        for inv in &self.inventories {
+            let now = std::fs::read(&inv.path).map_err(|e| {
+                SavedError::Stale(format!(
+                    "it was placed around the inventory {}, which cannot be read: {e}",
+                    inv.path.display()
+                ))
+            })?;
+            if hex(&Sha256::digest(&now)) != inv.sha256 {
+                return Err(SavedError::Stale(format!(
+                    "the inventory {} changed since it was made",
+                    inv.path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses the plan unless `state` is the very state it was made against.
     pub fn check_state(
         &self,
@@ -250,6 +312,10 @@ impl SavedPlan {
                 })
             })
             .or_else(|| (self.plan.moved != again.moved).then(|| "the renames".to_string()))
+            .or_else(|| {
+                (self.plan.stepped_around != again.stepped_around)
+                    .then(|| "the discovered networks it steps around".to_string())
+            })
             .unwrap_or_else(|| "the records apply would write".to_string());
         Err(SavedError::Stale(format!(
             "it is not the plan its files and the state give now: {first} differs (the file \
@@ -344,5 +410,9 @@ pub fn files_hash(root: &Path, sources: &Sources) -> String {
         h.update((s.text.len() as u64).to_le_bytes());
         h.update(s.text.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

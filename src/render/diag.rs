@@ -36,10 +36,12 @@ pub fn text(diagnostics: &Diagnostics, style: Style) -> String {
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    // Lines break at spaces only: a path or a command in a help line stays whole.
+    // Lines break at spaces only: a path, a command or a cloud ID (`vpc-0a1b…`) in a help
+    // line stays whole.
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_word_separator(textwrap::WordSeparator::AsciiSpace);
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
     for d in diagnostics.diags.iter().take(SHOWN) {
         let report = Report::new(d, &diagnostics.sources);

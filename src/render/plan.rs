@@ -39,6 +39,17 @@ pub fn text(plan: &Plan, style: Style) -> String {
         }
     }
     out.push('\n');
+    if !plan.stepped_around.is_empty() {
+        out.push_str(&stepped_intro(plan));
+        out.push_str(":\n");
+        for s in &plan.stepped_around {
+            out.push_str(&format!(
+                "  {}  {}, in {}\n",
+                s.network.cidr, s.network, s.within
+            ));
+        }
+        out.push('\n');
+    }
     if let Some(w) = destroy_warning(plan, |a| format!("`{a}`")) {
         out.push_str(&style.paint(colour_of(Action::Delete), &format!("Warning: {w}")));
         out.push_str("\n\n");
@@ -95,6 +106,9 @@ pub fn markdown(plan: &Plan, options: Markdown) -> String {
     );
     if let Some(w) = destroy_warning(plan, code_span) {
         head.push_str(&format!("> [!CAUTION]\n> {w}\n\n"));
+    }
+    if !plan.stepped_around.is_empty() {
+        head.push_str(&stepped_markdown(plan));
     }
     let n = plan.changes.len();
     let groups = by_team(plan);
@@ -219,6 +233,28 @@ pub struct PlanDocument {
     /// One entry per resource that changes, in reading order.
     pub changes: Vec<ChangeJson>,
     pub summary: Summary,
+    /// Only with `plan --inventory`: the discovered networks that are not recorded
+    /// allocations and that new blocks were placed around, in the order the pools (then
+    /// VPCs, for subnets) were filled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stepped_around: Vec<SteppedJson>,
+}
+
+/// A discovered network the plan placed new blocks around.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "SteppedAround")]
+pub struct SteppedJson {
+    /// The cloud's ID of the network.
+    id: String,
+    /// What it is, as `audit --json` names it: `vpc`, `subnet`, `azure-vnet`, ...
+    #[serde(rename = "type")]
+    kind: String,
+    cidr: String,
+    /// Its name, where the inventory gives one.
+    name: Option<String>,
+    /// The pool (`pool.NAME`), or the VPC for its subnets (`vpc.NAME`), it was placed
+    /// around in.
+    within: String,
 }
 
 /// One change as JSON: Terraform's shape.
@@ -298,8 +334,51 @@ pub fn json(plan: &Plan) -> Value {
         has_changes: plan.has_changes(),
         changes: plan.changes.iter().map(ChangeJson::from).collect(),
         summary: plan.summary(),
+        stepped_around: plan
+            .stepped_around
+            .iter()
+            .map(|s| SteppedJson {
+                id: s.network.id.clone(),
+                kind: s.network.kind.clone(),
+                cidr: s.network.cidr.to_string(),
+                name: s.network.name.clone(),
+                within: s.within.to_string(),
+            })
+            .collect(),
     })
     .unwrap_or(Value::Null)
+}
+
+/// "Placed new blocks around N networks …".
+fn stepped_intro(plan: &Plan) -> String {
+    let n = plan.stepped_around.len();
+    format!(
+        "Placed new blocks around {n} network{} found in the inventories and not in the state",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// The networks stepped around, for a comment: the first [`NAMED`], then how many more.
+fn stepped_markdown(plan: &Plan) -> String {
+    let mut items: Vec<String> = plan
+        .stepped_around
+        .iter()
+        .take(NAMED)
+        .map(|s| {
+            format!(
+                "{} ({} {}, in {})",
+                code_span(&s.network.cidr.to_string()),
+                escape(&s.network.kind),
+                code_span(&s.network.id),
+                code_span(&s.within.to_string())
+            )
+        })
+        .collect();
+    let more = plan.stepped_around.len().saturating_sub(NAMED);
+    if more > 0 {
+        items.push(format!("and {more} more"));
+    }
+    format!("> {}: {}.\n\n", stepped_intro(plan), items.join(", "))
 }
 
 /// How many destroyed resources the warning names; the rest are counted by kind.

@@ -1,6 +1,7 @@
 //! Filling one space (a pool, or a VPC's primary CIDR for its subnets): recorded blocks,
 //! held slots, explicit claims, then netmask requests first fit (the module doc's steps).
 
+use super::existing::{Network, SteppedAround, overlapping, take_free};
 use super::{Bucket, Placer, Recorded, Space, list};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::diag::{Diag, Loc};
@@ -57,12 +58,24 @@ impl Placer<'_> {
                 .help("name the slot in the layout for what is there, or release it first"),
             );
         }
+        // Networks that exist but are not recorded: taken where this plan places a network
+        // (a VPC or a subnet). Pools and reservations are address plan, not networks: they
+        // may hold discovered networks, so the parts are given back while they are placed.
+        let mut discovered = if bucket.asks().any(|a| a.owner.is_network()) {
+            self.step_around(ctx, roots, &mut alloc)
+        } else {
+            Vec::new()
+        };
         for ask in std::mem::take(&mut bucket.explicit) {
             let Request::Cidr(cidr) = ask.request else {
                 continue;
             };
             let me = self.address(ask.owner, ctx.vpc);
-            let mut result = alloc.claim(cidr);
+            let mut result = if ask.owner.is_network() {
+                alloc.claim(cidr)
+            } else {
+                beside(&mut alloc, &mut discovered, |a| a.claim(cidr))
+            };
             // A replaced resource may take its own released block again: apply deletes it
             // before it creates it.
             if let Err(AllocError::Taken { other, .. }) = result
@@ -76,7 +89,10 @@ impl Placer<'_> {
             match result {
                 Ok(()) => self.set(ask.owner, ctx.vpc, cidr),
                 Err(e) => {
-                    let other = bucket.describe(&e);
+                    let other = match found_in(&discovered, &e) {
+                        Some(network) => InTheWay::Discovered(network),
+                        None => bucket.describe(&e),
+                    };
                     let help = match (&e, &other) {
                         (AllocError::OutsidePool { .. }, _) => {
                             format!("give a block inside {}", list(roots))
@@ -87,6 +103,12 @@ impl Placer<'_> {
                              choose another block"
                                 .into()
                         }
+                        (_, InTheWay::Discovered(n)) => format!(
+                            "{} exists in the cloud but not in the state: choose another block, \
+                             or, if this entry is that network, adopt it (`ipam import`) or \
+                             give it `resource_id = \"{}\"`",
+                            n.id, n.id
+                        ),
                         _ => "choose a free block, or use `netmask` for first fit".into(),
                     };
                     self.diags.push(
@@ -108,7 +130,12 @@ impl Placer<'_> {
             let Request::Netmask(n) = ask.request else {
                 continue;
             };
-            match alloc.allocate(n) {
+            let result = if ask.owner.is_network() {
+                alloc.allocate(n)
+            } else {
+                beside(&mut alloc, &mut discovered, |a| a.allocate(n))
+            };
+            match result {
                 Ok(cidr) => self.set(ask.owner, ctx.vpc, cidr),
                 Err(e) => {
                     let me = self.address(ask.owner, ctx.vpc);
@@ -142,6 +169,72 @@ impl Placer<'_> {
             }
         }
     }
+}
+
+impl Placer<'_> {
+    /// Takes the free parts of every discovered network of the space's scope that overlaps
+    /// its CIDRs; records each one taken as stepped around. Returns the parts taken, sorted,
+    /// with the network each belongs to.
+    fn step_around(
+        &mut self,
+        ctx: &Space,
+        roots: &[Prefix],
+        alloc: &mut Allocator,
+    ) -> Vec<(Prefix, Network)> {
+        let networks = self.existing.in_scope(ctx.scope);
+        let mut parts = Vec::new();
+        for (i, region) in overlapping(networks, roots) {
+            let taken = take_free(alloc, region);
+            if taken.is_empty() {
+                continue;
+            }
+            let network = &networks[i];
+            parts.extend(taken.into_iter().map(|t| (t, network.clone())));
+            self.stepped.push(SteppedAround {
+                network: network.clone(),
+                within: ctx.address.clone(),
+            });
+        }
+        parts.sort_by_key(|(p, _)| *p);
+        parts
+    }
+}
+
+/// Runs `f` (placing a pool or a reservation) with the discovered parts free, then takes
+/// again what of them is still free. The cost grows with the discovered networks of this
+/// space only, and only spaces that place both pools and networks pay it.
+fn beside<T>(
+    alloc: &mut Allocator,
+    parts: &mut Vec<(Prefix, Network)>,
+    f: impl FnOnce(&mut Allocator) -> T,
+) -> T {
+    if parts.is_empty() {
+        return f(alloc);
+    }
+    for (part, _) in parts.iter() {
+        // Each part was claimed whole by `take_free`: releasing it cannot fail.
+        let _ = alloc.release(*part);
+    }
+    let out = f(alloc);
+    let before = std::mem::take(parts);
+    for (part, network) in before {
+        parts.extend(
+            take_free(alloc, part)
+                .into_iter()
+                .map(|t| (t, network.clone())),
+        );
+    }
+    parts.sort_by_key(|(p, _)| *p);
+    out
+}
+
+/// The discovered network whose part an allocator error names.
+fn found_in<'n>(parts: &'n [(Prefix, Network)], e: &AllocError) -> Option<&'n Network> {
+    let AllocError::Taken { other, .. } = e else {
+        return None;
+    };
+    let i = parts.partition_point(|(p, _)| p < other);
+    parts.get(i).filter(|(p, _)| p == other).map(|(_, n)| n)
 }
 
 /// Holds a layout's growth slot where the only blocks in the way are ones this plan
@@ -183,6 +276,8 @@ enum InTheWay<'a> {
     },
     /// A block claimed earlier in this plan.
     Taken(Prefix),
+    /// A network found in an inventory that no recorded allocation is.
+    Discovered(&'a Network),
     /// Not a collision: outside the space, another family, ...
     Other(AllocError),
 }
@@ -195,6 +290,11 @@ impl std::fmt::Display for InTheWay<'_> {
                 write!(f, "{cidr} is released by this plan from {holder}")
             }
             InTheWay::Taken(cidr) => write!(f, "{cidr} is already taken"),
+            InTheWay::Discovered(n) => write!(
+                f,
+                "{} is taken by {n}, found in the inventories and not in the state",
+                n.cidr
+            ),
             InTheWay::Other(e) => e.fmt(f),
         }
     }

@@ -19,6 +19,7 @@
 //! O(n log n), and each request then costs O(log n): nothing here grows with the number of
 //! existing allocations per request (SPEC §12).
 
+mod existing;
 mod fill;
 mod records;
 
@@ -29,6 +30,8 @@ use crate::diag::{Diag, Loc};
 use crate::model::{Address, AddressRef, Block, Model, PoolId, Provision, Request, Rules};
 use crate::state::{Records, VpcRecord};
 
+pub use existing::{Existing, Network, SteppedAround};
+
 /// Who a block is placed for.
 #[derive(Debug, Clone, Copy)]
 enum Owner {
@@ -38,6 +41,14 @@ enum Owner {
     Reservation(usize),
     /// A subnet: its index in its VPC's `subnets`.
     Subnet(usize),
+}
+
+impl Owner {
+    /// A VPC or a subnet: something built in a cloud, which must not land on a network that
+    /// exists there.
+    fn is_network(self) -> bool {
+        matches!(self, Owner::Vpc(..) | Owner::Subnet(_))
+    }
 }
 
 /// A block to place.
@@ -68,6 +79,10 @@ struct Bucket<'a> {
 }
 
 impl Bucket<'_> {
+    fn asks(&self) -> impl Iterator<Item = &Ask> {
+        self.explicit.iter().chain(&self.netmask)
+    }
+
     fn ask(&mut self, ask: Ask) {
         match ask.request {
             Request::Cidr(_) => self.explicit.push(ask),
@@ -86,10 +101,21 @@ fn fits(request: Request, defaulted: bool, rules: Rules, cidr: Prefix) -> bool {
     }
 }
 
+/// What placement found: the desired records, and the discovered networks it stepped
+/// around.
+#[derive(Debug)]
+pub struct Placed {
+    pub records: Records,
+    /// In the order the spaces were filled (pools parents first, then VPCs' subnets), each
+    /// space's networks in address order.
+    pub stepped_around: Vec<SteppedAround>,
+}
+
 /// The desired records: the model with every block placed. `recorded` is the state after
-/// `[[moved]]` renames.
-pub fn place(model: &Model, recorded: &Records) -> Result<Records, Vec<Diag>> {
-    let mut p = Placer::new(model, recorded);
+/// `[[moved]]` renames; `existing`, networks found in inventories that no recorded
+/// allocation is, which new blocks must not overlap.
+pub fn place(model: &Model, recorded: &Records, existing: &Existing) -> Result<Placed, Vec<Diag>> {
+    let mut p = Placer::new(model, recorded, existing);
     p.classify_pools();
     p.classify_vpcs();
     p.classify_reservations();
@@ -100,7 +126,11 @@ pub fn place(model: &Model, recorded: &Records) -> Result<Records, Vec<Diag>> {
         p.fill_subnets(vi);
     }
     if p.diags.is_empty() {
-        Ok(p.records())
+        let stepped_around = std::mem::take(&mut p.stepped);
+        Ok(Placed {
+            records: p.records(),
+            stepped_around,
+        })
     } else {
         Err(p.diags)
     }
@@ -109,6 +139,8 @@ pub fn place(model: &Model, recorded: &Records) -> Result<Records, Vec<Diag>> {
 struct Placer<'a> {
     model: &'a Model,
     recorded: &'a Records,
+    existing: &'a Existing,
+    stepped: Vec<SteppedAround>,
     buckets: Vec<Bucket<'a>>,
     /// Concrete CIDRs per pool, once known.
     pool_cidrs: Vec<Option<Vec<Prefix>>>,
@@ -123,11 +155,13 @@ struct Placer<'a> {
 }
 
 impl<'a> Placer<'a> {
-    fn new(model: &'a Model, recorded: &'a Records) -> Placer<'a> {
+    fn new(model: &'a Model, recorded: &'a Records, existing: &'a Existing) -> Placer<'a> {
         let n = model.pools.len();
         Placer {
             model,
             recorded,
+            existing,
+            stepped: Vec::new(),
             buckets: (0..n).map(|_| Bucket::default()).collect(),
             pool_cidrs: vec![None; n],
             replaced: vec![false; n],
@@ -425,6 +459,8 @@ impl<'a> Placer<'a> {
         let ctx = Space {
             what: format!("pool `{}`", pool.name),
             vpc: None,
+            address: Address::Pool(pool.name.clone()),
+            scope: &self.model.scopes[pool.scope.0].name,
         };
         self.fill(&ctx, pool.family, &roots, bucket, &pool.held);
     }
@@ -470,19 +506,26 @@ impl<'a> Placer<'a> {
                 kept,
             });
         }
+        let scope = self.model.pool(vpc.primary.pool).scope;
         let ctx = Space {
             what: format!("VPC `{}` ({primary})", vpc.name),
             vpc: Some(vi),
+            address: Address::Vpc(vpc.name.clone()),
+            scope: &self.model.scopes[scope.0].name,
         };
         self.fill(&ctx, primary.family(), &[primary], bucket, &[]);
     }
 }
 
 /// The space being filled, for messages.
-struct Space {
+struct Space<'m> {
     what: String,
     /// Set when filling a VPC's subnets.
     vpc: Option<usize>,
+    /// The pool, or the VPC whose subnets are placed.
+    address: Address,
+    /// The scope the space's addresses are in.
+    scope: &'m str,
 }
 
 fn list(cidrs: &[Prefix]) -> String {
