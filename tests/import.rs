@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{ipam, text};
+use common::{ipam, stdout, text};
 use ipam::state::State;
 use ipam::state::check::check;
 
@@ -113,10 +113,6 @@ fn state(path: &Path) -> State {
     let state: State = serde_json::from_str(&text).expect("state parses");
     assert_eq!(check(&state.resources), Vec::new());
     state
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

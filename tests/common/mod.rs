@@ -32,6 +32,15 @@ pub fn ipam(cwd: &Path, args: &[&str]) -> Output {
         .expect("run ipam")
 }
 
+/// Stdout alone, as text.
+#[allow(
+    dead_code,
+    reason = "not every test binary that includes this module reads stdout alone"
+)]
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Stdout then stderr, as text.
 pub fn text(out: &Output) -> String {
     let mut s = String::from_utf8_lossy(&out.stdout).into_owned();

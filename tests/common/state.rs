@@ -1,6 +1,7 @@
-//! Helpers of the tests that run plan and apply against a state file: a small plan of /24
-//! VPCs, reading states back and checking them, and asserting on outcomes. Each test binary
-//! uses a different part of them.
+//! Helpers of the tests that run plan and apply against a state (a file; the PostgreSQL
+//! tests use the plans and outcome checks too): a small plan of /24 VPCs and the large
+//! generations of the kill tests, reading states back and checking them, and asserting on
+//! outcomes. Each test binary uses a different part of them.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
@@ -61,6 +62,22 @@ pub fn write_plan(dir: &Path, vpcs: &[&str]) {
     let mut s = String::from(HEADER);
     for v in vpcs {
         write!(s, "\n[vpcs.{v}]\npool = \"corp\"\nnetmask = 24\n").expect("format");
+    }
+    fs::write(dir.join("ipam.toml"), s).expect("write plan");
+}
+
+/// Writes generation `g` of a large plan of `slots` VPC slots (a /24 each in 10.0.0.0/8): the
+/// even slots when `g` is even, the odd ones otherwise, so every apply after the first
+/// deletes `slots / 2` VPCs and creates as many.
+pub fn write_generation(dir: &Path, slots: usize, g: u64) {
+    fs::create_dir_all(dir).expect("plan dir");
+    let mut s = String::from(
+        "[ipam]\nname = \"t\"\nregions = [\"r1\"]\nowner = \"net\"\n\n\
+         [accounts]\nnet = \"100000000001\"\n\n[pools.corp]\ncidrs = [\"10.0.0.0/8\"]\n",
+    );
+    let first = usize::try_from(g % 2).expect("0 or 1");
+    for i in (first..slots).step_by(2) {
+        write!(s, "\n[vpcs.v{i:04}]\npool = \"corp\"\nnetmask = 24\n").expect("format");
     }
     fs::write(dir.join("ipam.toml"), s).expect("write plan");
 }
