@@ -442,3 +442,146 @@ fn a_broken_inventory_imports_nothing() {
     );
     assert!(!dir.join("plan/imported.toml").exists());
 }
+
+/// A recorded VPC without `resource_id` that audit matches by CIDR alone says so (text and
+/// JSON); `import --bind` writes the discovered ID into its entry and its record, beside an
+/// adoption, in a single-file and a directory plan; then the next plan has nothing to do and
+/// audit matches it by ID.
+#[test]
+fn bind_writes_the_matched_id_into_the_entry_and_the_record() {
+    for single_file in [true, false] {
+        let dir = setup(
+            if single_file { "bind-file" } else { "bind-dir" },
+            single_file,
+        );
+        let (target, file) = if single_file {
+            ("plan.toml", dir.join("plan.toml"))
+        } else {
+            ("plan", dir.join("plan/main.toml"))
+        };
+        let mut plan = fs::read_to_string(&file).expect("plan");
+        plan.push_str(
+            "\n# b was built by hand first.\n[vpcs.b]\npool = \"team\"\ncidr = \"10.1.1.0/24\"\n\
+             tags = { env = \"prod\" } # kept\n",
+        );
+        fs::write(&file, &plan).expect("plan");
+        let out = ipam(&dir, &["apply", target, "--auto-approve"]);
+        assert!(out.status.success(), "apply: {}", text(&out));
+        let inventory = INVENTORY.replace(
+            "\n]}",
+            ",\n  {\"id\": \"vpc-b-real\", \"type\": \"vpc\", \"cidr\": \"10.1.1.0/24\", \
+             \"region\": \"r1\", \"tags\": {\"env\": \"prod\"}}\n]}",
+        );
+        fs::write(dir.join("inventory.json"), inventory).expect("inventory");
+
+        let audit = |dir: &Path| -> serde_json::Value {
+            let out = ipam(
+                dir,
+                &["audit", target, "--inventory", "inventory.json", "--json"],
+            );
+            serde_json::from_str(&stdout(&out)).expect("audit JSON")
+        };
+        let row = |doc: &serde_json::Value, id: &str| -> serde_json::Value {
+            doc["resources"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .find(|r| r["id"] == id)
+                .cloned()
+                .unwrap_or_else(|| panic!("row {id}"))
+        };
+        let before = audit(&dir);
+        assert_eq!(row(&before, "vpc-b-real")["matched_by_cidr"], true);
+        assert_eq!(row(&before, "vpc-b-real")["management"], "managed");
+        assert!(row(&before, "vpc-a").get("matched_by_cidr").is_none());
+        let shown = stdout(&ipam(
+            &dir,
+            &["audit", target, "--inventory", "inventory.json"],
+        ));
+        assert!(
+            shown.contains(
+                "↳ matched by CIDR alone: vpc.b has no resource_id (`ipam import --bind` \
+                 records this ID)"
+            ),
+            "{shown}"
+        );
+
+        let state_path = if single_file {
+            dir.join("ipam.state.json")
+        } else {
+            dir.join("plan/ipam.state.json")
+        };
+        let (plan_before, state_before) = (
+            fs::read(&file).expect("plan"),
+            fs::read(&state_path).expect("state"),
+        );
+        let dry = ipam(
+            &dir,
+            &[
+                "import",
+                target,
+                "--inventory",
+                "inventory.json",
+                "--bind",
+                "--dry-run",
+            ],
+        );
+        assert!(dry.status.success(), "{}", text(&dry));
+        assert!(
+            stdout(&dry).contains(&format!(
+                "Would bind 1 VPC to the ID audit matched by CIDR alone:\n  vpc.b: \
+                 resource_id = \"vpc-b-real\" in {target}"
+            )),
+            "{}",
+            stdout(&dry)
+        );
+        assert_eq!(fs::read(&file).expect("plan"), plan_before, "dry run");
+        assert_eq!(
+            fs::read(&state_path).expect("state"),
+            state_before,
+            "dry run"
+        );
+
+        let out = ipam(
+            &dir,
+            &["import", target, "--inventory", "inventory.json", "--bind"],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(
+            stdout(&out).contains("VPC adopted, 1 bound:")
+                || stdout(&out).contains("VPCs adopted, 1 bound:"),
+            "{}",
+            stdout(&out)
+        );
+        let written = fs::read_to_string(&file).expect("plan");
+        assert!(
+            written.contains(
+                "[vpcs.b]\npool = \"team\"\ncidr = \"10.1.1.0/24\"\ntags = { env = \"prod\" } \
+                 # kept\nresource_id = \"vpc-b-real\"\n"
+            ),
+            "{written}"
+        );
+        assert!(written.starts_with(&plan), "the rest is kept: {written}");
+        let st = state(&state_path);
+        assert_eq!(
+            st.resources.vpcs["b"].resource_id.as_deref(),
+            Some("vpc-b-real")
+        );
+        assert!(st.resources.vpcs.contains_key("vpc-big"), "adopted beside");
+        let out = ipam(&dir, &["plan", target, "--detailed-exitcode"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let after = audit(&dir);
+        assert!(row(&after, "vpc-b-real").get("matched_by_cidr").is_none());
+        assert_eq!(row(&after, "vpc-b-real")["management"], "managed");
+
+        let again = ipam(
+            &dir,
+            &["import", target, "--inventory", "inventory.json", "--bind"],
+        );
+        assert!(
+            stdout(&again).contains("Nothing to bind"),
+            "{}",
+            stdout(&again)
+        );
+    }
+}

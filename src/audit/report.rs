@@ -157,6 +157,8 @@ struct Status {
     /// Index into [`Report::holders`], or `NONE`.
     holder: u32,
     ip_usage: Option<f64>,
+    /// See [`Row::matched_by_cidr`].
+    matched_by_cidr: bool,
     /// Only for the rows that have any.
     notes: Option<Box<Notes>>,
 }
@@ -188,6 +190,9 @@ pub struct Row<'r> {
     pub overlaps_more: usize,
     /// 0–1, or `None` when unknown.
     pub ip_usage: Option<f64>,
+    /// A managed VPC row held only because its CIDR is the recorded block: the recorded VPC
+    /// has no `resource_id` (`ipam import --bind` writes this row's ID into its entry).
+    pub matched_by_cidr: bool,
 }
 
 /// The audit of one inventory against one state.
@@ -301,6 +306,7 @@ impl<'a> Report<'a> {
             overlaps_with,
             overlaps_more,
             ip_usage: s.ip_usage,
+            matched_by_cidr: s.matched_by_cidr,
         }
     }
 
@@ -441,6 +447,7 @@ fn statuses<'a>(
                 scope: scope[i],
                 holder: held[i].map_or(NONE, |h| h as u32),
                 ip_usage: None,
+                matched_by_cidr: false,
                 notes: None,
             };
             let overlaps = found
@@ -454,9 +461,10 @@ fn statuses<'a>(
             match held[i] {
                 Some(t) if t < targets.len() => {
                     let target = &targets[t];
-                    notes.reasons =
-                        broken_rules(resource, target, vpcs[target.vpc].1, records, &owner);
+                    let vpc = vpcs[target.vpc].1;
+                    notes.reasons = broken_rules(resource, target, vpc, records, &owner);
                     status.management = Management::Managed;
+                    status.matched_by_cidr = target.kind == Kind::Vpc && vpc.resource_id.is_none();
                     status.compliance = if notes.reasons.is_empty() {
                         Compliance::Compliant
                     } else {

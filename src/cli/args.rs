@@ -233,6 +233,10 @@ pub(super) enum Command {
         /// Print what would be adopted and the entries; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Also write `resource_id = "ID"` into the entries of recorded VPCs that audit
+        /// matches by CIDR alone (and into their records), so later audits match by ID.
+        #[arg(long)]
+        bind: bool,
         /// How long to wait for another writer's lock: 0 (fail at once), 30s, 2m.
         #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
         lock_timeout: std::time::Duration,

@@ -1,6 +1,7 @@
 //! `ipam import` (SPEC §8): adopt discovered VPCs into pools with `auto_import`, as plan
 //! entries and in the state in one step.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,8 +10,12 @@ use super::{
     fail, left_to_exit, lock, no_state, print_diags, read_locked, read_state, state_line, state_of,
 };
 use crate::audit::Format;
-use crate::audit::import::write::{adopted_records, commit, new_text, target_file};
+use crate::audit::import::bind::{Binding, NotBound, bindings, bound_text};
+use crate::audit::import::write::{
+    Edit, adopted_records, commit, read_text, target_file, with_entries,
+};
 use crate::audit::import::{Selection, entries, select};
+use crate::diag::Sources;
 use crate::state::State;
 
 pub struct ImportArgs<'a> {
@@ -22,6 +27,8 @@ pub struct ImportArgs<'a> {
     pub format: Option<Format>,
     pub to: Option<&'a Path>,
     pub dry_run: bool,
+    /// Also write the IDs audit matched recorded VPCs by CIDR alone into their entries.
+    pub bind: bool,
     pub lock_timeout: Duration,
 }
 
@@ -60,62 +67,148 @@ pub fn run_import(args: ImportArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let Some(state) = &loaded.state else {
+    let crate::load::Loaded {
+        model,
+        sources,
+        state,
+        inventory,
+    } = loaded;
+    let Some(state) = &state else {
         return fail(no_state(&located));
     };
     eprintln!("{}", state_line(&located.location, Some(state)));
     let recorded = &state.resources;
-    let selection = select(&loaded.model, recorded, &loaded.inventory);
+    let selection = select(&model, recorded, &inventory);
+    let (bound, not_bound) = if args.bind {
+        let report = crate::audit::audit(&model, recorded, inventory);
+        let found = bindings(&report, &model, &sources);
+        left_to_exit(report);
+        found
+    } else {
+        left_to_exit(inventory);
+        (Vec::new(), Vec::new())
+    };
     print_selection(&selection, &target, args.dry_run);
-    if selection.adopted.is_empty() {
+    if args.bind {
+        print_bindings(&bound, &not_bound, args.dry_run);
+    }
+    if selection.adopted.is_empty() && bound.is_empty() {
         return ExitCode::SUCCESS;
     }
-    let (old, text) = match new_text(&target, &selection, args.inventories) {
-        Ok(t) => t,
+    let edits = match edits(&target, &selection, &bound, &sources, args.inventories) {
+        Ok(e) => e,
         Err(d) => return fail(*d),
     };
     if args.dry_run {
-        println!(
-            "\nEntries for {}:\n\n{}",
-            target.display(),
-            entries(&selection.adopted).trim_end()
-        );
+        if !selection.adopted.is_empty() {
+            println!(
+                "\nEntries for {}:\n\n{}",
+                target.display(),
+                entries(&selection.adopted).trim_end()
+            );
+        }
         println!("\nDry run: nothing was written.");
         return ExitCode::SUCCESS;
     }
     let Some(session) = session.as_mut() else {
         return ExitCode::SUCCESS;
     };
-    let records = match adopted_records(args.path, &target, &text, recorded, &selection) {
+    let records = match adopted_records(args.path, &edits, recorded, &selection, &bound) {
         Ok(r) => r,
         Err(d) => return print_diags(&d),
     };
-    let next = State::after(loaded.state.as_ref(), records);
-    let read = loaded.state.as_ref().map(|s| s.serial);
-    if let Err(d) = commit(
-        &target,
-        old.as_deref(),
-        &text,
-        session.as_mut(),
-        &next,
-        read,
-    ) {
+    let next = State::after(Some(state), records);
+    if let Err(d) = commit(&edits, session.as_mut(), &next, Some(state.serial)) {
         return print_diags(&d);
     }
+    let mut done = Vec::new();
+    let n = selection.adopted.len();
+    if n > 0 || bound.is_empty() {
+        done.push(format!("{n} VPC{} adopted", if n == 1 { "" } else { "s" }));
+    }
+    if !bound.is_empty() {
+        done.push(format!("{} bound", bound.len()));
+    }
+    let files: Vec<String> = edits.iter().map(|e| e.path.display().to_string()).collect();
     println!(
-        "\nImport complete! {} VPC{} adopted: {} and {} (serial {}).",
-        selection.adopted.len(),
-        if selection.adopted.len() == 1 {
-            ""
-        } else {
-            "s"
-        },
-        target.display(),
+        "\nImport complete! {}: {} and {} (serial {}).",
+        done.join(", "),
+        files.join(", "),
         backend.location(),
         next.serial
     );
-    left_to_exit((loaded, next));
+    left_to_exit((model, sources, next));
     ExitCode::SUCCESS
+}
+
+/// The plan files the import changes, in path order: each bound VPC's file with its
+/// `resource_id`, and the target with the adopted VPCs' entries after its text.
+fn edits(
+    target: &Path,
+    selection: &Selection,
+    bound: &[Binding],
+    sources: &Sources,
+    inventories: &[PathBuf],
+) -> Result<Vec<Edit>, Box<crate::diag::Diag>> {
+    let mut by_file: BTreeMap<&Path, Vec<&Binding>> = BTreeMap::new();
+    for b in bound {
+        by_file.entry(b.file.as_path()).or_default().push(b);
+    }
+    let mut edits = Vec::new();
+    for (path, list) in by_file {
+        // As the plan was read, under the lock.
+        let Some((_, source)) = sources.iter().find(|(_, s)| s.path == path) else {
+            continue;
+        };
+        edits.push(Edit {
+            path: path.to_path_buf(),
+            old: Some(source.text.to_string()),
+            text: bound_text(&source.text, &source.name, &list)?,
+        });
+    }
+    if !selection.adopted.is_empty() {
+        match edits.iter_mut().find(|e| e.path == target) {
+            Some(edit) => edit.text = with_entries(Some(&edit.text), selection, inventories),
+            None => {
+                let old = read_text(target)?;
+                let text = with_entries(old.as_deref(), selection, inventories);
+                edits.push(Edit {
+                    path: target.to_path_buf(),
+                    old,
+                    text,
+                });
+            }
+        }
+    }
+    edits.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(edits)
+}
+
+fn print_bindings(bound: &[Binding], not_bound: &[NotBound], dry_run: bool) {
+    let n = bound.len();
+    if n == 0 {
+        println!("\nNothing to bind: every VPC audit matched has its resource_id.");
+    } else {
+        println!(
+            "\n{} {n} VPC{} to the ID audit matched by CIDR alone:",
+            if dry_run { "Would bind" } else { "Binding" },
+            if n == 1 { "" } else { "s" }
+        );
+        for b in bound {
+            println!(
+                "  vpc.{}: resource_id = \"{}\" in {}",
+                b.vpc,
+                b.id,
+                b.file.display()
+            );
+        }
+    }
+    if !not_bound.is_empty() {
+        println!("\nNot bound:");
+        for b in not_bound {
+            println!("  vpc.{} to {}: {}", b.vpc, b.id, b.reason);
+        }
+    }
 }
 
 fn print_selection(selection: &Selection, target: &Path, dry_run: bool) {

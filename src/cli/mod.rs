@@ -184,6 +184,7 @@ pub fn run() -> ExitCode {
             format,
             to,
             dry_run,
+            bind,
             lock_timeout,
         } => import::run_import(import::ImportArgs {
             path: &path,
@@ -193,6 +194,7 @@ pub fn run() -> ExitCode {
             format,
             to: to.as_deref(),
             dry_run,
+            bind,
             lock_timeout,
         }),
         Command::Fmt { path, check, diff } => fmt::run(fmt::FmtArgs {

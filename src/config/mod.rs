@@ -35,34 +35,39 @@ pub struct RawPlan {
 
 /// Reads every file of the plan at `path`, reporting the problems of every file together.
 pub fn load(path: &Path) -> Result<RawPlan, Diagnostics> {
-    load_with(path, None)
+    load_with(path, &[])
 }
 
-/// Reads the plan at `path` as [`load`] does, with one file's text given instead of read:
-/// `overlay` is a path as [`plan_files`] lists it (a file of the plan, or one that would
+/// Reads the plan at `path` as [`load`] does, with some files' text given instead of read:
+/// each overlay is a path as [`plan_files`] lists it (a file of the plan, or one that would
 /// be) and its text. This is how a change to the plan files is checked before it is
 /// written; an overlay that `[ipam] exclude` would leave out is refused, since the change
 /// would be lost on the next read.
-pub fn load_with(path: &Path, overlay: Option<(&Path, &str)>) -> Result<RawPlan, Diagnostics> {
+pub fn load_with(path: &Path, overlays: &[(&Path, &str)]) -> Result<RawPlan, Diagnostics> {
     let listing = plan_files(path).map_err(|d| Diagnostics::new(Sources::default(), vec![*d]))?;
     let mut paths = listing.files;
-    if let Some((extra, _)) = overlay
-        && !paths.iter().any(|p| p == extra)
-    {
-        paths.push(extra.to_path_buf());
+    let listed = paths.len();
+    for (extra, _) in overlays {
+        if !paths.iter().any(|p| p == extra) {
+            paths.push(extra.to_path_buf());
+        }
+    }
+    if paths.len() > listed {
         paths.sort();
     }
     // 1. Read every candidate; 2. parse them all (on every core).
     let candidates: Vec<Candidate> = paths
         .into_iter()
-        .map(|path| match overlay {
-            Some((extra, text)) if path == extra => Candidate {
-                path,
-                text: text.to_owned(),
-                problem: None,
+        .map(
+            |path| match overlays.iter().find(|(extra, _)| path == *extra) {
+                Some((_, text)) => Candidate {
+                    path,
+                    text: (*text).to_owned(),
+                    problem: None,
+                },
+                None => Candidate::read(path),
             },
-            _ => Candidate::read(path),
-        })
+        )
         .collect();
     let texts: Vec<Option<&str>> = candidates
         .iter()
@@ -110,7 +115,7 @@ pub fn load_with(path: &Path, overlay: Option<(&Path, &str)>) -> Result<RawPlan,
         }
         for (i, c) in candidates.iter().enumerate() {
             excluded[i] = listing.root.is_some() && !provides[i] && exclusions.excludes(&c.path);
-            if excluded[i] && overlay.is_some_and(|(extra, _)| extra == c.path) {
+            if excluded[i] && overlays.iter().any(|(extra, _)| *extra == c.path) {
                 diags.push((
                     None,
                     Diag::error(

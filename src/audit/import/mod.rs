@@ -27,6 +27,7 @@
 //! Every candidate inside an auto-import pool that is not adopted is reported with the
 //! reason; discovered VPCs outside every such pool are only counted.
 
+pub mod bind;
 mod entries;
 pub mod write;
 

@@ -7,6 +7,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use super::bind::Binding;
 use super::{Selection, entries};
 use crate::diag::{Diag, Diagnostics, Sources};
 use crate::model::Address;
@@ -83,14 +84,18 @@ pub fn target_file(path: &Path, to: Option<&Path>) -> Result<PathBuf, Box<Diag>>
     Ok(path.join(relative))
 }
 
-/// What an import will write to the plan file: its text now plus the new entries.
-pub fn new_text(
-    target: &Path,
-    selection: &Selection,
-    inventories: &[PathBuf],
-) -> Result<(Option<String>, String), Box<Diag>> {
-    let old = match std::fs::read(target) {
-        Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| {
+/// A plan file an import changes: its text before (`None`: a new file) and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub path: PathBuf,
+    pub old: Option<String>,
+    pub text: String,
+}
+
+/// A plan file's text now, or `None` when there is none yet.
+pub fn read_text(target: &Path) -> Result<Option<String>, Box<Diag>> {
+    match std::fs::read(target) {
+        Ok(bytes) => Ok(Some(String::from_utf8(bytes).map_err(|_| {
             Box::new(
                 Diag::error(
                     "ipam::io::utf8",
@@ -98,22 +103,24 @@ pub fn new_text(
                 )
                 .help("save the plan file as UTF-8"),
             )
-        })?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(Box::new(Diag::error(
-                "ipam::io::read",
-                format!("cannot read {}: {e}", target.display()),
-            )));
-        }
-    };
+        })?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Box::new(Diag::error(
+            "ipam::io::read",
+            format!("cannot read {}: {e}", target.display()),
+        ))),
+    }
+}
+
+/// A plan file's text `base` with the adopted VPCs' entries after it.
+pub fn with_entries(base: Option<&str>, selection: &Selection, inventories: &[PathBuf]) -> String {
     let sources: Vec<String> = inventories
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    let mut text = match &old {
+    let mut text = match base {
         None => String::new(),
-        Some(old) if old.is_empty() || old.ends_with("\n\n") => old.clone(),
+        Some(old) if old.is_empty() || old.ends_with("\n\n") => old.to_string(),
         Some(old) if old.ends_with('\n') => format!("{old}\n"),
         Some(old) => format!("{old}\n\n"),
     };
@@ -122,17 +129,18 @@ pub fn new_text(
         sources.join(", ")
     ));
     text.push_str(&entries(&selection.adopted));
-    Ok((old, text))
+    text
 }
 
-/// The recorded state with the adopted VPCs in it, exactly as the plan with the new
-/// entries places them; checked so that the next plan shows no change for them.
+/// The recorded state with the adopted VPCs in it, exactly as the plan with the edited
+/// files places them, and the bound VPCs' records with their IDs; checked so that the next
+/// plan shows no change for any of them.
 pub fn adopted_records(
     path: &Path,
-    target: &Path,
-    text: &str,
+    edits: &[Edit],
     recorded: &Records,
     selection: &Selection,
+    bound: &[Binding],
 ) -> Result<Records, Diagnostics> {
     let refused = |why: String| {
         Diagnostics::new(
@@ -145,7 +153,11 @@ pub fn adopted_records(
             ],
         )
     };
-    let raw = crate::config::load_with(path, Some((target, text)))?;
+    let overlays: Vec<(&Path, &str)> = edits
+        .iter()
+        .map(|e| (e.path.as_path(), e.text.as_str()))
+        .collect();
+    let raw = crate::config::load_with(path, &overlays)?;
     let model =
         crate::model::build(&raw).map_err(|diags| Diagnostics::new(raw.sources.clone(), diags))?;
     let planned =
@@ -157,6 +169,12 @@ pub fn adopted_records(
         };
         records.vpcs.insert(a.id.clone(), vpc.clone());
     }
+    for b in bound {
+        let Some(vpc) = records.vpcs.get_mut(&b.vpc) else {
+            return Err(refused(format!("vpc.{} is not recorded", b.vpc)));
+        };
+        vpc.resource_id = Some(b.id.clone());
+    }
     let problems = check(&records);
     if !problems.is_empty() {
         let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -164,11 +182,13 @@ pub fn adopted_records(
     }
     let again =
         plan(&model, &records).map_err(|diags| Diagnostics::new(raw.sources.clone(), diags))?;
-    let adopted = |address: &Address| match address {
-        Address::Vpc(v) | Address::Subnet(v, _) => selection.adopted.iter().any(|a| a.id == *v),
+    let touched = |address: &Address| match address {
+        Address::Vpc(v) | Address::Subnet(v, _) => {
+            selection.adopted.iter().any(|a| a.id == *v) || bound.iter().any(|b| b.vpc == *v)
+        }
         _ => false,
     };
-    if let Some(c) = again.changes.iter().find(|c| adopted(&c.address)) {
+    if let Some(c) = again.changes.iter().find(|c| touched(&c.address)) {
         return Err(refused(format!(
             "the next plan would still change {}",
             c.address
@@ -177,49 +197,54 @@ pub fn adopted_records(
     Ok(records)
 }
 
-/// Writes the plan file's new text, then the state; on failure the plan file is put back
-/// as it was and the error is returned (nothing was imported).
+/// Writes the plan files' new texts, then the state; on failure every plan file written is
+/// put back as it was and the error is returned (nothing was imported).
 pub fn commit(
-    target: &Path,
-    old: Option<&str>,
-    text: &str,
+    edits: &[Edit],
     session: &mut dyn Session,
     next: &State,
     read: Option<u64>,
 ) -> Result<(), Diagnostics> {
-    // Puts the plan file back as it was; says so when even that fails.
-    let undo = || {
-        let restored = match old {
-            Some(old) => write_atomic(target, old.as_bytes()).map_err(|e| e.to_string()),
-            None => std::fs::remove_file(target).or_else(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Ok(()),
-                _ => Err(e.to_string()),
-            }),
-        };
-        restored.err().map(|r| {
-            Diag::error(
-                "ipam::import::undo",
-                format!("could not undo the change to {}: {r}", target.display()),
-            )
-            .help("remove the entries `ipam import` added")
-        })
+    // Puts the files written so far back as they were; says so where even that fails.
+    let undo = |written: &[Edit]| -> Vec<Diag> {
+        written
+            .iter()
+            .filter_map(|e| {
+                let restored = match &e.old {
+                    Some(old) => write_atomic(&e.path, old.as_bytes()).map_err(|x| x.to_string()),
+                    None => std::fs::remove_file(&e.path).or_else(|x| match x.kind() {
+                        std::io::ErrorKind::NotFound => Ok(()),
+                        _ => Err(x.to_string()),
+                    }),
+                };
+                restored.err().map(|r| {
+                    Diag::error(
+                        "ipam::import::undo",
+                        format!("could not undo the change to {}: {r}", e.path.display()),
+                    )
+                    .help("take out what `ipam import` added to it")
+                })
+            })
+            .collect()
     };
-    // The plan file first: a crash before the state is written leaves entries the next
-    // plan shows as creates of the same CIDRs, never state the plan does not declare.
-    if let Err(e) = write_atomic(target, text.as_bytes()) {
-        let mut diags = vec![Diag::error(
-            "ipam::io::write",
-            format!("{e}; nothing was imported"),
-        )];
-        // The rename may have happened before the error (syncing the directory failed).
-        if std::fs::read(target).is_ok_and(|now| now == text.as_bytes()) {
-            diags.extend(undo());
+    // The plan files first: a crash before the state is written leaves entries the next
+    // plan shows as creates of the same CIDRs (or `resource_id`s it records), never state
+    // the plan does not declare.
+    for (i, edit) in edits.iter().enumerate() {
+        if let Err(e) = write_atomic(&edit.path, edit.text.as_bytes()) {
+            let mut diags = vec![Diag::error(
+                "ipam::io::write",
+                format!("{e}; nothing was imported"),
+            )];
+            // The rename may have happened before the error (syncing the directory failed).
+            let this = std::fs::read(&edit.path).is_ok_and(|now| now == edit.text.as_bytes());
+            diags.extend(undo(&edits[..i + usize::from(this)]));
+            return Err(Diagnostics::new(Sources::default(), diags));
         }
-        return Err(Diagnostics::new(Sources::default(), diags));
     }
     if let Err(e) = session.save(next, read) {
         let mut d = e.diagnostics();
-        d.diags.extend(undo());
+        d.diags.extend(undo(edits));
         return Err(d);
     }
     Ok(())

@@ -113,7 +113,8 @@ pub(super) fn width(text: &str) -> usize {
     }
 }
 
-/// The notes under a row: each broken rule, then what it overlaps.
+/// The notes under a row: each broken rule, what it overlaps, then how it was matched
+/// when by CIDR alone.
 pub(super) fn notes(row: &Row) -> Vec<String> {
     let mut notes: Vec<String> = row.reasons.to_vec();
     if !row.overlaps_with.is_empty() {
@@ -133,6 +134,14 @@ pub(super) fn notes(row: &Row) -> Vec<String> {
             line.push_str(&format!(" and {more} more"));
         }
         notes.push(line);
+    }
+    if row.matched_by_cidr
+        && let Some(holder) = row.holder
+    {
+        notes.push(format!(
+            "matched by CIDR alone: {} has no resource_id (`ipam import --bind` records this ID)",
+            holder.address
+        ));
     }
     notes
 }

@@ -96,6 +96,11 @@ pub struct ResourceJson<'a> {
     /// For a VPC, the share of its addresses in its subnets; for a subnet, used / total.
     /// 0–1, or null when the inventory does not tell.
     pub ip_usage: Option<f64>,
+    /// Present (true) on a managed VPC row held only because its CIDR is the recorded
+    /// block: the recorded VPC has no `resource_id`. `ipam import --bind` writes this row's
+    /// ID into the plan entry, so later audits match by ID.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub matched_by_cidr: bool,
     /// For a managed (or ignored but recorded) row, the recorded allocation: `vpc.NAME` or
     /// `vpc.NAME.subnet.S`; absent otherwise.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
@@ -111,6 +116,10 @@ pub struct ResourceJson<'a> {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// An inventory entry that could not be used.
@@ -252,6 +261,9 @@ fn resource_json(row: Row, out: &mut Vec<u8>) {
             let _ = serde_json::to_writer(&mut *out, &share);
         }
         None => out.extend_from_slice(b"null"),
+    }
+    if row.matched_by_cidr {
+        out.extend_from_slice(b",\"matched_by_cidr\":true");
     }
     if let Some(h) = row.holder {
         out.extend_from_slice(b",\"address\":");
@@ -412,7 +424,7 @@ pub fn text(report: &Report, style: Style, out: &mut impl Write) -> io::Result<(
     write_rows(report, out, |row, scratch, out| {
         let ends = cells(&row, scratch);
         line(&mut (0..9).map(|i| (i, nth(scratch, &ends, i))), out);
-        if !row.reasons.is_empty() || !row.overlaps_with.is_empty() {
+        if !row.reasons.is_empty() || !row.overlaps_with.is_empty() || row.matched_by_cidr {
             for note in notes(&row) {
                 out.extend_from_slice(format!("{indent}↳ {note}\n").as_bytes());
             }
