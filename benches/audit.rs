@@ -14,7 +14,8 @@
 //! networks subnets list` (each subnetwork a /24 with nine secondary ranges) and NetBox pages
 //! of 1,000 prefixes, one after another in one file. Then the default-VPC case: N accounts
 //! whose default VPCs are all 172.31.0.0/16, each with three default /20 subnets (every VPC
-//! overlaps every other). Each is the real binary, timed from spawn to exit, with its peak
+//! overlaps every other). Then `plan --inventory` around the 1,000,000-CIDR inventory, with
+//! nothing new and with one new VPC, beside `plan` alone. Each is the real binary, timed from spawn to exit, with its peak
 //! resident memory from GNU time; each case is run `common::RUNS` times and the median
 //! printed. Then one audit in process, phase by phase.
 
@@ -286,6 +287,30 @@ fn default_vpcs(file: &Path, n: usize) {
     );
 }
 
+/// `plan --inventory` around the 1,000,000-CIDR inventory (every row's VPC in the pool's
+/// 10.0.0.0/8 and 11.0.0.0/8; the recorded ones managed, the rest in the way): with nothing
+/// new to place, then with one new VPC, which steps around every discovered network of its
+/// pool. Beside each, the same plan without the inventory.
+fn plan_around(dir: &Path, file: &Path) {
+    let path = dir.to_str().expect("UTF-8 path");
+    let f = file.to_str().expect("UTF-8 path");
+    measure("plan (no changes)", || run_cli(&["plan", path]));
+    measure("plan --inventory 1000000 CIDRs (no changes)", || {
+        run_cli(&["plan", path, "--inventory", f])
+    });
+    let extra = dir.join("zz-new.toml");
+    fs::write(
+        &extra,
+        "[vpcs.new]\npool = \"corp\"\nnetmask = 24\ntags = { env = \"prod\" }\n",
+    )
+    .expect("new VPC");
+    measure("plan (one new VPC)", || run_cli(&["plan", path]));
+    measure("plan --inventory 1000000 CIDRs (one new VPC)", || {
+        run_cli(&["plan", path, "--inventory", f])
+    });
+    fs::remove_file(&extra).expect("remove the new VPC");
+}
+
 /// One audit in process, phase by phase.
 fn phases(dir: &Path, file: &Path) {
     let start = Instant::now();
@@ -366,6 +391,7 @@ fn main() {
             || run_cli(&["audit", path, "--inventory", f, "--json"]),
         );
     }
+    plan_around(&root, &root.join("inventory-1000000.json"));
     println!("phases (in process), 1000000 CIDRs:");
     phases(&root, &root.join("inventory-1000000.json"));
     let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64();

@@ -456,3 +456,24 @@ fn a_broken_inventory_fails_the_plan() {
     let out = ipam(&w, &["plan", "net", "--inventory", "missing.json"]);
     assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
 }
+
+/// Entries an inventory holds but the plan cannot place around (a resource type ipam does
+/// not read) are not dropped silently: the plan warns, naming the first.
+#[test]
+fn skipped_inventory_entries_are_reported() {
+    let w = workdir("skipped");
+    write_plan(&w, "[vpcs.web]\npool = \"eu\"\n");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/inventories/samples/terraform-show-json-state-aws-instance.json");
+    fs::copy(&sample, w.join("tf.json")).expect("sample");
+    let out = ipam(&w, &["plan", "net", "--inventory", "tf.json"]);
+    assert!(out.status.success(), "{}", common::text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "Warning: 1 inventory entry was skipped, so not placed around (first: tf.json: \
+             aws_instance.app_server: type `aws_instance`: not a network resource ipam reads)"
+        ),
+        "{err}"
+    );
+}

@@ -56,6 +56,16 @@ fn make(
         let recorded = loaded.state.as_ref().map_or(&empty, |s| &s.resources);
         let report = crate::audit::audit(&loaded.model, recorded, loaded.inventory);
         let existing = crate::audit::existing(&report, &loaded.model);
+        // Fail closed: what could not be read is not placed around, so say so.
+        if let [first, ..] = report.skipped.as_slice() {
+            let n = report.skipped.len();
+            eprintln!(
+                "Warning: {n} inventory entr{} skipped, so not placed around (first: {}: {});                  `ipam audit` lists them all.",
+                if n == 1 { "y was" } else { "ies were" },
+                first.source,
+                first.reason
+            );
+        }
         left_to_exit(report);
         (loaded.model, loaded.sources, loaded.state, existing)
     };

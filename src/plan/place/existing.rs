@@ -1,10 +1,11 @@
 //! Networks that exist but are no recorded allocation (SPEC §18): found by `plan
-//! --inventory` in cloud exports, they are taken in their scope for the plan, so first fit
-//! steps around them and an explicit claim on one is an error naming it.
+//! --inventory` in cloud exports, they are taken in their scope for the plan's new VPCs and
+//! subnets, so first fit steps around them and an explicit claim on one is an error naming
+//! it. Pools and reservations are address plan, not networks, and may hold them.
 //!
-//! Only spaces this plan places something new in look at them, and each looks only at the
-//! networks inside or around its own CIDRs (a binary search in the scope's sorted list), so
-//! a plan with nothing new costs nothing more, however large the inventory.
+//! Only spaces this plan places a new VPC or subnet in look at them, and each looks only at
+//! the networks inside or around its own CIDRs (a binary search in the scope's sorted
+//! list), so a plan with nothing new costs nothing more, however large the inventory.
 
 use std::collections::BTreeMap;
 
