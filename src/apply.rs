@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::graph::{Cycle, order_of};
+use crate::graph::{Cycle, First, order_of};
 use crate::model::Address;
 use crate::plan::{Action, Change, Plan, RenameError, rename};
 use crate::state::check::{Violation, check};
@@ -84,15 +84,15 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ap
     let by_address: HashMap<&Address, &Change> =
         plan.changes.iter().map(|c| (&c.address, c)).collect();
 
-    // Children first: the reverse of the recorded graph's order over what is destroyed.
+    // Children first, over the recorded graph of what is destroyed.
     let destroyed: Vec<&Address> = plan
         .changes
         .iter()
         .filter(|c| c.action.destroys())
         .map(|c| &c.address)
         .collect();
-    let order = order_of(&records, &destroyed).map_err(ApplyError::Cycle)?;
-    for &i in order.iter().rev() {
+    let order = order_of(&records, &destroyed, First::Children).map_err(ApplyError::Cycle)?;
+    for i in order {
         remove(&mut records, destroyed[i])?;
         steps.push(Step {
             address: destroyed[i].clone(),
@@ -106,7 +106,7 @@ pub fn apply(recorded: &Records, plan: &Plan) -> Result<(Records, Vec<Step>), Ap
         .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace))
         .map(|c| &c.address)
         .collect();
-    let order = order_of(&plan.desired, &made).map_err(ApplyError::Cycle)?;
+    let order = order_of(&plan.desired, &made, First::Parents).map_err(ApplyError::Cycle)?;
     for i in order {
         let address = made[i];
         let Some(c) = by_address.get(address) else {

@@ -2,8 +2,10 @@
 //! reservation → subnet. It orders apply (parents first for creates and updates, children
 //! first for deletes) and is what `ipam graph` prints.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
+use petgraph::Direction;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -160,10 +162,25 @@ fn parent_keys<'a>(records: &'a Records, a: AddressRef<'a>) -> Vec<AddressRef<'a
     }
 }
 
-/// Some resources of `records` (what a plan changes), parents before children: the order
-/// apply makes them in. Only the edges among these resources matter, so the cost follows the
-/// number of changes, not the size of the state. Returns positions in `addresses`.
-pub fn order_of(records: &Records, addresses: &[&Address]) -> Result<Vec<usize>, Cycle> {
+/// Which end of the graph comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum First {
+    /// Creates and updates: a resource after what it is in.
+    Parents,
+    /// Deletes: a resource before what it is in.
+    Children,
+}
+
+/// Some resources of `records` (what a plan changes) in the order apply makes or removes
+/// them: parents or children first, and otherwise in the order given (the plan's), so
+/// siblings keep their order. Only the edges among these resources matter, so the cost
+/// follows the number of changes, not the size of the state. Returns positions in
+/// `addresses`.
+pub fn order_of(
+    records: &Records,
+    addresses: &[&Address],
+    first: First,
+) -> Result<Vec<usize>, Cycle> {
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(addresses.len(), addresses.len());
     let index: HashMap<AddressRef, NodeIndex> = addresses
         .iter()
@@ -177,20 +194,47 @@ pub fn order_of(records: &Records, addresses: &[&Address]) -> Result<Vec<usize>,
             }
         }
     }
-    toposort(&graph, None)
-        .map(|nodes| nodes.into_iter().map(|n| graph[n]).collect())
-        .map_err(|cycle| {
-            let mut named = Graph::default();
-            for e in graph.edge_indices() {
-                if let Some((a, b)) = graph.edge_endpoints(e) {
-                    named.depends(addresses[graph[a]].clone(), addresses[graph[b]].clone());
-                }
+    let (before, after) = match first {
+        First::Parents => (Direction::Incoming, Direction::Outgoing),
+        First::Children => (Direction::Outgoing, Direction::Incoming),
+    };
+    // Kahn's algorithm taking the earliest ready resource (node i is `addresses[i]`).
+    let mut waiting: Vec<usize> = graph
+        .node_indices()
+        .map(|n| graph.neighbors_directed(n, before).count())
+        .collect();
+    let mut ready: BinaryHeap<Reverse<usize>> = waiting
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| **w == 0)
+        .map(|(i, _)| Reverse(i))
+        .collect();
+    let mut order = Vec::with_capacity(addresses.len());
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(graph[NodeIndex::new(i)]);
+        for next in graph.neighbors_directed(NodeIndex::new(i), after) {
+            let w = &mut waiting[next.index()];
+            *w -= 1;
+            if *w == 0 {
+                ready.push(Reverse(next.index()));
             }
-            named
-                .order()
-                .err()
-                .unwrap_or_else(|| Cycle(vec![addresses[graph[cycle.node_id()]].clone()]))
-        })
+        }
+    }
+    if order.len() == addresses.len() {
+        return Ok(order);
+    }
+    let mut named = Graph::default();
+    for e in graph.edge_indices() {
+        if let Some((a, b)) = graph.edge_endpoints(e) {
+            named.depends(addresses[graph[a]].clone(), addresses[graph[b]].clone());
+        }
+    }
+    // Some resource never became ready: it is on a cycle or below one.
+    let stuck = waiting.iter().position(|w| *w > 0).unwrap_or(0);
+    Err(named
+        .order()
+        .err()
+        .unwrap_or_else(|| Cycle(vec![addresses[stuck].clone()])))
 }
 
 #[cfg(test)]
@@ -249,11 +293,42 @@ mod tests {
             pool("a"),
         ];
         let refs: Vec<&Address> = addresses.iter().collect();
-        let order = order_of(&records, &refs).expect("acyclic");
+        let order = order_of(&records, &refs, First::Parents).expect("acyclic");
         assert_eq!(order, vec![3, 2, 1, 0]);
+        let order = order_of(&records, &refs, First::Children).expect("acyclic");
+        assert_eq!(order, vec![0, 1, 2, 3]);
         // Only the given resources are ordered; unchanged parents are left out.
-        let order = order_of(&records, &refs[..2]).expect("acyclic");
+        let order = order_of(&records, &refs[..2], First::Parents).expect("acyclic");
         assert_eq!(order, vec![1, 0]);
+    }
+
+    #[test]
+    fn siblings_keep_the_plans_order_both_ways() {
+        let records: Records = serde_json::from_value(serde_json::json!({
+            "pools": {"a": {"scope": "private", "ip_version": 4, "cidrs": ["10.0.0.0/8"]}},
+            "vpcs": {
+                "v": {"pool": "a", "cidr": "10.0.0.0/24", "subnets": {
+                    "s1": {"cidr": "10.0.0.0/26"},
+                    "s2": {"cidr": "10.0.0.64/26"},
+                    "s3": {"cidr": "10.0.0.128/26"}
+                }},
+                "w": {"pool": "a", "cidr": "10.0.1.0/24"}
+            }
+        }))
+        .expect("records");
+        let addresses = [
+            pool("a"),
+            Address::Vpc("v".into()),
+            Address::Subnet("v".into(), "s1".into()),
+            Address::Subnet("v".into(), "s2".into()),
+            Address::Subnet("v".into(), "s3".into()),
+            Address::Vpc("w".into()),
+        ];
+        let refs: Vec<&Address> = addresses.iter().collect();
+        let made = order_of(&records, &refs, First::Parents).expect("acyclic");
+        assert_eq!(made, vec![0, 1, 2, 3, 4, 5]);
+        let removed = order_of(&records, &refs, First::Children).expect("acyclic");
+        assert_eq!(removed, vec![2, 3, 4, 1, 5, 0]);
     }
 
     #[test]
