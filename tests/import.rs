@@ -567,6 +567,16 @@ fn bind_writes_the_matched_id_into_the_entry_and_the_record() {
             st.resources.vpcs["b"].resource_id.as_deref(),
             Some("vpc-b-real")
         );
+        // The import's state has its snapshot in the history, as an apply's would.
+        let history =
+            fs::read_to_string(state_path.with_extension("json.history")).expect("history");
+        assert!(
+            history
+                .lines()
+                .last()
+                .is_some_and(|l| l.contains(&format!("\"serial\":{}", st.serial))),
+            "{history}"
+        );
         assert!(st.resources.vpcs.contains_key("vpc-big"), "adopted beside");
         let out = ipam(&dir, &["plan", target, "--detailed-exitcode"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));

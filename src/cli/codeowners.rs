@@ -77,10 +77,13 @@ pub fn run(args: CodeownersArgs<'_>) -> ExitCode {
 fn repository_prefix(plan_dir: &Path, root: Option<&Path>) -> Result<String, Box<Diag>> {
     let canonical = |p: &Path| {
         std::fs::canonicalize(p).map_err(|e| {
-            Box::new(Diag::error(
-                "ipam::codeowners::root",
-                format!("cannot read {}: {e}", p.display()),
-            ))
+            Box::new(
+                Diag::error(
+                    "ipam::codeowners::root",
+                    format!("cannot read {}: {e}", p.display()),
+                )
+                .help("give an existing plan directory (and --root) that you can read"),
+            )
         })
     };
     let dir = canonical(plan_dir)?;

@@ -32,10 +32,13 @@ pub fn run(target: Target) -> ExitCode {
         Target::Elvish => Shell::Elvish,
         Target::Man => {
             if let Err(e) = man_page(command, &mut out) {
-                return super::fail(Diag::error(
-                    "ipam::completions::man",
-                    format!("cannot render the man page: {e}"),
-                ));
+                return super::fail(
+                    Diag::error(
+                        "ipam::completions::man",
+                        format!("cannot render the man page: {e}"),
+                    )
+                    .help("this is a defect of ipam: please report it with the command line"),
+                );
             }
             return print(&out);
         }

@@ -17,6 +17,7 @@ use crate::audit::import::write::{
 use crate::audit::import::{Selection, entries, select};
 use crate::diag::Sources;
 use crate::state::State;
+use crate::state::history::{Record, Snapshot, Time};
 
 pub struct ImportArgs<'a> {
     pub path: &'a Path,
@@ -120,6 +121,16 @@ pub fn run_import(args: ImportArgs) -> ExitCode {
     let next = State::after(Some(state), records);
     if let Err(d) = commit(&edits, session.as_mut(), &next, Some(state.serial)) {
         return print_diags(&d);
+    }
+    // Adopted VPCs use their pools' space: the history gets a snapshot as after an apply.
+    // The state is saved: a history that cannot be written is a warning, never a failure.
+    let usage = crate::state::usage::utilization(&next.resources);
+    let snapshot = Record::Apply(Snapshot::of(Time::now(), next.serial, &usage));
+    if let Err(e) = session.append_history(&snapshot) {
+        eprintln!(
+            "Warning: the state was saved, but this import is missing from its history \
+             (forecasts will have one point fewer): {e}"
+        );
     }
     let mut done = Vec::new();
     let n = selection.adopted.len();

@@ -223,10 +223,20 @@ pub fn run() -> ExitCode {
                 println!("{text}");
                 ExitCode::SUCCESS
             }
-            None => fail(Diag::error(
-                "ipam::schema::unknown",
-                format!("no schema named `{document}`"),
-            )),
+            None => fail(
+                Diag::error(
+                    "ipam::schema::unknown",
+                    format!("no schema named `{document}`"),
+                )
+                .help(format!(
+                    "name one of: {}",
+                    crate::schema::SCHEMAS
+                        .iter()
+                        .map(|(name, _)| *name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ),
         },
     }
 }

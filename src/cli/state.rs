@@ -93,7 +93,7 @@ fn current(backend: &dyn Backend) -> Result<State, ExitCode> {
 fn no_state(backend: &dyn Backend) -> ExitCode {
     fail(
         Diag::error(
-            "ipam::state::none",
+            "ipam::state::missing",
             format!("there is no state at {}", backend.location()),
         )
         .help("check --state and IPAM_STATE; `ipam apply` or `ipam state push FILE` writes one"),

@@ -222,7 +222,8 @@ impl StateError {
             StateError::Encode(e) => Diag::error(
                 "ipam::state::encode",
                 format!("cannot encode the state: {e}"),
-            ),
+            )
+            .help("nothing was written; this is a defect of ipam: please report it with the plan"),
             StateError::Locked { location, info } => match info {
                 Some(info) => Diag::error(
                     "ipam::state::locked",
@@ -335,7 +336,8 @@ impl StateError {
                     lock_file(location)
                         .map_or_else(|| location.to_string(), |l| l.display().to_string())
                 ),
-            ),
+            )
+            .help("nothing was written; this is a defect of ipam: please report it"),
         };
         Diagnostics::new(sources, vec![diag])
     }
