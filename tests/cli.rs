@@ -150,3 +150,48 @@ fn readme_sample_plan_validates() {
         .success();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Under the `aws` profile, a secondary block carved by netmask is checked against AWS's
+/// association restrictions once it has its address: from a pool in 172.16.0.0/12 for a VPC
+/// in 10.0.0.0/8 the plan is refused at the block, and nothing is written; from the
+/// primary's own range it plans.
+#[test]
+fn aws_secondary_blocks_carved_by_netmask_are_checked_when_placed() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-aws-secondary");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let plan = |secondary_pool: &str| {
+        format!(
+            "[ipam]\nname = \"x\"\nregions = [\"us-east-1\"]\nprofile = \"aws\"\n\n\
+             [pools.ten]\ncidrs = [\"10.0.0.0/8\"]\nregion = \"us-east-1\"\n\n\
+             [pools.rfc-172]\ncidrs = [\"172.16.0.0/12\"]\nregion = \"us-east-1\"\n\n\
+             [vpcs.app]\npool = \"ten\"\nnetmask = 16\n\
+             secondary = [{{ pool = \"{secondary_pool}\", netmask = 16 }}]\n"
+        )
+    };
+    std::fs::write(dir.join("ipam.toml"), plan("rfc-172")).expect("plan");
+    let out = ipam()
+        .current_dir(&dir)
+        .args(["apply", "ipam.toml", "--auto-approve"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(
+        stderr.contains("ipam::profile::vpc_secondary")
+            && stderr.contains(
+                "VPC `app`: AWS does not let a VPC whose primary block is 10.0.0.0/16 add \
+                 172.16.0.0/16"
+            )
+            && stderr.contains("ipam.toml:17:"),
+        "{stderr}"
+    );
+    assert!(!dir.join("ipam.state.json").exists(), "nothing written");
+    std::fs::write(dir.join("ipam.toml"), plan("ten")).expect("plan");
+    ipam()
+        .current_dir(&dir)
+        .args(["plan", "ipam.toml"])
+        .assert()
+        .success();
+}

@@ -202,6 +202,13 @@ fn a_large_audit_fits_in_a_comment() {
         .expect("a count");
     let shown = md.lines().filter(|l| l.starts_with("| `10.")).count();
     assert_eq!(shown + left, 5_000);
+    // Said outside the fold, so the folded comment shows that rows are missing.
+    let fold = md.find("\n</details>").expect("the table's fold");
+    assert!(
+        md.find(" more rows not shown").is_some_and(|at| at > fold),
+        "{}",
+        &md[fold..]
+    );
     // IDs stay code: backticks and HTML cannot escape it.
     assert!(md.contains("`` vpc-`00000`<b> `` vpc"), "{}", &md[..2_000]);
 }

@@ -105,6 +105,7 @@ scenarios! {
     bad_alicloud_too_many_subpools("bad-alicloud-too-many-subpools");
     bad_alicloud_vpc_and_vswitch_limits("bad-alicloud-vpc-and-vswitch-limits");
     bad_auto_import_without_region("bad-auto-import-without-region");
+    bad_aws_secondary_association("bad-aws-secondary-association");
     bad_aws_too_many_scopes("bad-aws-too-many-scopes");
     bad_aws_vpc_and_subnet_limits("bad-aws-vpc-and-subnet-limits");
     bad_builtin_scope_declared("bad-builtin-scope-declared");
@@ -241,6 +242,7 @@ scenarios! {
     bad_vpc_region_unknown("bad-vpc-region-unknown");
     bad_vpc_required_tags_missing("bad-vpc-required-tags-missing");
     good_alicloud_limits("good-alicloud-limits");
+    good_aws_secondary_association("good-aws-secondary-association");
     good_aws_zones_and_sizes("good-aws-zones-and-sizes");
     good_layout_slot_shared_with("good-layout-slot-shared-with");
     good_layout_split("good-layout-split");

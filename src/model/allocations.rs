@@ -341,7 +341,7 @@ impl Cx {
                 ipv6: ipv6.as_ref(),
             };
             self.provider_vpc(&blocks, &reserved, model);
-            vpcs.push(Vpc {
+            let vpc = Vpc {
                 name: name.value.clone(),
                 loc,
                 primary,
@@ -355,7 +355,11 @@ impl Cx {
                 resource_id: v.resource_id.as_ref().map(|r| r.value.clone()),
                 protect: v.protect.as_ref().is_some_and(|p| p.value),
                 description: v.description.as_ref().map(|d| d.value.clone()),
-            });
+            };
+            for d in super::association::check_explicit(model, &vpc) {
+                self.push(d);
+            }
+            vpcs.push(vpc);
         }
         vpcs
     }

@@ -8,6 +8,7 @@
 //! parents first.
 
 mod allocations;
+pub mod association;
 mod build;
 mod context;
 mod draft;

@@ -56,6 +56,8 @@ pub struct Profile {
     pub subnet_v6: Option<Sizes>,
     /// A subnet's zone must belong to its VPC's region.
     pub zones_in_region: bool,
+    /// AWS: a VPC's secondary IPv4 blocks are restricted by its primary block's range.
+    pub secondary_restrictions: bool,
 }
 
 impl Profile {
@@ -75,6 +77,7 @@ impl Profile {
         subnet_v4: None,
         subnet_v6: None,
         zones_in_region: false,
+        secondary_restrictions: false,
     };
 
     pub fn of(name: ProfileName) -> Profile {
@@ -103,6 +106,7 @@ impl Profile {
                 subnet_v4: Some(Sizes::range(16, 29)),
                 subnet_v6: Some(Sizes::range(64, 64)),
                 zones_in_region: true,
+                secondary_restrictions: false,
             },
             // Amazon VPC User Guide ("VPC CIDR blocks", "Subnet sizing", quotas) and IPAM's
             // IPv6 netmask lengths.
@@ -126,6 +130,7 @@ impl Profile {
                     step: 4,
                 }),
                 zones_in_region: true,
+                secondary_restrictions: true,
                 ..Profile::NONE
             },
         }

@@ -150,6 +150,20 @@ pub fn plan_around(
         return Err(diags);
     }
     let placed = place(model, &records, existing)?;
+    // Blocks carved by netmask have their addresses now: the cloud's rules on which
+    // secondary blocks a VPC may add are checked on them.
+    if model.ipam.profile.secondary_restrictions {
+        let refused: Vec<Diag> = model
+            .vpcs
+            .iter()
+            .filter(|v| !v.secondary.is_empty())
+            .filter_map(|v| placed.records.vpcs.get(&v.name).map(|r| (v, r)))
+            .flat_map(|(v, r)| crate::model::association::check_placed(model, v, r))
+            .collect();
+        if !refused.is_empty() {
+            return Err(refused);
+        }
+    }
     let changes = diff(model, &records, &placed.records, &previous)?;
     Ok(Plan {
         moved,

@@ -84,9 +84,11 @@ pub fn markdown(report: &Report, options: Markdown, out: &mut impl Write) -> io:
                 body.push_str(&line);
             }
         }
+        body.push_str("\n</details>\n\n");
+        // Outside the fold, so a reader of the folded comment sees that rows are missing.
         if left > 0 {
             body.push_str(&format!(
-                "\n**{left} more row{} not shown**: this comment is limited to {} characters. {}\n",
+                "**{left} more row{} not shown**: this comment is limited to {} characters. {}\n\n",
                 if left == 1 { "" } else { "s" },
                 options.max_chars,
                 match options.full_report {
@@ -96,7 +98,6 @@ pub fn markdown(report: &Report, options: Markdown, out: &mut impl Write) -> io:
                 }
             ));
         }
-        body.push_str("\n</details>\n\n");
     }
     if !report.skipped.is_empty() {
         let k = report.skipped.len();
