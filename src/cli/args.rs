@@ -59,9 +59,9 @@ pub(super) enum Command {
         /// Exit 2 when there are changes (0: none, 1: error).
         #[arg(long)]
         detailed_exitcode: bool,
-        /// Plan from no state at a location given by --state or IPAM_STATE that holds
-        /// none (a new state); without it that is an error, so a typo never plans from
-        /// empty.
+        /// Plan from no state at a location given by --state, IPAM_STATE or the plan's
+        /// `[state] url` that holds none (a new state); without it that is an error, so a
+        /// typo never plans from empty.
         #[arg(long)]
         create_state: bool,
         #[command(flatten)]
@@ -82,8 +82,9 @@ pub(super) enum Command {
         lock_timeout: std::time::Duration,
         #[command(flatten)]
         around: AroundArg,
-        /// Start a new state at a location given by --state or IPAM_STATE that holds none;
-        /// without it that is an error, so a typo never writes a fresh state.
+        /// Start a new state at a location given by --state, IPAM_STATE or the plan's
+        /// `[state] url` that holds none; without it that is an error, so a typo never writes
+        /// a fresh state.
         #[arg(long)]
         create_state: bool,
     },
@@ -299,7 +300,7 @@ pub(super) enum Command {
     },
 }
 
-/// What exists in the clouds (SPEC §8).
+// What exists in the clouds (SPEC §8).
 #[derive(Debug, clap::Args)]
 pub(super) struct InventoryArg {
     /// Inventory files, `-` for standard input: native JSON, CSV, AWS CLI, Alibaba Cloud,
@@ -313,7 +314,7 @@ pub(super) struct InventoryArg {
     pub(super) region: Option<String>,
 }
 
-/// What exists in the clouds, for a plan to place around (SPEC §18).
+// What exists in the clouds, for a plan to place around (SPEC §18).
 #[derive(Debug, clap::Args)]
 pub(super) struct AroundArg {
     /// Inventory files (`-` for standard input), as `ipam audit` reads them: new blocks are
@@ -325,7 +326,7 @@ pub(super) struct AroundArg {
     pub(super) region: Option<String>,
 }
 
-/// Where the recorded state is (SPEC §7).
+// Where the recorded state is (SPEC §7).
 #[derive(Debug, clap::Args)]
 pub(super) struct StateArg {
     /// State file, or PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE) [default:

@@ -90,6 +90,15 @@ fn current(backend: &dyn Backend) -> Result<State, ExitCode> {
     }
 }
 
+/// The state, refused (printed diagnostics) when it breaks the rules.
+fn checked(backend: &dyn Backend, state: State) -> Result<State, ExitCode> {
+    match crate::state::verify(backend.location(), Some(state)) {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(no_state(backend)),
+        Err(e) => Err(print_diags(&e.diagnostics())),
+    }
+}
+
 fn no_state(backend: &dyn Backend) -> ExitCode {
     fail(
         Diag::error(
@@ -105,7 +114,7 @@ fn list(path: &Path, given: Option<&Path>) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let state = match current(backend.as_ref()) {
+    let state = match current(backend.as_ref()).and_then(|s| checked(backend.as_ref(), s)) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -159,6 +168,15 @@ fn pull(path: &Path, given: Option<&Path>, serial: Option<u64>) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    eprintln!("State: {} (serial {})", backend.location(), state.serial);
+    // Printed even when it breaks the rules, so it can be repaired; said loudly.
+    if let Err(e) = crate::state::verify(backend.location(), Some(state.clone())) {
+        print_diags(&e.diagnostics());
+        eprintln!(
+            "Warning: this state breaks the rules above; it is printed so it can be repaired, \
+             and every other command refuses it"
+        );
+    }
     // The bytes a state file holds, so `pull > FILE` is a state file as written by apply.
     match serde_json::to_string_pretty(&state) {
         Ok(text) => {
@@ -329,6 +347,7 @@ fn versions(path: &Path, given: Option<&Path>) -> ExitCode {
         text.push_str(&line([&r[0], &r[1], &r[2], &r[3]]));
     }
     print!("{text}");
-    eprintln!("State {}", backend.location());
+    let newest = versions.iter().map(|v| v.serial).max().unwrap_or(0);
+    eprintln!("State: {} (serial {newest})", backend.location());
     ExitCode::SUCCESS
 }

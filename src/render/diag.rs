@@ -37,11 +37,12 @@ pub fn text(diagnostics: &Diagnostics, style: Style) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     // Lines break at spaces only: a path, a command or a cloud ID (`vpc-0a1b…`) in a help
-    // line stays whole.
+    // line stays whole, even when it is longer than a line (it can be copied).
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
         .with_word_separator(textwrap::WordSeparator::AsciiSpace)
-        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false);
     let mut out = String::new();
     for d in diagnostics.diags.iter().take(SHOWN) {
         let report = Report::new(d, &diagnostics.sources);
@@ -358,6 +359,23 @@ mod tests {
             ],
         );
         super::text(&d, Style { colour: false })
+    }
+
+    #[test]
+    fn a_help_line_never_breaks_inside_a_word() {
+        let long = format!(
+            "/srv/{}/ipam.state.json.backup",
+            "very-long-directory-name-".repeat(6)
+        );
+        let d = Diagnostics::new(
+            Sources::default(),
+            vec![Diag::error("ipam::test", "bad").help(format!(
+                "restore it: cp {long} vpc-0a1b2c3d4e5f60001-and-more"
+            ))],
+        );
+        let out = super::text(&d, Style { colour: false });
+        assert!(out.contains(&long), "{out}");
+        assert!(out.contains("vpc-0a1b2c3d4e5f60001-and-more"), "{out}");
     }
 
     #[test]

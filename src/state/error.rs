@@ -189,6 +189,15 @@ impl StateError {
                     )
                     .help(help)
                 } else {
+                    // An error at the end of the text (a file cut short) is shown at its last
+                    // character: a position past the last line would show no label.
+                    let end = text.0.trim_end().len();
+                    let span = if span.start >= end {
+                        let last = text.0[..end].chars().next_back().map_or(0, char::len_utf8);
+                        end - last..end
+                    } else {
+                        span
+                    };
                     d.at(&Loc::new(file, span), message.clone()).help(help)
                 }
             }
@@ -234,8 +243,9 @@ impl StateError {
                 )
                 .help(format!(
                     "wait for it to finish, pass --lock-timeout 60s to wait, or if the holder is \
-                     gone for good run `ipam force-unlock {}`",
-                    info.id
+                     gone for good run `ipam force-unlock {} --state {}`",
+                    info.id,
+                    shell_word(&location.to_string())
                 )),
                 None => Diag::error(
                     "ipam::state::locked",
@@ -284,8 +294,9 @@ impl StateError {
                 ),
             )
             .help(format!(
-                "if that is the lock to break, run `ipam force-unlock {}`",
-                info.id
+                "if that is the lock to break, run `ipam force-unlock {} --state {}`",
+                info.id,
+                shell_word(&location.to_string())
             )),
             StateError::LockLost { location } => Diag::error(
                 "ipam::state::lock_lost",
@@ -402,9 +413,33 @@ fn format_version_span(text: &str) -> Option<Range<usize>> {
     (len > 0).then(|| start..start + len)
 }
 
+/// `text` as one shell word: as it is when it holds only characters no shell treats
+/// specially, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-:@%+=,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_are_quoted_for_the_shell_only_when_needed() {
+        assert_eq!(shell_word("net/ipam.state.json"), "net/ipam.state.json");
+        assert_eq!(
+            shell_word("postgres://ipam@db:5432/ipam?sslmode=require&x=1"),
+            "'postgres://ipam@db:5432/ipam?sslmode=require&x=1'"
+        );
+        assert_eq!(shell_word("it's here"), "'it'\\''s here'");
+    }
 
     #[test]
     fn serde_positions_become_byte_offsets() {

@@ -140,16 +140,26 @@ fn force_unlock_checks_the_id() {
         err.contains(&id),
         "the error should name the lock's ID: {err}"
     );
-    fails_with(
+    let locked = fails_with(
         &ipam(&w, &["apply", "plan", "--auto-approve"]),
         "ipam::state::locked",
         "apply while still locked",
     );
-
-    let out = ok(
-        &ipam(&w, &["force-unlock", &id, "plan"]),
-        "force-unlock with the right ID",
+    // The help names the command that breaks this very lock, wherever the state is: run it
+    // as printed (its words, the wrapping taken out).
+    let words: Vec<&str> = locked.split_whitespace().collect();
+    let flat = words.join(" ");
+    let start = flat
+        .find("`ipam force-unlock ")
+        .expect("the command in the help")
+        + 1;
+    let command = &flat[start..start + flat[start..].find('`').expect("closed")];
+    assert_eq!(
+        command,
+        format!("ipam force-unlock {id} --state plan/ipam.state.json")
     );
+    let args: Vec<&str> = command.split(' ').skip(1).collect();
+    let out = ok(&ipam(&w, &args), "force-unlock as the help says");
     assert!(out.contains(&id), "{out}");
     ok(
         &ipam(&w, &["apply", "plan", "--auto-approve"]),

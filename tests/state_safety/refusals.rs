@@ -227,6 +227,12 @@ fn damaged_states_are_refused_by_every_command() {
             "ipam::state::parse",
             &["the file is empty"],
         ),
+        (
+            "a file cut short after a line",
+            "{\"format_version\": 1,\n".to_string(),
+            "ipam::state::parse",
+            &["ipam.state.json:1:", "EOF while parsing"],
+        ),
     ];
     for (name, text_of_state, code, says) in cases {
         fs::write(&state, &text_of_state).expect("write damaged state");
@@ -236,6 +242,7 @@ fn damaged_states_are_refused_by_every_command() {
             &["show", "plan"],
             &["output", "plan"],
             &["check", "plan"],
+            &["state", "list", "plan"],
         ] {
             let err = fails_with(
                 &ipam(&w, args),
@@ -250,6 +257,19 @@ fn damaged_states_are_refused_by_every_command() {
                 text_of_state,
                 "{name}: {args:?} touched the state"
             );
+        }
+        // `state pull` prints a state that parses, to repair it, and says why it is refused.
+        if code == "ipam::state::invalid" {
+            let out = ipam(&w, &["state", "pull", "plan"]);
+            assert!(out.status.success(), "{name}: {}", common::text(&out));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(code) && err.contains("Warning: this state breaks the rules"),
+                "{name}: {err}"
+            );
+            let pulled: serde_json::Value =
+                serde_json::from_slice(&out.stdout).expect("the state as JSON");
+            assert!(pulled["resources"].is_object(), "{name}");
         }
     }
 }
