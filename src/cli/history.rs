@@ -8,12 +8,11 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use super::{fail, print_diags, print_json, read_state, state_of};
+use super::{fail, print_diags, print_json, read_state, state_of, warn_skipped};
 use crate::diag::Diag;
 use crate::render::JSON_FORMAT_VERSION;
-use crate::state::history::{Counts, Crossing, Forecast, Record, Skipped, Snapshot, Time, Trends};
+use crate::state::history::{Counts, Crossing, Forecast, Record, Snapshot, Time, Trends};
 use crate::state::usage::utilization;
-use crate::state::{Backend, StateError};
 
 pub struct HistoryArgs<'a> {
     pub args: &'a [String],
@@ -73,32 +72,6 @@ fn arguments(args: &[String]) -> Result<(PathBuf, Subject), Box<Diag>> {
         [one] => (PathBuf::from(one), Subject::All),
         [path, address, ..] => (PathBuf::from(path), subject(address)?),
     })
-}
-
-/// Every pool's trend over the forecast window ending now, from the history of `backend`
-/// (only the records of the window are read).
-pub(super) fn read_trends(backend: &dyn Backend) -> Result<(Trends, Vec<Skipped>), StateError> {
-    let mut trends = Trends::window(Time::now());
-    let skipped = backend.history(trends.from(), &mut |r| trends.add(r))?;
-    Ok((trends, skipped))
-}
-
-/// Tells, on stderr, which history records were skipped (the first five, then a count).
-pub(super) fn warn_skipped(backend: &dyn Backend, skipped: &[Skipped]) {
-    for s in skipped.iter().take(5) {
-        eprintln!(
-            "Warning: the history of {} has an unreadable record at line {}, skipped: {}",
-            backend.location(),
-            s.line,
-            s.reason
-        );
-    }
-    if skipped.len() > 5 {
-        eprintln!(
-            "Warning: {} more unreadable history records skipped.",
-            skipped.len() - 5
-        );
-    }
 }
 
 /// A forecast as JSON: `status` is `growth`, `no_growth` or `too_little_history`; dates

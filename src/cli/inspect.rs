@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use super::history::{read_trends, warn_skipped};
 use super::{
-    fail, left_to_exit, no_state, print_diags, print_json, read_state, state_line, state_of,
+    fail, left_to_exit, no_state, print_diags, print_json, read_state, read_trends, state_line,
+    state_of, warn_skipped,
 };
 use crate::diag::{Diag, Diagnostics};
 use crate::graph::Graph;

@@ -27,6 +27,7 @@ use args::{Cli, Command, StateArg};
 use crate::diag::{Diag, Diagnostics};
 use crate::model::Address;
 use crate::render::{self, Format, Style};
+use crate::state::history::{Skipped, Time, Trends};
 use crate::state::{Backend, Located, Location, Origin, Session, State, StateError};
 
 /// Parses the arguments, runs the command, and maps the outcome to SPEC §6's exit codes.
@@ -400,6 +401,32 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
         "h" => Ok(Duration::from_secs(n.saturating_mul(3600))),
         _ => Err(format!("`{unit}` is not a unit of time; use ms, s, m or h")),
+    }
+}
+
+/// Every pool's trend over the forecast window ending now, from the history of `backend`
+/// (only the records of the window are read).
+fn read_trends(backend: &dyn Backend) -> Result<(Trends, Vec<Skipped>), StateError> {
+    let mut trends = Trends::window(Time::now());
+    let skipped = backend.history(trends.from(), &mut |r| trends.add(r))?;
+    Ok((trends, skipped))
+}
+
+/// Tells, on stderr, which history records were skipped (the first five, then a count).
+fn warn_skipped(backend: &dyn Backend, skipped: &[Skipped]) {
+    for s in skipped.iter().take(5) {
+        eprintln!(
+            "Warning: the history of {} has an unreadable record at line {}, skipped: {}",
+            backend.location(),
+            s.line,
+            s.reason
+        );
+    }
+    if skipped.len() > 5 {
+        eprintln!(
+            "Warning: {} more unreadable history records skipped.",
+            skipped.len() - 5
+        );
     }
 }
 

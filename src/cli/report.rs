@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::history::warn_skipped;
-use super::{fail, left_to_exit, no_state, print_diags, read_state, state_line, state_of};
+use super::{
+    fail, left_to_exit, no_state, print_diags, read_state, state_line, state_of, warn_skipped,
+};
 use crate::diag::Diag;
 use crate::report::{History, Inputs, render};
 use crate::state::history::Time;
