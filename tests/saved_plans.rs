@@ -460,3 +460,30 @@ fn assert_no_changes_after(w: &std::path::Path) {
     ok(&ipam(w, &["apply", "saved.json"]), "apply the saved plan");
     assert_no_changes(w, "plan", "after the saved plan");
 }
+
+/// A saved plan made with the plan directory `.` names files relative to where it was made:
+/// applied from another directory it reads other files, fails, and says where to run it;
+/// nothing is written.
+#[test]
+fn a_saved_plan_applied_from_elsewhere_says_where_to_run_it() {
+    let w = workdir("elsewhere");
+    let plan = w.join("plan");
+    write_plan(&plan, &["a"]);
+    ok(
+        &ipam(&plan, &["plan", ".", "--out", "../saved.json"]),
+        "plan --out from inside the plan directory",
+    );
+    fs::write(w.join("other.toml"), "not = [toml").expect("a stray file");
+    let out = ipam(&w, &["apply", "saved.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "The saved plan was made from the plan files at . as seen from the directory \
+             `ipam plan --out` ran in"
+        ),
+        "{err}"
+    );
+    assert!(bytes(&plan.join("ipam.state.json")).is_none());
+    assert!(bytes(&w.join("ipam.state.json")).is_none());
+}

@@ -313,7 +313,18 @@ fn apply_saved(args: &ApplyArgs, saved: &SavedPlan) -> ExitCode {
         around,
     ) {
         Ok(m) => m,
-        Err(d) => return print_all(&d),
+        Err(d) => {
+            let code = print_all(&d);
+            // The plan path is relative to where `plan --out` ran: elsewhere it may name
+            // other files, which then fail to read as a plan.
+            eprintln!(
+                "The saved plan was made from the plan files at {} as seen from the directory \
+                 `ipam plan --out` ran in; if that is not this directory, run `ipam apply` \
+                 from there.",
+                plan_path.display()
+            );
+            return code;
+        }
     };
     if let Err(d) = may_start(&located, made.state.as_ref(), create) {
         return fail(*d);
