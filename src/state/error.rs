@@ -152,7 +152,18 @@ impl StateError {
                     io::ErrorKind::PermissionDenied => {
                         d.help("the state's directory must be readable and writable by you")
                     }
-                    _ => d,
+                    io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => d.help(
+                        "free space on the state's disk and run the command again; the state \
+                         was left as it was",
+                    ),
+                    io::ErrorKind::ReadOnlyFilesystem => d.help(
+                        "the state's file system is read-only: keep the state on a writable one \
+                         (--state), or remount it",
+                    ),
+                    _ => d.help(
+                        "the state was left as it was; fix the cause the message names and run \
+                         the command again",
+                    ),
                 }
             }
             StateError::Parse {
