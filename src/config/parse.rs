@@ -340,6 +340,29 @@ mod tests {
     }
 
     #[test]
+    fn subnets_read_by_name_with_their_spans() {
+        let text = "[vpcs.v]\npool = \"p\"\nsubnets.b = { netmask = 26 }\n\
+                    subnets.a = { netmask = 27, zone = \"z\" }\n[vpcs.w]\npool = \"p\"\n";
+        let raw = parse(FileId(0), text).unwrap_or_else(|d| panic!("{d:#?}"));
+        let v = raw.vpcs.values().next().expect("vpc v");
+        let subnets: Vec<(&str, Option<i64>, &str)> = v
+            .value
+            .subnets
+            .iter()
+            .map(|(k, s)| {
+                (
+                    k.value.as_str(),
+                    s.value.netmask.as_ref().map(|n| n.value),
+                    &text[k.span.clone()],
+                )
+            })
+            .collect();
+        assert_eq!(subnets, [("a", Some(27), "a"), ("b", Some(26), "b")]);
+        let w = raw.vpcs.values().nth(1).expect("vpc w");
+        assert!(w.value.subnets.iter().next().is_none());
+    }
+
+    #[test]
     fn unknown_keys_suggest_the_closest() {
         // The misspelt key is also a missing one: it is reported once, as the unknown key.
         let d = parse_err("[ipam]\nname = \"x\"\nregons = []\n");

@@ -11,7 +11,7 @@ use super::teams::usable_account;
 use super::{Block, Model, PoolId, Request, Reservation, Rules, Subnet, Vpc};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::config::RawPlan;
-use crate::config::raw::{Named, RawBlock};
+use crate::config::raw::{Entries, RawBlock, RawSubnet};
 use crate::diag::{Diag, FileId, Loc};
 
 impl Cx {
@@ -369,7 +369,7 @@ impl Cx {
     fn subnets(
         &mut self,
         file: FileId,
-        raw: &Named<crate::config::raw::RawSubnet>,
+        raw: &Entries<RawSubnet>,
         of: (&str, &Block, Option<&str>),
         model: &Model,
     ) -> Vec<Subnet> {
