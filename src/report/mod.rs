@@ -21,7 +21,7 @@ use crate::audit::Report;
 use crate::audit::report::{Compliance, Management, OverlapStatus};
 use crate::model::Model;
 use crate::state::State;
-use crate::state::history::{AuditRecord, Counts, Record, Time, Trends, merge};
+use crate::state::history::{AuditRecord, Counts, Crossing, Forecast, Record, Time, Trends, merge};
 use crate::state::usage::Utilization;
 
 /// Everything a report is made from.
@@ -94,13 +94,34 @@ impl History {
 }
 
 /// The pools whose utilization is charted over time, at most eight: those above their
-/// `alert_at` first, then the top-level pools, each group fullest first.
-pub fn charted<'s>(state: &'s State, usage: &BTreeMap<&'s str, Utilization>) -> Vec<&'s str> {
-    let mut candidates: Vec<(bool, bool, i64, &str)> = usage
+/// `alert_at` first, then those whose trend crosses it (soonest first), then the top-level
+/// pools; otherwise fullest first.
+pub fn charted<'s>(
+    state: &'s State,
+    usage: &BTreeMap<&'s str, Utilization>,
+    forecasts: &BTreeMap<&str, Forecast>,
+) -> Vec<&'s str> {
+    let mut candidates: Vec<(u8, Option<Time>, i64, &str)> = usage
         .iter()
         .filter_map(|(name, u)| {
             let top = state.resources.pools.get(*name)?.parent.is_none();
-            (u.alert || top).then_some((!u.alert, !top, -((u.percent * 1000.0) as i64), *name))
+            let crossing = match forecasts.get(*name) {
+                Some(Forecast::Growth {
+                    alert: Some(Crossing::On(t)),
+                    ..
+                }) => Some(*t),
+                _ => None,
+            };
+            let rank = if u.alert {
+                0
+            } else if crossing.is_some() {
+                1
+            } else if top {
+                2
+            } else {
+                return None;
+            };
+            Some((rank, crossing, -((u.percent * 1000.0) as i64), *name))
         })
         .collect();
     candidates.sort();
@@ -212,7 +233,19 @@ mod tests {
         let state: State = serde_json::from_str(text).expect("state");
         let usage = crate::state::usage::utilization(&state.resources);
         // c is empty (not above its alert_at); a is half used by c; b is empty.
-        assert_eq!(charted(&state, &usage), vec!["a", "b"]);
+        let none = BTreeMap::new();
+        assert_eq!(charted(&state, &usage, &none), vec!["a", "b"]);
+        // A sub-pool whose trend crosses its alert_at comes before the top-level pools.
+        let rising = BTreeMap::from([(
+            "c",
+            Forecast::Growth {
+                points: 3,
+                per_day: 10.0,
+                alert: Some(Crossing::On(Time(864_000))),
+                full: Crossing::On(Time(8_640_000)),
+            },
+        )]);
+        assert_eq!(charted(&state, &usage, &rising), vec!["c", "a", "b"]);
         let mut h = History::new(Time(172_800));
         h.add(Record::Apply(Snapshot::of(Time(86_400), 1, &usage)));
         h.add(Record::Apply(Snapshot::of(Time(172_800), 2, &usage)));

@@ -433,7 +433,7 @@ pub fn over_time(out: &mut String, ctx: &Context) {
             h.skipped
         );
     }
-    let mut charted = super::charted(ctx.inputs.state, &ctx.usage);
+    let mut charted = super::charted(ctx.inputs.state, &ctx.usage, &ctx.forecasts);
     charted.sort_unstable();
     let pools: Vec<Series> = charted
         .into_iter()
