@@ -477,3 +477,33 @@ fn skipped_inventory_entries_are_reported() {
         "{err}"
     );
 }
+
+/// Custom scopes that reuse the same addresses: an inventory does not say which address
+/// space a network is in, so before the first apply (no recorded pool holds it) and where
+/// recorded pools of both scopes hold it, new VPCs of either scope step around it.
+#[test]
+fn a_network_of_no_known_scope_is_in_the_way_in_every_scope() {
+    let w = workdir("scopes");
+    fs::create_dir_all(w.join("net")).expect("plan dir");
+    let plan = "[ipam]\nname = \"corp\"\nregions = [\"r1\"]\n\n\
+                [scopes.acquired]\ndescription = \"the same 10/8 again\"\n\n\
+                [pools.a]\ncidrs = [\"10.0.0.0/8\"]\n\n\
+                [pools.b]\nscope = \"acquired\"\ncidrs = [\"10.0.0.0/8\"]\n\n\
+                [vpcs.in-a]\npool = \"a\"\nnetmask = 20\n";
+    fs::write(w.join("net/ipam.toml"), plan).expect("plan");
+    write_vpcs(&w, "vpcs.json", &[SANDBOX]);
+    let first = json_plan(&w, &["--inventory", "vpcs.json"]);
+    assert_eq!(cidr_of(&first, "vpc.in-a"), "10.0.16.0/20");
+    ok(
+        &ipam(&w, &["apply", "net", "--auto-approve"]),
+        "apply without the inventory",
+    );
+    fs::write(
+        w.join("net/ipam.toml"),
+        format!("{plan}\n[vpcs.in-b]\npool = \"b\"\nnetmask = 20\n"),
+    )
+    .expect("plan");
+    let next = json_plan(&w, &["--inventory", "vpcs.json"]);
+    assert_eq!(cidr_of(&next, "vpc.in-b"), "10.0.16.0/20", "{next}");
+    assert_eq!(next["stepped_around"][0]["within"], "pool.b");
+}

@@ -1,20 +1,53 @@
 //! The networks a plan must step around (SPEC §18): every row of an audit that no recorded
-//! allocation is (unmanaged, not ignored), in the scope the audit put it in. A row of a VPC
+//! allocation is (unmanaged, not ignored), with its scope. A row of a VPC
 //! the plan already declares by `resource_id` (the VPC itself, or one of its subnets) is not
 //! in the way: that entry is the network.
+//!
+//! A row's scope is that of the recorded pools that hold its CIDR. Where none does (before
+//! the first apply, or outside every pool), or pools of several scopes do (custom scopes that
+//! reuse the same addresses), its scope is not known, and it is in the way in every scope.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::report::{Management, Report};
+use crate::addr::{ContainerIndex, Prefix};
 use crate::model::Model;
 use crate::plan::{Existing, Network};
+use crate::state::Records;
 
-pub fn existing(report: &Report, model: &Model) -> Existing {
+pub fn existing(report: &Report, model: &Model, recorded: &Records) -> Existing {
     let declared: BTreeSet<&str> = model
         .vpcs
         .iter()
         .filter_map(|v| v.resource_id.as_deref())
         .collect();
+    // One index of recorded pool CIDRs per scope: a row is looked up once per scope.
+    let mut by_scope: BTreeMap<&str, Vec<Prefix>> = BTreeMap::new();
+    for pool in recorded.pools.values() {
+        by_scope
+            .entry(pool.scope.as_str())
+            .or_default()
+            .extend(pool.cidrs.iter().copied());
+    }
+    let scopes: Vec<(&str, ContainerIndex<()>)> = by_scope
+        .into_iter()
+        .map(|(scope, cidrs)| {
+            (
+                scope,
+                ContainerIndex::new(cidrs.into_iter().map(|c| (c, ()))),
+            )
+        })
+        .collect();
+    let scope_of = |cidr: Prefix| {
+        let mut holding = scopes
+            .iter()
+            .filter(|(_, pools)| pools.narrowest(cidr).is_some())
+            .map(|(scope, _)| *scope);
+        match (holding.next(), holding.next()) {
+            (Some(only), None) => Some(only.to_string()),
+            _ => None,
+        }
+    };
     Existing::new(
         report
             .rows()
@@ -27,7 +60,7 @@ pub fn existing(report: &Report, model: &Model) -> Existing {
             .map(|row| {
                 let r = row.resource;
                 (
-                    row.scope.to_string(),
+                    scope_of(r.cidr),
                     Network {
                         id: r.id.to_string(),
                         kind: r.kind.as_str().to_string(),

@@ -55,7 +55,7 @@ fn make(
         let empty = Records::default();
         let recorded = loaded.state.as_ref().map_or(&empty, |s| &s.resources);
         let report = crate::audit::audit(&loaded.model, recorded, loaded.inventory);
-        let existing = crate::audit::existing(&report, &loaded.model);
+        let existing = crate::audit::existing(&report, &loaded.model, recorded);
         // Fail closed: what could not be read is not placed around, so say so.
         if let [first, ..] = report.skipped.as_slice() {
             let n = report.skipped.len();

@@ -38,32 +38,41 @@ impl std::fmt::Display for Network {
     }
 }
 
-/// The discovered networks by scope name, each list sorted by CIDR.
+/// The discovered networks by scope name, and those of no known scope; each list sorted by
+/// CIDR.
 #[derive(Debug, Clone, Default)]
 pub struct Existing {
     by_scope: BTreeMap<String, Vec<Network>>,
+    anywhere: Vec<Network>,
 }
 
 impl Existing {
-    /// Networks and the scope each lies in, in any order.
-    pub fn new(networks: impl IntoIterator<Item = (String, Network)>) -> Existing {
+    /// Networks and the scope each lies in (`None`: no recorded pool holds it, so its scope
+    /// is not known and it is in the way in every scope), in any order.
+    pub fn new(networks: impl IntoIterator<Item = (Option<String>, Network)>) -> Existing {
         let mut by_scope: BTreeMap<String, Vec<Network>> = BTreeMap::new();
+        let mut anywhere = Vec::new();
         for (scope, n) in networks {
-            by_scope.entry(scope).or_default().push(n);
+            match scope {
+                Some(scope) => by_scope.entry(scope).or_default().push(n),
+                None => anywhere.push(n),
+            }
         }
+        let by_cidr = |a: &Network, b: &Network| a.cidr.cmp(&b.cidr).then_with(|| a.id.cmp(&b.id));
         for list in by_scope.values_mut() {
-            list.sort_by(|a, b| a.cidr.cmp(&b.cidr).then_with(|| a.id.cmp(&b.id)));
+            list.sort_by(by_cidr);
         }
-        Existing { by_scope }
+        anywhere.sort_by(by_cidr);
+        Existing { by_scope, anywhere }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_scope.is_empty()
-    }
-
-    /// The networks of `scope`, sorted by CIDR.
-    pub(super) fn in_scope(&self, scope: &str) -> &[Network] {
-        self.by_scope.get(scope).map_or(&[], Vec::as_slice)
+    /// The networks in the way in `scope`: its own, and those of no known scope; each list
+    /// sorted by CIDR.
+    pub(super) fn in_scope(&self, scope: &str) -> [&[Network]; 2] {
+        [
+            self.by_scope.get(scope).map_or(&[], Vec::as_slice),
+            &self.anywhere,
+        ]
     }
 }
 
@@ -180,9 +189,10 @@ mod tests {
                 net("same", "10.1.0.0/16"),
                 net("edge", "10.2.0.0/24"),
             ]
-            .map(|n| ("private".to_string(), n)),
+            .map(|n| (Some("private".to_string()), n)),
         );
-        let list = existing.in_scope("private");
+        let [list, anywhere] = existing.in_scope("private");
+        assert!(anywhere.is_empty());
         let found: Vec<(&str, String)> = overlapping(list, &[p("10.1.0.0/16")])
             .into_iter()
             .map(|(i, part)| (list[i].id.as_str(), part.to_string()))
@@ -195,7 +205,7 @@ mod tests {
                 ("inside", "10.1.5.0/24".to_string()),
             ]
         );
-        assert!(existing.in_scope("public").is_empty());
+        assert!(existing.in_scope("public").iter().all(|l| l.is_empty()));
     }
 
     #[test]

@@ -181,14 +181,23 @@ impl Placer<'_> {
         roots: &[Prefix],
         alloc: &mut Allocator,
     ) -> Vec<(Prefix, Network)> {
-        let networks = self.existing.in_scope(ctx.scope);
+        let lists = self.existing.in_scope(ctx.scope);
+        // The scope's networks and those of no known scope, in address order.
+        let mut found: Vec<(&Network, Prefix)> = lists
+            .iter()
+            .flat_map(|list| {
+                overlapping(list, roots)
+                    .into_iter()
+                    .map(|(i, r)| (&list[i], r))
+            })
+            .collect();
+        found.sort_by(|a, b| (a.0.cidr, &a.0.id, a.1).cmp(&(b.0.cidr, &b.0.id, b.1)));
         let mut parts = Vec::new();
-        for (i, region) in overlapping(networks, roots) {
+        for (network, region) in found {
             let taken = take_free(alloc, region);
             if taken.is_empty() {
                 continue;
             }
-            let network = &networks[i];
             parts.extend(taken.into_iter().map(|t| (t, network.clone())));
             self.stepped.push(SteppedAround {
                 network: network.clone(),
