@@ -11,9 +11,16 @@ use crate::state::{State, StateError};
 /// Reads and validates the plan at `path` (a file or a directory of them).
 pub fn model(path: &Path) -> Result<(Model, Sources), Diagnostics> {
     let raw = crate::config::load(path)?;
+    // Every problem at once: the model's, and the state URL's (the state module knows what
+    // a location is; the model does not depend on it).
+    let url = crate::state::check_plan_url(&raw);
     match crate::model::build(&raw) {
-        Ok(model) => Ok((model, raw.sources)),
-        Err(diags) => Err(Diagnostics::new(raw.sources, diags)),
+        Ok(model) if url.is_empty() => Ok((model, raw.sources)),
+        Ok(_) => Err(Diagnostics::new(raw.sources, url)),
+        Err(mut diags) => {
+            diags.extend(url);
+            Err(Diagnostics::new(raw.sources, diags))
+        }
     }
 }
 

@@ -7,7 +7,6 @@
 use super::{Model, Request, Vpc};
 use crate::addr::{Family, Prefix};
 use crate::diag::Diag;
-use crate::state::VpcRecord;
 
 fn v4(a: u8, b: u8, len: u8) -> Prefix {
     let start = u128::from(u32::from_be_bytes([a, b, 0, 0]));
@@ -130,22 +129,20 @@ pub fn check_explicit(model: &Model, vpc: &Vpc) -> Vec<Diag> {
     }
 }
 
-/// Placed blocks: the VPCs that have a secondary block and a block carved by netmask.
-pub fn check_placed(model: &Model, vpc: &Vpc, record: &VpcRecord) -> Vec<Diag> {
+/// Placed blocks (`placed`: the primary, then the secondaries in the VPC's order): the VPCs
+/// that have a secondary block and a block carved by netmask.
+pub fn check_placed(model: &Model, vpc: &Vpc, placed: &[Prefix]) -> Vec<Diag> {
     let by_netmask = std::iter::once(&vpc.primary)
         .chain(&vpc.secondary)
         .any(|b| matches!(b.request, Request::Netmask(_)));
     if !model.ipam.profile.secondary_restrictions
         || vpc.secondary.is_empty()
         || !by_netmask
-        || record.secondary.len() != vpc.secondary.len()
+        || placed.len() != 1 + vpc.secondary.len()
     {
         return Vec::new();
     }
-    let blocks: Vec<Prefix> = std::iter::once(record.cidr)
-        .chain(record.secondary.iter().map(|b| b.cidr))
-        .collect();
-    diags(vpc, &blocks)
+    diags(vpc, placed)
 }
 
 fn diags(vpc: &Vpc, blocks: &[Prefix]) -> Vec<Diag> {

@@ -52,7 +52,6 @@ pub fn build(raw: &RawPlan) -> Result<Model, Vec<Diag>> {
         reservations: Vec::new(),
         moved: Vec::new(),
         audit_ignore: BTreeSet::new(),
-        state_url: None,
     };
     // 3. The profile's limits on counts of pools.
     cx.check_limits(&model);
@@ -63,7 +62,7 @@ pub fn build(raw: &RawPlan) -> Result<Model, Vec<Diag>> {
     cx.check_explicit_blocks(&model);
     // 6. Renames, audit settings, where the state lives.
     model.moved = cx.moved(raw, &model);
-    model.state_url = cx.state(raw);
+    cx.state(raw);
     model.audit_ignore = raw
         .files
         .iter()

@@ -11,15 +11,17 @@ use crate::config::raw::{RawIpam, RawState, Sp};
 use crate::diag::{Diag, FileId, Loc};
 
 impl Cx {
-    /// `[state] url`: in one file at most, and a location a state can live at (a file, or a
-    /// database URL without a password).
-    pub(super) fn state(&mut self, raw: &RawPlan) -> Option<String> {
+    /// `[state]`: in one file at most. Whether its `url` is a location a state can live at
+    /// is the state module's to say (`state::check_plan_url`, run beside the build).
+    pub(super) fn state(&mut self, raw: &RawPlan) {
         let found: Vec<(FileId, &Sp<RawState>)> = raw
             .files
             .iter()
             .filter_map(|(file, f)| f.state.as_ref().map(|s| (*file, s)))
             .collect();
-        let (file, first) = found.first().copied()?;
+        let Some((file, first)) = found.first().copied() else {
+            return;
+        };
         for (other_file, other) in &found[1..] {
             self.duplicate(
                 "table",
@@ -27,17 +29,6 @@ impl Cx {
                 &Loc::new(*other_file, other.span.clone()),
                 &Loc::new(file, first.span.clone()),
             );
-        }
-        let url = &first.value.url;
-        let loc = Loc::new(file, url.span.clone());
-        match crate::state::Location::parse(std::path::Path::new(&url.value)) {
-            Ok(_) => Some(url.value.clone()),
-            Err(e) => {
-                for d in e.diagnostics().diags {
-                    self.push(d.at(&loc, "not a state location"));
-                }
-                None
-            }
         }
     }
 

@@ -56,9 +56,6 @@ pub struct Model {
     pub moved: Vec<Moved>,
     /// Resource IDs that audit leaves out.
     pub audit_ignore: BTreeSet<String>,
-    /// `[state] url`, as written: where the state lives when neither `--state` nor
-    /// `IPAM_STATE` says.
-    pub state_url: Option<String>,
     /// Teams by name; empty when the plan declares none (everything is the IPAM owner's).
     pub teams: Vec<Team>,
     /// Files that declare what only the IPAM owner may (`[ipam]`, `[teams]`, accounts,

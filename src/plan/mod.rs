@@ -158,7 +158,12 @@ pub fn plan_around(
             .iter()
             .filter(|v| !v.secondary.is_empty())
             .filter_map(|v| placed.records.vpcs.get(&v.name).map(|r| (v, r)))
-            .flat_map(|(v, r)| crate::model::association::check_placed(model, v, r))
+            .flat_map(|(v, r)| {
+                let blocks: Vec<_> = std::iter::once(r.cidr)
+                    .chain(r.secondary.iter().map(|b| b.cidr))
+                    .collect();
+                crate::model::association::check_placed(model, v, &blocks)
+            })
             .collect();
         if !refused.is_empty() {
             return Err(refused);

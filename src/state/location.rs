@@ -10,6 +10,30 @@ use std::path::{Path, PathBuf};
 use super::StateError;
 use super::pg::url::{self, PgUrl};
 
+/// The plan's `[state] url` (the first, where several files have one: the plan refuses
+/// that on its own), checked as a location a state can live at: a file, or a database URL
+/// without a password. Located errors, none when it is fine or absent.
+pub fn check_plan_url(raw: &crate::config::RawPlan) -> Vec<crate::diag::Diag> {
+    let Some((file, table)) = raw
+        .files
+        .iter()
+        .find_map(|(file, f)| f.state.as_ref().map(|s| (*file, s)))
+    else {
+        return Vec::new();
+    };
+    let url = &table.value.url;
+    let loc = crate::diag::Loc::new(file, url.span.clone());
+    match Location::parse(Path::new(&url.value)) {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .diagnostics()
+            .diags
+            .into_iter()
+            .map(|d| d.at(&loc, "not a state location"))
+            .collect(),
+    }
+}
+
 /// A state's location.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Location {

@@ -25,8 +25,8 @@ pub use backend::{Backend, Changes, Counts, LockInfo, Session, Version};
 pub use error::{FileText, StateError};
 pub use ids::rfc3339;
 pub use location::{
-    Located, Location, Origin, PlanSettings, default_path, locate, locate_saved, plan_name,
-    plan_settings,
+    Located, Location, Origin, PlanSettings, check_plan_url, default_path, locate, locate_saved,
+    plan_name, plan_settings,
 };
 pub use records::{
     BlockRecord, PoolRecord, Records, ReservationRecord, ScopeRecord, SubnetRecord, VpcRecord,
