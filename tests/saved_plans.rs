@@ -328,7 +328,7 @@ fn saved_plan_applies_in_another_checkout() {
     let saved: SavedPlan =
         serde_json::from_slice(&fs::read(a.join("saved.json")).expect("saved")).expect("parses");
     assert_eq!(saved.plan_path, PathBuf::from("plan"));
-    assert_eq!(saved.state, "plan/ipam.state.json");
+    assert_eq!(saved.state.to_string(), "plan/ipam.state.json");
     for name in ["plan", "saved.json"] {
         copy(&a.join(name), &b.join(name));
     }

@@ -30,8 +30,9 @@ pub struct SavedPlan {
     /// The plan file or directory, as given to `plan` (relative to where it ran, when it
     /// was relative or inside that directory).
     pub plan_path: PathBuf,
-    /// The state's location when the plan was made.
-    pub state: String,
+    /// The state's location when the plan was made (a file relative to where `plan` ran,
+    /// when it was relative or inside that directory).
+    pub state: Location,
     /// SHA-256 over the plan files' paths (relative to the plan) and contents.
     pub files_sha256: String,
     /// The state the plan was made against; `None` before the first apply.
@@ -141,9 +142,9 @@ impl SavedPlan {
             format_version: FORMAT,
             plan_path: portable(plan_path),
             state: match location {
-                Location::File(path) => portable(path).display().to_string(),
+                Location::File(path) => Location::File(portable(path)),
                 // A database's URL, with every parameter spelled out and never a password.
-                Location::Postgres(url) => url.to_string(),
+                Location::Postgres(_) => location.clone(),
             },
             files_sha256: files_hash(plan_path, sources),
             lineage: state.map(|s| s.lineage.clone()),
@@ -221,7 +222,7 @@ impl SavedPlan {
 
     /// Whether the plan was made against the state at `location`.
     pub fn made_here(&self, location: &Location) -> bool {
-        Location::parse(Path::new(&self.state)).is_ok_and(|l| l == *location)
+        self.state == *location
     }
 
     /// Refuses the plan when the plan files changed since it was made.

@@ -75,6 +75,29 @@ impl fmt::Display for Location {
     }
 }
 
+/// As its text: a path, or a `postgres://` URL with every parameter spelled out (never a
+/// password: a location cannot hold one).
+impl serde::Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Read back as `--state` takes it; a text that is no location is refused with the reason.
+impl<'de> serde::Deserialize<'de> for Location {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Location, D::Error> {
+        let text = String::deserialize(d)?;
+        Location::parse(Path::new(&text)).map_err(|e| {
+            let reason = e
+                .diagnostics()
+                .diags
+                .first()
+                .map_or_else(|| e.to_string(), |d| d.message.clone());
+            serde::de::Error::custom(reason)
+        })
+    }
+}
+
 /// How a location was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -99,12 +122,17 @@ pub struct Located {
 
 /// The location a saved plan recorded: `given` (from `--state`) wins; otherwise the one the
 /// plan was made against, which only a given location can change.
-pub fn locate_saved(recorded: &str, given: Option<&Path>) -> Result<Located, StateError> {
-    let (text, origin) = match given {
-        Some(s) => (s, Origin::Flag),
-        None => (Path::new(recorded), Origin::Saved),
-    };
-    Location::parse(text).map(|location| Located { location, origin })
+pub fn locate_saved(recorded: &Location, given: Option<&Path>) -> Result<Located, StateError> {
+    match given {
+        Some(s) => Location::parse(s).map(|location| Located {
+            location,
+            origin: Origin::Flag,
+        }),
+        None => Ok(Located {
+            location: recorded.clone(),
+            origin: Origin::Saved,
+        }),
+    }
 }
 
 /// The state of the plan at `plan`: `given` (from `--state`), else a non-empty `IPAM_STATE`,
