@@ -21,6 +21,12 @@ use crate::model::{Address, AddressRef};
 /// One broken invariant: what is wrong, the resources and the CIDRs involved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Violation {
+    /// The state's lineage is empty (the state as a whole, not its records).
+    EmptyLineage,
+    /// The serial is 0: the first write is serial 1.
+    ZeroSerial,
+    /// The serial is the largest there is: the state cannot be written again.
+    LastSerial,
     /// A pool's IP version is neither 4 nor 6.
     IpVersion { pool: String, version: u8 },
     /// A pool's CIDR is not of the pool's IP version.
@@ -79,6 +85,13 @@ impl fmt::Display for Violation {
             }
         }
         match self {
+            Violation::EmptyLineage => write!(f, "the lineage is empty"),
+            Violation::ZeroSerial => write!(f, "the serial is 0 (the first write is serial 1)"),
+            Violation::LastSerial => write!(
+                f,
+                "the serial is {}, the largest there is: it cannot be written again",
+                u64::MAX
+            ),
             Violation::IpVersion { pool, version } => {
                 write!(f, "pool.{pool} has IP version {version}")
             }

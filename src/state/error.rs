@@ -54,7 +54,7 @@ pub enum StateError {
     #[error("the state {location} is not sound")]
     Invalid {
         location: Location,
-        problems: Vec<String>,
+        problems: Vec<super::check::Violation>,
     },
     /// The state could not be turned into JSON.
     #[error("cannot encode the state: {0}")]

@@ -21,6 +21,8 @@ pub mod usage;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use check::Violation;
+
 pub use backend::{Backend, Changes, Counts, LockInfo, Session, Version};
 pub use error::{FileText, StateError};
 pub use ids::rfc3339;
@@ -74,24 +76,17 @@ pub fn verify(location: &Location, state: Option<State>) -> Result<Option<State>
     let Some(state) = state else {
         return Ok(None);
     };
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<Violation> = Vec::new();
     if state.lineage.trim().is_empty() {
-        problems.push("the lineage is empty".into());
+        problems.push(Violation::EmptyLineage);
     }
     if state.serial == 0 {
-        problems.push("the serial is 0 (the first write is serial 1)".into());
+        problems.push(Violation::ZeroSerial);
     }
     if state.serial == u64::MAX {
-        problems.push(format!(
-            "the serial is {}, the largest there is: it cannot be written again",
-            u64::MAX
-        ));
+        problems.push(Violation::LastSerial);
     }
-    problems.extend(
-        check::check(&state.resources)
-            .iter()
-            .map(ToString::to_string),
-    );
+    problems.extend(check::check(&state.resources));
     if problems.is_empty() {
         Ok(Some(state))
     } else {
