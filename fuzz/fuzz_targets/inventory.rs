@@ -10,6 +10,6 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = ipam::audit::parse(text, "inventory.json", None);
     for format in ipam::audit::Format::ALL {
-        let _ = ipam::audit::parse(text, "inventory.json", Some(format));
+        let _ = ipam::audit::parse(text, "inventory.json", Some(*format));
     }
 });

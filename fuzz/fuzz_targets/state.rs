@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     match decode(path, data.to_vec()).and_then(|s| verify(&location, Some(s))) {
         Ok(Some(state)) => {
             let records = &state.resources;
-            let _ = ipam::render::state::tree(records);
+            let _ = ipam::render::state::tree(records, &Default::default());
             let _ = ipam::render::state::json(records, Some(state.serial), Some(&state.lineage));
             let _ = ipam::render::state::csv(records);
             let _ = ipam::state::usage::utilization(records);
