@@ -55,12 +55,13 @@ impl Action {
 }
 
 /// One resource's record, as the state holds it. A VPC's is without its subnets, which are
-/// resources of their own.
+/// resources of their own. The large ones are boxed: a plan of 300,000 changes holds two
+/// records each, and most are subnets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Record {
     Scope(ScopeRecord),
-    Pool(PoolRecord),
-    Vpc(VpcRecord),
+    Pool(Box<PoolRecord>),
+    Vpc(Box<VpcRecord>),
     Subnet(SubnetRecord),
     Reservation(ReservationRecord),
 }
@@ -68,10 +69,20 @@ pub enum Record {
 impl Record {
     /// A VPC as a resource: its record without its subnets.
     pub fn vpc(v: &VpcRecord) -> Record {
-        Record::Vpc(VpcRecord {
+        // Field by field: cloning the record whole would copy its subnets only to drop them.
+        Record::Vpc(Box::new(VpcRecord {
+            pool: v.pool.clone(),
+            cidr: v.cidr,
+            secondary: v.secondary.clone(),
+            ipv6: v.ipv6.clone(),
+            owner: v.owner.clone(),
+            region: v.region.clone(),
+            resource_id: v.resource_id.clone(),
+            protect: v.protect,
+            description: v.description.clone(),
+            tags: v.tags.clone(),
             subnets: Default::default(),
-            ..v.clone()
-        })
+        }))
     }
 
     /// Whether the record is marked `protect = true`.

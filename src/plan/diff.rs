@@ -88,14 +88,14 @@ pub fn diff(
             before,
             after,
             before.map(|b| (b != after, replace)),
-            |r| Record::Pool(r.clone()),
+            |r| Record::Pool(Box::new(r.clone())),
         );
     }
     for (name, r) in &recorded.pools {
         if !desired.pools.contains_key(name) {
             d.delete(
                 Address::Pool(name.clone()),
-                Record::Pool(r.clone()),
+                Record::Pool(Box::new(r.clone())),
                 d.tag(None),
             );
         }
