@@ -12,7 +12,7 @@ use super::{
 use crate::apply::{Step, apply};
 use crate::diag::{Diag, Diagnostics, Sources};
 use crate::model::Model;
-use crate::plan::saved::{SavedError, SavedInventory, SavedPlan};
+use crate::plan::saved::{SavedError, SavedInventory, SavedPlan, Stale};
 use crate::plan::{Action, Existing, Plan, plan_around};
 use crate::render::{self, Format, Style};
 use crate::state::history::{Record, Snapshot, Time};
@@ -278,12 +278,9 @@ fn apply_saved(args: &ApplyArgs, saved: &SavedPlan) -> ExitCode {
     let plan_path = saved.plan_path.as_path();
     if !plan_path.exists() {
         return fail(
-            SavedError::Stale(format!(
-                "it was made from the plan at {}, which is not here",
-                plan_path.display()
-            ))
-            .diag()
-            .help("run `ipam apply FILE` from the directory `ipam plan --out` ran in"),
+            SavedError::Stale(Stale::PlanGone(plan_path.to_path_buf()))
+                .diag()
+                .help("run `ipam apply FILE` from the directory `ipam plan --out` ran in"),
         );
     }
     if let Err(e) = saved.check_inventories() {

@@ -82,6 +82,32 @@ impl SavedInventory {
     }
 }
 
+/// How a saved plan's inputs moved on since it was made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Stale {
+    #[error("it was made from the plan at {}, which is not here", .0.display())]
+    PlanGone(PathBuf),
+    #[error("the plan files in {} changed since it was made", .0.display())]
+    FilesChanged(PathBuf),
+    #[error("it was placed around the inventory {}, which cannot be read: {why}", .path.display())]
+    InventoryGone { path: PathBuf, why: String },
+    #[error("the inventory {} changed since it was made", .0.display())]
+    InventoryChanged(PathBuf),
+    #[error("it was made before the first apply, and {0} has been written since")]
+    StateWritten(Location),
+    #[error("it was made against a state that {0} does not hold")]
+    StateGone(Location),
+    #[error("the state is at serial {now}, the plan was made at serial {saved}")]
+    Serial { now: u64, saved: u64 },
+    /// Planning again gives another plan: `what` differs (the file was edited, or made by
+    /// another version of ipam).
+    #[error(
+        "it is not the plan its files and the state give now: {what} differs (the file was \
+         edited, or made by another version of ipam)"
+    )]
+    Edited { what: String },
+}
+
 /// Why a saved plan cannot be read, written or applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SavedError {
@@ -90,7 +116,7 @@ pub enum SavedError {
     NotSaved { path: PathBuf, why: String },
     /// What it was made from has moved on, or it was edited.
     #[error("the saved plan is stale: {0}")]
-    Stale(String),
+    Stale(Stale),
     /// The state is another plan's.
     #[error(
         "the saved plan was made against state lineage {saved}, but {location} has lineage {found}"
@@ -230,9 +256,8 @@ impl SavedPlan {
         if files_hash(&self.plan_path, sources) == self.files_sha256 {
             Ok(())
         } else {
-            Err(SavedError::Stale(format!(
-                "the plan files in {} changed since it was made",
-                self.plan_path.display()
+            Err(SavedError::Stale(Stale::FilesChanged(
+                self.plan_path.clone(),
             )))
         }
     }
@@ -241,16 +266,13 @@ impl SavedPlan {
     pub fn check_inventories(&self) -> Result<(), SavedError> {
         for inv in &self.inventories {
             let now = std::fs::read(&inv.path).map_err(|e| {
-                SavedError::Stale(format!(
-                    "it was placed around the inventory {}, which cannot be read: {e}",
-                    inv.path.display()
-                ))
+                SavedError::Stale(Stale::InventoryGone {
+                    path: inv.path.clone(),
+                    why: e.to_string(),
+                })
             })?;
             if hex(&Sha256::digest(&now)) != inv.sha256 {
-                return Err(SavedError::Stale(format!(
-                    "the inventory {} changed since it was made",
-                    inv.path.display()
-                )));
+                return Err(SavedError::Stale(Stale::InventoryChanged(inv.path.clone())));
             }
         }
         Ok(())
@@ -264,12 +286,8 @@ impl SavedPlan {
     ) -> Result<(), SavedError> {
         match (state, &self.lineage) {
             (None, None) => Ok(()),
-            (Some(_), None) => Err(SavedError::Stale(format!(
-                "it was made before the first apply, and {location} has been written since"
-            ))),
-            (None, Some(_)) => Err(SavedError::Stale(format!(
-                "it was made against a state that {location} does not hold"
-            ))),
+            (Some(_), None) => Err(SavedError::Stale(Stale::StateWritten(location.clone()))),
+            (None, Some(_)) => Err(SavedError::Stale(Stale::StateGone(location.clone()))),
             (Some(s), Some(lineage)) => {
                 if s.lineage != *lineage {
                     return Err(SavedError::Lineage {
@@ -279,11 +297,10 @@ impl SavedPlan {
                     });
                 }
                 if Some(s.serial) != self.serial {
-                    return Err(SavedError::Stale(format!(
-                        "the state is at serial {}, the plan was made at serial {}",
-                        s.serial,
-                        self.serial.unwrap_or_default()
-                    )));
+                    return Err(SavedError::Stale(Stale::Serial {
+                        now: s.serial,
+                        saved: self.serial.unwrap_or_default(),
+                    }));
                 }
                 Ok(())
             }
@@ -318,10 +335,7 @@ impl SavedPlan {
                     .then(|| "the discovered networks it steps around".to_string())
             })
             .unwrap_or_else(|| "the records apply would write".to_string());
-        Err(SavedError::Stale(format!(
-            "it is not the plan its files and the state give now: {first} differs (the file \
-             was edited, or made by another version of ipam)"
-        )))
+        Err(SavedError::Stale(Stale::Edited { what: first }))
     }
 }
 
