@@ -239,6 +239,31 @@ impl Diagnostics {
     }
 }
 
+impl Diagnostics {
+    /// Several sets (the plan's, the state's, the inventories') as one document of
+    /// [`Diagnostics::to_json`]'s shape, in the order given.
+    pub fn merged_json(all: &[Diagnostics]) -> serde_json::Value {
+        let mut diagnostics = Vec::new();
+        let (mut errors, mut warnings) = (0, 0);
+        for d in all {
+            errors += d.error_count();
+            warnings += d.warning_count();
+            if let serde_json::Value::Object(mut doc) = d.to_json()
+                && let Some(serde_json::Value::Array(list)) = doc.remove("diagnostics")
+            {
+                diagnostics.extend(list);
+            }
+        }
+        serde_json::json!({
+            "format_version": "1.0",
+            "valid": errors == 0,
+            "error_count": errors,
+            "warning_count": warnings,
+            "diagnostics": diagnostics,
+        })
+    }
+}
+
 /// A 1-based line and column, and the 0-based byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Position {

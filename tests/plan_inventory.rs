@@ -455,6 +455,36 @@ fn a_broken_inventory_fails_the_plan() {
     );
     let out = ipam(&w, &["plan", "net", "--inventory", "missing.json"]);
     assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+    // With --json, one JSON document holds the plan's and the inventories' problems.
+    fs::write(w.join("net/more.toml"), "[vpcs.bad]\npool = \"nope\"\n").expect("write");
+    let out = ipam(&w, &["plan", "net", "--inventory", "vpcs.json", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("one JSON document on stdout");
+    assert_eq!(doc["valid"], false);
+    let files: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["range"]["filename"].as_str())
+        .collect();
+    assert!(
+        files.iter().any(|f| f.ends_with("more.toml")),
+        "the plan's problem: {doc}"
+    );
+    assert_eq!(
+        doc["error_count"].as_u64(),
+        Some(doc["diagnostics"].as_array().map_or(0, Vec::len) as u64),
+        "{doc}"
+    );
+    assert!(
+        doc["diagnostics"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|d| d["summary"]
+                .as_str()
+                .is_some_and(|s| s.contains("vpcs.json")))),
+        "the inventory's problem: {doc}"
+    );
 }
 
 /// Entries an inventory holds but the plan cannot place around (a resource type ipam does

@@ -99,10 +99,11 @@ pub fn run_plan(args: PlanArgs) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let failed = |all: &[Diagnostics]| match (args.format, all) {
-        // A tool reading JSON gets the diagnostics as JSON too.
-        (Format::Json, [d]) => {
-            print_json(&d.to_json());
+    let failed = |all: &[Diagnostics]| match args.format {
+        // A tool reading JSON gets the diagnostics as JSON too: one document for the plan's,
+        // the state's and the inventories' together.
+        Format::Json => {
+            print_json(&Diagnostics::merged_json(all));
             ExitCode::from(1)
         }
         _ => print_all(all),
