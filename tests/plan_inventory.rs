@@ -204,15 +204,17 @@ fn subnets_step_around_a_discovered_subnet() {
     assert_eq!(plan["stepped_around"][0]["within"], "vpc.web");
 }
 
-/// A pool that holds both sub-pools and VPCs: the sub-pool carved by netmask is placed in
-/// declaration order as without the inventory (over the network), the VPC after it steps
-/// around the network.
+/// A pool that holds both sub-pools and VPCs: a sub-pool with explicit CIDRs is claimed
+/// before the discovered networks are taken (a pool may hold them); one carved by netmask
+/// beside a new VPC is placed first fit around them, like the VPC.
 #[test]
-fn pools_beside_vpcs_keep_their_places() {
+fn pools_beside_vpcs() {
     let w = workdir("mixed");
     write_plan(
         &w,
-        "[pools.lab]\nparent = \"corp\"\nnetmask = 16\n\n[vpcs.edge]\npool = \"corp\"\nnetmask = 16\n",
+        "[pools.lab]\nparent = \"corp\"\ncidrs = [\"10.16.0.0/16\"]\n\n\
+         [pools.carved]\nparent = \"corp\"\nnetmask = 16\n\n\
+         [vpcs.edge]\npool = \"corp\"\nnetmask = 16\n",
     );
     write_vpcs(
         &w,
@@ -221,14 +223,24 @@ fn pools_beside_vpcs_keep_their_places() {
     );
     let blind = json_plan(&w, &[]);
     let seen = json_plan(&w, &["--inventory", "vpcs.json"]);
-    assert_eq!(cidr_of(&blind, "pool.lab"), "10.16.0.0/16");
     assert_eq!(
         cidr_of(&seen, "pool.lab"),
         "10.16.0.0/16",
         "a pool may hold it"
     );
-    assert_eq!(cidr_of(&blind, "vpc.edge"), "10.17.0.0/16");
-    assert_eq!(cidr_of(&seen, "vpc.edge"), "10.20.0.0/16", "a VPC may not");
+    assert_eq!(cidr_of(&blind, "pool.carved"), "10.17.0.0/16");
+    assert_eq!(
+        cidr_of(&seen, "pool.carved"),
+        "10.20.0.0/16",
+        "carved around it"
+    );
+    assert_eq!(cidr_of(&blind, "vpc.edge"), "10.18.0.0/16");
+    assert_eq!(cidr_of(&seen, "vpc.edge"), "10.21.0.0/16", "a VPC may not");
+    assert_eq!(
+        seen["stepped_around"].as_array().map(Vec::len),
+        Some(1),
+        "listed once: {seen}"
+    );
 }
 
 /// A diagnostic's words on one line: the frame and wrapping taken out.
@@ -536,4 +548,86 @@ fn a_network_of_no_known_scope_is_in_the_way_in_every_scope() {
     let next = json_plan(&w, &["--inventory", "vpcs.json"]);
     assert_eq!(cidr_of(&next, "vpc.in-b"), "10.0.16.0/20", "{next}");
     assert_eq!(next["stepped_around"][0]["within"], "pool.b");
+}
+
+/// A subnet built by hand in a recorded VPC that the plan declares by `resource_id` is in the
+/// way of the subnets the plan adds there; a subnet claimed on it is refused with a help
+/// that does not offer `resource_id` (a subnet has none).
+#[test]
+fn a_hand_made_subnet_of_a_declared_vpc_is_in_the_way() {
+    let w = workdir("hand-made-subnet");
+    let vpc = "[vpcs.web]\npool = \"eu\"\nresource_id = \"vpc-0web000000000001\"\n\
+               subnets.a = { netmask = 24 }\n";
+    write_plan(&w, vpc);
+    ok(&ipam(&w, &["apply", "net", "--auto-approve"]), "apply");
+    let subnets = serde_json::json!({ "Subnets": [{
+        "SubnetId": "subnet-0handmade00000001",
+        "VpcId": "vpc-0web000000000001",
+        "CidrBlock": "10.0.1.0/24",
+        "OwnerId": "111111111111",
+    }]});
+    fs::write(w.join("subnets.json"), subnets.to_string()).expect("write");
+    write_plan(&w, &format!("{vpc}subnets.b = {{ netmask = 24 }}\n"));
+    let plan = json_plan(&w, &["--inventory", "subnets.json"]);
+    assert_eq!(cidr_of(&plan, "vpc.web.subnet.b"), "10.0.2.0/24", "{plan}");
+    assert_eq!(plan["stepped_around"][0]["id"], "subnet-0handmade00000001");
+
+    write_plan(
+        &w,
+        &format!("{vpc}subnets.b = {{ cidr = \"10.0.1.0/24\" }}\n"),
+    );
+    let err = flat(&fails_with(
+        &ipam(&w, &["plan", "net", "--inventory", "subnets.json"]),
+        "ipam::plan::claim",
+        "a subnet claimed on a hand-made one",
+    ));
+    assert!(
+        err.contains("is taken by subnet subnet-0handmade00000001")
+            && !err.contains("resource_id = \"subnet-"),
+        "{err}"
+    );
+}
+
+/// A NetBox prefix as large as the space (the VPC itself, or the pool's documented range)
+/// does not fill it; one inside is in the way, and when the space runs out the error says
+/// that discovered networks take part of it.
+#[test]
+fn a_prefix_as_large_as_the_space_does_not_fill_it() {
+    let w = workdir("prefix-space");
+    let vpc = "[vpcs.web]\npool = \"eu\"\ncidr = \"10.0.0.0/22\"\nsubnets.a = { netmask = 24 }\n";
+    write_plan(&w, vpc);
+    ok(&ipam(&w, &["apply", "net", "--auto-approve"]), "apply");
+    fs::write(
+        w.join("nb.csv"),
+        "ID,Prefix,Status\n31,10.0.0.0/22,Active\n32,10.0.0.0/12,Active\n33,10.0.2.0/24,Active\n",
+    )
+    .expect("write");
+    write_plan(
+        &w,
+        &format!(
+            "{vpc}subnets.b = {{ netmask = 24 }}\n\n[vpcs.api]\npool = \"eu\"\nnetmask = 20\n"
+        ),
+    );
+    let plan = json_plan(&w, &["--inventory", "nb.csv"]);
+    assert_eq!(cidr_of(&plan, "vpc.web.subnet.b"), "10.0.1.0/24", "{plan}");
+    assert_eq!(cidr_of(&plan, "vpc.api"), "10.0.16.0/20", "{plan}");
+
+    write_plan(
+        &w,
+        &format!(
+            "{vpc}subnets.b = {{ netmask = 24 }}\nsubnets.c = {{ netmask = 24 }}\nsubnets.d = {{ netmask = 24 }}\n"
+        ),
+    );
+    let err = flat(&fails_with(
+        &ipam(&w, &["plan", "net", "--inventory", "nb.csv"]),
+        "ipam::plan::exhausted",
+        "subnets that no longer fit",
+    ));
+    assert!(
+        err.contains(
+            "1 network found in the inventories and not in the state take part of it \
+                      (10.0.2.0/24 prefix-33 first)"
+        ),
+        "{err}"
+    );
 }

@@ -1,7 +1,8 @@
 //! The networks a plan must step around (SPEC §18): every row of an audit that no recorded
-//! allocation is (unmanaged, not ignored), with its scope. A row of a VPC
-//! the plan already declares by `resource_id` (the VPC itself, or one of its subnets) is not
-//! in the way: that entry is the network.
+//! allocation is (unmanaged, not ignored), with its scope. A VPC the plan declares by
+//! `resource_id` is not in the way: that entry is the network. Nor are its subnets while
+//! the VPC is not recorded yet (the entry adopts it, subnets and all); once it is, a subnet
+//! built by hand in it is in the way of the subnets the plan adds.
 //!
 //! A row's scope is that of the recorded pools that hold its CIDR. Where none does (before
 //! the first apply, or outside every pool), or pools of several scopes do (custom scopes that
@@ -19,6 +20,11 @@ pub fn existing(report: &Report, model: &Model, recorded: &Records) -> Existing 
     let declared: BTreeSet<&str> = model
         .vpcs
         .iter()
+        .filter_map(|v| v.resource_id.as_deref())
+        .collect();
+    let recorded_ids: BTreeSet<&str> = recorded
+        .vpcs
+        .values()
         .filter_map(|v| v.resource_id.as_deref())
         .collect();
     // One index of recorded pool CIDRs per scope: a row is looked up once per scope.
@@ -54,8 +60,8 @@ pub fn existing(report: &Report, model: &Model, recorded: &Records) -> Existing 
             .filter(|row| row.management == Management::Unmanaged)
             .filter(|row| {
                 let r = row.resource;
-                !declared.contains(&*r.id)
-                    && r.vpc_id.as_deref().is_none_or(|v| !declared.contains(v))
+                let adopted = |vpc: &str| declared.contains(vpc) && !recorded_ids.contains(vpc);
+                !declared.contains(&*r.id) && r.vpc_id.as_deref().is_none_or(|v| !adopted(v))
             })
             .map(|row| {
                 let r = row.resource;

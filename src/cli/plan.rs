@@ -60,7 +60,8 @@ fn make(
         if let [first, ..] = report.skipped.as_slice() {
             let n = report.skipped.len();
             eprintln!(
-                "Warning: {n} inventory entr{} skipped, so not placed around (first: {}: {});                  `ipam audit` lists them all.",
+                "Warning: {n} inventory entr{} skipped, so not placed around (first: {}: {}); `ipam audit` \
+                 lists them all.",
                 if n == 1 { "y was" } else { "ies were" },
                 first.source,
                 first.reason

@@ -45,9 +45,10 @@ fn forbidden(primary: Prefix, others_in_10_0_15: bool) -> Vec<Prefix> {
     }
 }
 
-/// For each secondary block of `blocks` (the primary first) that AWS would refuse to add,
-/// its position in `blocks` and the range it lies in.
-pub fn refused(blocks: &[Prefix]) -> Vec<(usize, Prefix)> {
+/// For each secondary block of `blocks` (the primary first, then the secondaries in the
+/// order they are added) that AWS would refuse to add, its position in `blocks`, the range
+/// it lies in, and for 10.0.0.0/16 the earlier block in 10.0.0.0/15 that closes it.
+pub fn refused(blocks: &[Prefix]) -> Vec<(usize, Prefix, Option<Prefix>)> {
     let Some((&primary, _)) = blocks.split_first() else {
         return Vec::new();
     };
@@ -57,24 +58,30 @@ pub fn refused(blocks: &[Prefix]) -> Vec<(usize, Prefix)> {
     let low = v4(10, 0, 15);
     let mut out = Vec::new();
     for (i, block) in blocks.iter().enumerate().skip(1) {
-        let others = blocks
-            .iter()
-            .enumerate()
-            .any(|(j, b)| j != i && low.contains(b));
-        if let Some(range) = forbidden(primary, others)
+        // Only blocks already associated count: the primary and the secondaries before it.
+        let closer = blocks[..i].iter().find(|b| low.contains(b)).copied();
+        if let Some(range) = forbidden(primary, closer.is_some())
             .into_iter()
             .find(|r| r.overlaps(block))
         {
-            out.push((i, range));
+            let closer = closer.filter(|_| range == v4(10, 0, 16));
+            out.push((i, range, closer));
         }
     }
     out
 }
 
-/// The error for secondary block `k` (0-based) of `vpc`, at `cidr`, in `range`.
-fn refusal(vpc: &Vpc, k: usize, cidr: Prefix, primary: Prefix, range: Prefix) -> Diag {
-    let others_in_10_0_15 = range == v4(10, 0, 16);
-    let closed: Vec<String> = forbidden(primary, others_in_10_0_15)
+/// The error for secondary block `k` (0-based) of `vpc`, at `cidr`, in `range`; `closer`,
+/// for 10.0.0.0/16, the earlier block in 10.0.0.0/15 that closes it.
+fn refusal(
+    vpc: &Vpc,
+    k: usize,
+    cidr: Prefix,
+    primary: Prefix,
+    range: Prefix,
+    closer: Option<Prefix>,
+) -> Diag {
+    let closed: Vec<String> = forbidden(primary, closer.is_some())
         .iter()
         .map(Prefix::to_string)
         .collect();
@@ -94,8 +101,10 @@ fn refusal(vpc: &Vpc, k: usize, cidr: Prefix, primary: Prefix, range: Prefix) ->
         "AWS does not let a VPC whose primary block is in {home} add blocks in {}",
         closed.join(", ")
     );
-    if others_in_10_0_15 {
-        help.push_str(" (10.0.0.0/16 while one of its blocks lies in 10.0.0.0/15)");
+    if let Some(closer) = closer {
+        help.push_str(&format!(
+            " (10.0.0.0/16 because its block {closer} lies in 10.0.0.0/15)"
+        ));
     }
     help.push_str(": take the block from a pool in another range");
     Diag::error(
@@ -148,7 +157,7 @@ pub fn check_placed(model: &Model, vpc: &Vpc, placed: &[Prefix]) -> Vec<Diag> {
 fn diags(vpc: &Vpc, blocks: &[Prefix]) -> Vec<Diag> {
     refused(blocks)
         .into_iter()
-        .map(|(i, range)| refusal(vpc, i - 1, blocks[i], blocks[0], range))
+        .map(|(i, range, closer)| refusal(vpc, i - 1, blocks[i], blocks[0], range, closer))
         .collect()
 }
 
@@ -164,7 +173,7 @@ mod tests {
         let blocks: Vec<Prefix> = blocks.iter().map(|b| p(b)).collect();
         refused(&blocks)
             .into_iter()
-            .map(|(i, r)| (i, r.to_string()))
+            .map(|(i, r, _)| (i, r.to_string()))
             .collect()
     }
 
@@ -236,6 +245,21 @@ mod tests {
             refused_of(&["10.2.0.0/16", "10.1.128.0/20", "10.0.0.0/20"]),
             [(2, "10.0.0.0/16".to_string())],
             "a secondary in 10.0.0.0/15 closes it too"
+        );
+        // Only blocks added before: the first of two in 10.0.0.0/16 is added while none
+        // lies in 10.0.0.0/15, and then closes it for the second.
+        assert_eq!(
+            refused_of(&["10.2.0.0/16", "10.0.0.0/20", "10.0.16.0/20"]),
+            [(2, "10.0.0.0/16".to_string())]
+        );
+        let blocks: Vec<Prefix> = ["10.2.0.0/16", "10.0.0.0/20", "10.0.16.0/20"]
+            .iter()
+            .map(|b| p(b))
+            .collect();
+        assert_eq!(
+            refused(&blocks)[0].2,
+            Some(p("10.0.0.0/20")),
+            "names the closer"
         );
     }
 }

@@ -42,10 +42,16 @@ pub fn text(plan: &Plan, style: Style) -> String {
     if !plan.stepped_around.is_empty() {
         out.push_str(&stepped_intro(plan));
         out.push_str(":\n");
-        for s in &plan.stepped_around {
+        for s in plan.stepped_around.iter().take(STEPPED_LISTED) {
             out.push_str(&format!(
                 "  {}  {}, in {}\n",
                 s.network.cidr, s.network, s.within
+            ));
+        }
+        let more = plan.stepped_around.len().saturating_sub(STEPPED_LISTED);
+        if more > 0 {
+            out.push_str(&format!(
+                "  and {more} more (`--format json` lists them all)\n"
             ));
         }
         out.push('\n');
@@ -380,6 +386,9 @@ fn stepped_markdown(plan: &Plan) -> String {
     }
     format!("> {}: {}.\n\n", stepped_intro(plan), items.join(", "))
 }
+
+/// How many networks the text plan lists as stepped around; the rest are counted.
+const STEPPED_LISTED: usize = 20;
 
 /// How many destroyed resources the warning names; the rest are counted by kind.
 const NAMED: usize = 10;

@@ -1,7 +1,8 @@
 //! Networks that exist but are no recorded allocation (SPEC §18): found by `plan
 //! --inventory` in cloud exports, they are taken in their scope for the plan's new VPCs and
 //! subnets, so first fit steps around them and an explicit claim on one is an error naming
-//! it. Pools and reservations are address plan, not networks, and may hold them.
+//! it. Pools and reservations with explicit CIDRs are address plan, not networks, and may
+//! hold them (they are claimed first).
 //!
 //! Only spaces this plan places a new VPC or subnet in look at them, and each looks only at
 //! the networks inside or around its own CIDRs (a binary search in the scope's sorted
@@ -26,6 +27,20 @@ pub struct Network {
     /// Its name, where the export gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+impl Network {
+    /// A cloud's VPC (or Azure virtual network, Google network): what a VPC entry of the
+    /// plan can be, by its `resource_id`.
+    pub fn is_vpc(&self) -> bool {
+        matches!(self.kind.as_str(), "vpc" | "azure-vnet" | "gcp-network")
+    }
+
+    /// Built in a cloud (a VPC or a subnet of any cloud), not a prefix an IPAM such as
+    /// NetBox documents.
+    pub fn is_cloud(&self) -> bool {
+        self.kind != "prefix"
+    }
 }
 
 impl std::fmt::Display for Network {

@@ -2,7 +2,7 @@
 //! held slots, explicit claims, then netmask requests first fit (the module doc's steps).
 
 use super::existing::{Network, SteppedAround, overlapping, take_free};
-use super::{Bucket, Placer, Recorded, Space, list};
+use super::{Ask, Bucket, Owner, Placer, Recorded, Space, list};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::diag::{Diag, Loc};
 use crate::model::{AddressRef, Request};
@@ -58,70 +58,28 @@ impl Placer<'_> {
                 .help("name the slot in the layout for what is there, or release it first"),
             );
         }
-        // Networks that exist but are not recorded: taken where this plan places a network
-        // (a VPC or a subnet). Pools and reservations are address plan, not networks: they
-        // may hold discovered networks, so the parts are given back while they are placed.
-        let mut discovered = if bucket.asks().any(|a| a.owner.is_network()) {
+        // Networks that exist but are not recorded are taken where this plan places a
+        // network (a VPC or a subnet): after the explicit claims of pools and reservations
+        // (address plan, not networks: they may hold discovered networks), before the rest.
+        let stepping = bucket.asks().any(|a| a.owner.is_network())
+            && self
+                .existing
+                .in_scope(ctx.scope)
+                .iter()
+                .any(|l| !l.is_empty());
+        let explicit = std::mem::take(&mut bucket.explicit);
+        let (first, later): (Vec<Ask>, Vec<Ask>) = if stepping {
+            explicit.into_iter().partition(|a| !a.owner.is_network())
+        } else {
+            (explicit, Vec::new())
+        };
+        self.claim_all(ctx, roots, &mut alloc, &bucket, first, &[]);
+        let discovered = if stepping {
             self.step_around(ctx, roots, &mut alloc)
         } else {
             Vec::new()
         };
-        for ask in std::mem::take(&mut bucket.explicit) {
-            let Request::Cidr(cidr) = ask.request else {
-                continue;
-            };
-            let me = self.address(ask.owner, ctx.vpc);
-            let mut result = if ask.owner.is_network() {
-                alloc.claim(cidr)
-            } else {
-                beside(&mut alloc, &mut discovered, |a| a.claim(cidr))
-            };
-            // A replaced resource may take its own released block again: apply deletes it
-            // before it creates it.
-            if let Err(AllocError::Taken { other, .. }) = result
-                && other == cidr
-                && bucket
-                    .at(cidr)
-                    .is_some_and(|r| !r.kept && r.holder == AddressRef::from(&me))
-            {
-                result = alloc.release(cidr).and_then(|()| alloc.claim(cidr));
-            }
-            match result {
-                Ok(()) => self.set(ask.owner, ctx.vpc, cidr),
-                Err(e) => {
-                    let other = match found_in(&discovered, &e) {
-                        Some(network) => InTheWay::Discovered(network),
-                        None => bucket.describe(&e),
-                    };
-                    let help = match (&e, &other) {
-                        (AllocError::OutsidePool { .. }, _) => {
-                            format!("give a block inside {}", list(roots))
-                        }
-                        (_, InTheWay::Released { .. }) => {
-                            "a block is free only from the plan after the one that releases it: \
-                             take this claim out, apply the release, then claim the block; or \
-                             choose another block"
-                                .into()
-                        }
-                        (_, InTheWay::Discovered(n)) => format!(
-                            "{} exists in the cloud but not in the state: choose another block, \
-                             or, if this entry is that network, adopt it (`ipam import`) or \
-                             give it `resource_id = \"{}\"`",
-                            n.id, n.id
-                        ),
-                        _ => "choose a free block, or use `netmask` for first fit".into(),
-                    };
-                    self.diags.push(
-                        Diag::error(
-                            "ipam::plan::claim",
-                            format!("{cidr} for {me} cannot be taken from {}: {other}", ctx.what),
-                        )
-                        .at(&ask.loc, "not free")
-                        .help(help),
-                    );
-                }
-            }
-        }
+        self.claim_all(ctx, roots, &mut alloc, &bucket, later, &discovered);
         let mut asks = std::mem::take(&mut bucket.netmask);
         asks.sort_by_key(|a| a.order);
         // Counted once: an error per request must not cost a pass over the space each.
@@ -130,12 +88,7 @@ impl Placer<'_> {
             let Request::Netmask(n) = ask.request else {
                 continue;
             };
-            let result = if ask.owner.is_network() {
-                alloc.allocate(n)
-            } else {
-                beside(&mut alloc, &mut discovered, |a| a.allocate(n))
-            };
-            match result {
+            match alloc.allocate(n) {
                 Ok(cidr) => self.set(ask.owner, ctx.vpc, cidr),
                 Err(e) => {
                     let me = self.address(ask.owner, ctx.vpc);
@@ -148,6 +101,18 @@ impl Placer<'_> {
                         other => other.to_string(),
                     };
                     let mut help = "ask for a smaller block, or provision more space".to_string();
+                    if let Some((_, first)) = discovered.first() {
+                        let networks: std::collections::BTreeSet<&str> =
+                            discovered.iter().map(|(_, n)| n.id.as_str()).collect();
+                        help.push_str(&format!(
+                            "; {} network{} found in the inventories and not in the state take \
+                             part of it ({} {} first), and new blocks are not placed on them",
+                            networks.len(),
+                            if networks.len() == 1 { "" } else { "s" },
+                            first.cidr,
+                            first.id
+                        ));
+                    }
                     match released {
                         0 => {}
                         1 => help.push_str(
@@ -163,6 +128,82 @@ impl Placer<'_> {
                             format!("{} has no free /{n} left for {me}; {largest}", ctx.what),
                         )
                         .at(&ask.loc, format!("/{n} does not fit"))
+                        .help(help),
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl Placer<'_> {
+    /// Explicit claims (step 3), in the order given; `discovered`, the parts of networks
+    /// found in the inventories taken before them, to name one in the way.
+    fn claim_all(
+        &mut self,
+        ctx: &Space,
+        roots: &[Prefix],
+        alloc: &mut Allocator,
+        bucket: &Bucket,
+        asks: Vec<Ask>,
+        discovered: &[(Prefix, Network)],
+    ) {
+        for ask in asks {
+            let Request::Cidr(cidr) = ask.request else {
+                continue;
+            };
+            let me = self.address(ask.owner, ctx.vpc);
+            let mut result = alloc.claim(cidr);
+            // A replaced resource may take its own released block again: apply deletes it
+            // before it creates it.
+            if let Err(AllocError::Taken { other, .. }) = result
+                && other == cidr
+                && bucket
+                    .at(cidr)
+                    .is_some_and(|r| !r.kept && r.holder == AddressRef::from(&me))
+            {
+                result = alloc.release(cidr).and_then(|()| alloc.claim(cidr));
+            }
+            match result {
+                Ok(()) => self.set(ask.owner, ctx.vpc, cidr),
+                Err(e) => {
+                    let other = match found_in(discovered, &e) {
+                        Some(network) => InTheWay::Discovered(network),
+                        None => bucket.describe(&e),
+                    };
+                    let help = match (&e, &other) {
+                        (AllocError::OutsidePool { .. }, _) => {
+                            format!("give a block inside {}", list(roots))
+                        }
+                        (_, InTheWay::Released { .. }) => {
+                            "a block is free only from the plan after the one that releases it: \
+                             take this claim out, apply the release, then claim the block; or \
+                             choose another block"
+                                .into()
+                        }
+                        (_, InTheWay::Discovered(n))
+                            if matches!(ask.owner, Owner::Vpc(..)) && n.is_vpc() =>
+                        {
+                            format!(
+                                "{} exists in the cloud but not in the state: choose another \
+                                 block, or, if this entry is that network, adopt it (`ipam \
+                                 import`) or give it `resource_id = \"{}\"`",
+                                n.id, n.id
+                            )
+                        }
+                        (_, InTheWay::Discovered(n)) => format!(
+                            "{} exists but is not in the state: choose another block, or take it \
+                             out of the cloud first",
+                            n.id
+                        ),
+                        _ => "choose a free block, or use `netmask` for first fit".into(),
+                    };
+                    self.diags.push(
+                        Diag::error(
+                            "ipam::plan::claim",
+                            format!("{cidr} for {me} cannot be taken from {}: {other}", ctx.what),
+                        )
+                        .at(&ask.loc, "not free")
                         .help(help),
                     );
                 }
@@ -194,47 +235,33 @@ impl Placer<'_> {
         found.sort_by(|a, b| (a.0.cidr, &a.0.id, a.1).cmp(&(b.0.cidr, &b.0.id, b.1)));
         let mut parts = Vec::new();
         for (network, region) in found {
+            // A network as large as the space or larger (the region is then a whole root)
+            // is the space itself seen by another tool: the VPC whose subnets are placed, or
+            // a prefix documenting the pool's range. A cloud network around a pool is not.
+            if roots.contains(&region) && (ctx.vpc.is_some() || !network.is_cloud()) {
+                continue;
+            }
             let taken = take_free(alloc, region);
             if taken.is_empty() {
                 continue;
             }
             parts.extend(taken.into_iter().map(|t| (t, network.clone())));
-            self.stepped.push(SteppedAround {
-                network: network.clone(),
-                within: ctx.address.clone(),
+            // Listed once per space, however many of its CIDRs the network overlaps.
+            let listed = self.stepped.last().is_some_and(|s| {
+                s.within == ctx.address
+                    && s.network.cidr == network.cidr
+                    && s.network.id == network.id
             });
+            if !listed {
+                self.stepped.push(SteppedAround {
+                    network: network.clone(),
+                    within: ctx.address.clone(),
+                });
+            }
         }
         parts.sort_by_key(|(p, _)| *p);
         parts
     }
-}
-
-/// Runs `f` (placing a pool or a reservation) with the discovered parts free, then takes
-/// again what of them is still free. The cost grows with the discovered networks of this
-/// space only, and only spaces that place both pools and networks pay it.
-fn beside<T>(
-    alloc: &mut Allocator,
-    parts: &mut Vec<(Prefix, Network)>,
-    f: impl FnOnce(&mut Allocator) -> T,
-) -> T {
-    if parts.is_empty() {
-        return f(alloc);
-    }
-    for (part, _) in parts.iter() {
-        // Each part was claimed whole by `take_free`: releasing it cannot fail.
-        let _ = alloc.release(*part);
-    }
-    let out = f(alloc);
-    let before = std::mem::take(parts);
-    for (part, network) in before {
-        parts.extend(
-            take_free(alloc, part)
-                .into_iter()
-                .map(|t| (t, network.clone())),
-        );
-    }
-    parts.sort_by_key(|(p, _)| *p);
-    out
 }
 
 /// The discovered network whose part an allocator error names.

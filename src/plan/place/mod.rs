@@ -7,9 +7,8 @@
 //!    pinned (they never move), the ones it releases are not reused until the next plan
 //!    (their holders may exist until apply finishes);
 //! 2. slots a layout holds for growth; then, where this plan places a VPC or a subnet, the
-//!    free parts of the networks `plan --inventory` found and no recorded allocation is
-//!    (given back while a pool or reservation of the same space is placed: those may hold
-//!    them);
+//!    explicit claims of pools and reservations (they may hold discovered networks), then
+//!    the free parts of the networks `plan --inventory` found and no recorded allocation is;
 //! 3. explicit claims (`cidr`/`cidrs`, layout slots) that are new;
 //! 4. netmask requests, first fit, in declaration order: files in path order, entries in
 //!    file order, a VPC's primary before its secondaries.
