@@ -6,7 +6,7 @@
 //! one row per resource CIDR, [`Discovered`], and reports every entry it could not use as
 //! [`Skipped`]. [`report`] decides, for each row, whether it is managed, compliant and
 //! overlapping, and how much of it is used; [`crate::render::audit`] prints that.
-//! [`import`] adopts discovered VPCs into pools with `auto_import`; [`existing`] gives
+//! [`import`] adopts discovered VPCs into pools with `auto_import`; [`existing()`] gives
 //! `plan --inventory` the discovered networks no recorded allocation is, to place around.
 
 mod existing;
