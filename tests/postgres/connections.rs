@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 
 use super::common::state::{ok, write_plan};
-use super::{fails_with, flat, pg, run, text, workdir};
+use super::{apply_at, fails_with, flat, pg, run, text, workdir};
 
 /// Whether the database `db` has the tool's schema (anything written).
 fn has_schema(server: &pg::Server, db: &str) -> bool {
@@ -173,18 +173,7 @@ fn permission_denied_on_the_schema_is_explained() {
     let w = workdir("permission");
     write_plan(&w.join("plan"), &["a"]);
     let url = server.url("plain", "perm");
-    let out = run(
-        &w,
-        &[
-            "apply",
-            "plan",
-            "--auto-approve",
-            "--create-state",
-            "--state",
-            &url,
-        ],
-        &[],
-    );
+    let out = apply_at(&w, &url);
     let err = fails_with(
         &out,
         "ipam::state::postgres::permission",
@@ -199,21 +188,7 @@ fn permission_denied_on_the_schema_is_explained() {
     admin
         .batch_execute("CREATE SCHEMA ipam AUTHORIZATION plain")
         .expect("schema");
-    ok(
-        &run(
-            &w,
-            &[
-                "apply",
-                "plan",
-                "--auto-approve",
-                "--create-state",
-                "--state",
-                &url,
-            ],
-            &[],
-        ),
-        "apply in a schema made for the user",
-    );
+    ok(&apply_at(&w, &url), "apply in a schema made for the user");
 }
 
 /// TLS by `sslmode`: `require` against a server without TLS fails (and `prefer` falls back),

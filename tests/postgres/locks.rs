@@ -9,8 +9,8 @@ use ipam::state::{Backend, Records, State, StateError};
 
 use super::common::state::{expected_after, ok, write_plan};
 use super::{
-    NAME, assert_no_changes, backend, checked, fails_with, run, spawn, text, version_count,
-    wait_for_blocked_ipam, workdir,
+    NAME, apply_at, assert_no_changes, backend, checked, fails_with, plan_at, run, spawn, text,
+    version_count, wait_for_blocked_ipam, workdir,
 };
 
 /// Six applies of one plan started together from separate processes on a database the tool
@@ -90,52 +90,16 @@ fn held_lock_is_shown_to_the_next_writer() {
     let b = backend(&url, NAME);
     let session = b.lock("test-holder", Duration::ZERO).expect("lock");
     let err = fails_with(
-        &run(
-            &w,
-            &[
-                "apply",
-                "plan",
-                "--auto-approve",
-                "--create-state",
-                "--state",
-                &url,
-            ],
-            &[],
-        ),
+        &apply_at(&w, &url),
         "ipam::state::locked",
         "apply under a held lock",
     );
     assert!(err.contains(&session.info().id), "{err}");
     assert!(err.contains("test-holder"), "{err}");
-    let out = run(
-        &w,
-        &[
-            "plan",
-            "plan",
-            "--detailed-exitcode",
-            "--create-state",
-            "--state",
-            &url,
-        ],
-        &[],
-    );
+    let out = plan_at(&w, &url);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     drop(session);
-    ok(
-        &run(
-            &w,
-            &[
-                "apply",
-                "plan",
-                "--auto-approve",
-                "--create-state",
-                "--state",
-                &url,
-            ],
-            &[],
-        ),
-        "apply after release",
-    );
+    ok(&apply_at(&w, &url), "apply after release");
 }
 
 /// A session whose lock was broken can never save: force-unlock ends its connection, and a

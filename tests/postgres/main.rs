@@ -74,6 +74,32 @@ fn run(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command(cwd, args, env).output().expect("run ipam")
 }
 
+/// `ipam apply plan --auto-approve --create-state --state URL` in `cwd`.
+fn apply_at(cwd: &Path, url: &str) -> Output {
+    let args = [
+        "apply",
+        "plan",
+        "--auto-approve",
+        "--create-state",
+        "--state",
+        url,
+    ];
+    run(cwd, &args, &[])
+}
+
+/// `ipam plan plan --detailed-exitcode --create-state --state URL` in `cwd`.
+fn plan_at(cwd: &Path, url: &str) -> Output {
+    let args = [
+        "plan",
+        "plan",
+        "--detailed-exitcode",
+        "--create-state",
+        "--state",
+        url,
+    ];
+    run(cwd, &args, &[])
+}
+
 fn spawn(cwd: &Path, args: &[&str]) -> Child {
     command(cwd, args, &[])
         .stdout(Stdio::null())

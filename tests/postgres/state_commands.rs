@@ -8,7 +8,10 @@ use ipam::plan::saved::SavedPlan;
 use ipam::state::{Records, State};
 
 use super::common::state::{expected_after, ok, write_plan};
-use super::{assert_no_changes, checked, common, fails_with, run, text, version_count, workdir};
+use super::{
+    apply_at, assert_no_changes, checked, common, fails_with, plan_at, run, text, version_count,
+    workdir,
+};
 
 /// apply, plan, show and output through a database give what they give through a file;
 /// `IPAM_STATE` and `workspace` select the state; the `state` commands read it.
@@ -22,18 +25,7 @@ fn apply_plan_show_round_trip() {
     let file_arg = file.to_str().expect("UTF-8");
 
     // Nothing recorded yet: plan reads no state and creates nothing.
-    let out = run(
-        &w,
-        &[
-            "plan",
-            "plan",
-            "--detailed-exitcode",
-            "--create-state",
-            "--state",
-            &url,
-        ],
-        &[],
-    );
+    let out = plan_at(&w, &url);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let mut admin = server.admin("roundtrip");
     let schema: bool = admin
@@ -42,21 +34,7 @@ fn apply_plan_show_round_trip() {
         .get(0);
     assert!(!schema, "a plan created the schema");
 
-    let applied = ok(
-        &run(
-            &w,
-            &[
-                "apply",
-                "plan",
-                "--auto-approve",
-                "--create-state",
-                "--state",
-                &url,
-            ],
-            &[],
-        ),
-        "apply",
-    );
+    let applied = ok(&apply_at(&w, &url), "apply");
     assert!(applied.contains("serial 1"), "{applied}");
     assert!(!applied.contains("password"), "{applied}");
     ok(
@@ -131,21 +109,7 @@ fn apply_plan_show_round_trip() {
     );
     assert!(list.contains("vpc.a") && list.contains("vpc.b"), "{list}");
     write_plan(&w.join("plan"), &["a", "c"]);
-    ok(
-        &run(
-            &w,
-            &[
-                "apply",
-                "plan",
-                "--auto-approve",
-                "--create-state",
-                "--state",
-                &url,
-            ],
-            &[],
-        ),
-        "second apply",
-    );
+    ok(&apply_at(&w, &url), "second apply");
     let versions = ok(
         &run(&w, &["state", "versions", "plan", "--state", &url], &[]),
         "state versions",
@@ -227,21 +191,7 @@ fn saved_plans_bind_to_the_database_state() {
         ),
         "plan --out",
     );
-    ok(
-        &run(
-            &w,
-            &[
-                "apply",
-                "plan",
-                "--auto-approve",
-                "--create-state",
-                "--state",
-                &url,
-            ],
-            &[],
-        ),
-        "another apply",
-    );
+    ok(&apply_at(&w, &url), "another apply");
     let err = fails_with(
         &run(&w, &["apply", "second.json"], &[]),
         "ipam::apply::stale",
