@@ -625,7 +625,7 @@ fn a_prefix_as_large_as_the_space_does_not_fill_it() {
     ));
     assert!(
         err.contains(
-            "1 network found in the inventories and not in the state take part of it \
+            "1 network found in the inventories and not in the state takes part of it \
                       (10.0.2.0/24 prefix-33 first)"
         ),
         "{err}"

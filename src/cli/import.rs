@@ -197,9 +197,9 @@ fn edits(
 
 fn print_bindings(bound: &[Binding], not_bound: &[NotBound], dry_run: bool) {
     let n = bound.len();
-    if n == 0 {
+    if n == 0 && not_bound.is_empty() {
         println!("\nNothing to bind: every VPC audit matched has its resource_id.");
-    } else {
+    } else if n > 0 {
         println!(
             "\n{} {n} VPC{} to the ID audit matched by CIDR alone:",
             if dry_run { "Would bind" } else { "Binding" },

@@ -67,11 +67,7 @@ impl SavedInventory {
             why,
         };
         if path == Path::new("-") {
-            return Err(cannot(
-                "an inventory read from standard input cannot be checked again when the plan \
-                 is applied; write the export to a file and give that to `--inventory`"
-                    .into(),
-            ));
+            return Err(SavedError::StdinInventory(out.to_path_buf()));
         }
         let bytes = std::fs::read(path)
             .map_err(|e| cannot(format!("cannot read the inventory {}: {e}", path.display())))?;
@@ -126,6 +122,14 @@ pub enum SavedError {
         location: Location,
         found: String,
     },
+    /// An inventory the plan was placed around was read from standard input, which
+    /// cannot be read again when the plan is applied.
+    #[error(
+        "cannot save the plan to {}: an inventory read from standard input cannot be checked \
+         again when it is applied",
+        .0.display()
+    )]
+    StdinInventory(PathBuf),
     /// The file could not be written.
     #[error("cannot write the plan to {}: {why}", .path.display())]
     Write { path: PathBuf, why: String },
@@ -146,6 +150,8 @@ impl SavedError {
             SavedError::Lineage { .. } => Diag::error("ipam::apply::lineage", message).help(
                 "this is another plan's state: check `--state`, or make a new plan against this one",
             ),
+            SavedError::StdinInventory(_) => Diag::error("ipam::plan::out", message)
+                .help("write the export to a file and give that to `--inventory`"),
             SavedError::Write { .. } => Diag::error("ipam::plan::out", message)
                 .help("give `--out` a path in a writable directory"),
             SavedError::Overwrite { .. } => Diag::error("ipam::plan::out", message)

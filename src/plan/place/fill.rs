@@ -105,10 +105,11 @@ impl Placer<'_> {
                         let networks: std::collections::BTreeSet<&str> =
                             discovered.iter().map(|(_, n)| n.id.as_str()).collect();
                         help.push_str(&format!(
-                            "; {} network{} found in the inventories and not in the state take \
+                            "; {} network{} found in the inventories and not in the state {} \
                              part of it ({} {} first), and new blocks are not placed on them",
                             networks.len(),
                             if networks.len() == 1 { "" } else { "s" },
+                            if networks.len() == 1 { "takes" } else { "take" },
                             first.cidr,
                             first.id
                         ));

@@ -229,7 +229,8 @@ fn open_nofollow(path: &Path) -> Result<File, StateError> {
         .map_err(|e| {
             let e = if e.raw_os_error() == Some(libc::ELOOP) {
                 io::Error::other(
-                    "it is a symbolic link, and lock files are never followed; remove the link",
+                    "it is a symbolic link, and the state's lock and commit files are never \
+                     followed through one; remove the link",
                 )
             } else {
                 e
