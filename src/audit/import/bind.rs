@@ -44,6 +44,9 @@ pub fn bindings(
         .iter()
         .filter_map(|v| Some((v.resource_id.as_deref()?, v.name.as_str())))
         .collect();
+    // One lookup per matched VPC, not a scan of the plan's VPCs each.
+    let by_name: BTreeMap<&str, &crate::model::Vpc> =
+        model.vpcs.iter().map(|v| (v.name.as_str(), v)).collect();
     let mut matched: BTreeMap<&str, &str> = BTreeMap::new();
     for row in report.rows().filter(|r| r.matched_by_cidr) {
         if let Some(holder) = row.holder
@@ -58,7 +61,7 @@ pub fn bindings(
     let mut taken: BTreeSet<&str> = BTreeSet::new();
     for (name, id) in matched {
         // Recorded without an ID, declared with one: the next apply records it.
-        let Some(vpc) = model.vpcs.iter().find(|v| v.name == name) else {
+        let Some(vpc) = by_name.get(name) else {
             continue;
         };
         if vpc.resource_id.is_some() {

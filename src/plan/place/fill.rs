@@ -1,7 +1,7 @@
 //! Filling one space (a pool, or a VPC's primary CIDR for its subnets): recorded blocks,
 //! held slots, explicit claims, then netmask requests first fit (the module doc's steps).
 
-use super::existing::{Network, SteppedAround, overlapping, take_free};
+use super::existing::{Existing, Network, SteppedAround, overlapping, take_free};
 use super::{Ask, Bucket, Owner, Placer, Recorded, Space, list};
 use crate::addr::{AllocError, Allocator, Family, Prefix};
 use crate::diag::{Diag, Loc};
@@ -147,7 +147,7 @@ impl Placer<'_> {
         alloc: &mut Allocator,
         bucket: &Bucket,
         asks: Vec<Ask>,
-        discovered: &[(Prefix, Network)],
+        discovered: &[(Prefix, &Network)],
     ) {
         for ask in asks {
             let Request::Cidr(cidr) = ask.request else {
@@ -213,7 +213,7 @@ impl Placer<'_> {
     }
 }
 
-impl Placer<'_> {
+impl<'a> Placer<'a> {
     /// Takes the free parts of every discovered network of the space's scope that overlaps
     /// its CIDRs; records each one taken as stepped around. Returns the parts taken, sorted,
     /// with the network each belongs to.
@@ -222,10 +222,13 @@ impl Placer<'_> {
         ctx: &Space,
         roots: &[Prefix],
         alloc: &mut Allocator,
-    ) -> Vec<(Prefix, Network)> {
-        let lists = self.existing.in_scope(ctx.scope);
+    ) -> Vec<(Prefix, &'a Network)> {
+        // Borrowed from the plan's inventories, not from `self`: parts name their network
+        // without a copy of it each.
+        let existing: &'a Existing = self.existing;
+        let lists = existing.in_scope(ctx.scope);
         // The scope's networks and those of no known scope, in address order.
-        let mut found: Vec<(&Network, Prefix)> = lists
+        let mut found: Vec<(&'a Network, Prefix)> = lists
             .iter()
             .flat_map(|list| {
                 overlapping(list, roots)
@@ -246,7 +249,7 @@ impl Placer<'_> {
             if taken.is_empty() {
                 continue;
             }
-            parts.extend(taken.into_iter().map(|t| (t, network.clone())));
+            parts.extend(taken.into_iter().map(|t| (t, network)));
             // Listed once per space, however many of its CIDRs the network overlaps.
             let listed = self.stepped.last().is_some_and(|s| {
                 s.within == ctx.address
@@ -266,12 +269,12 @@ impl Placer<'_> {
 }
 
 /// The discovered network whose part an allocator error names.
-fn found_in<'n>(parts: &'n [(Prefix, Network)], e: &AllocError) -> Option<&'n Network> {
+fn found_in<'n>(parts: &[(Prefix, &'n Network)], e: &AllocError) -> Option<&'n Network> {
     let AllocError::Taken { other, .. } = e else {
         return None;
     };
     let i = parts.partition_point(|(p, _)| p < other);
-    parts.get(i).filter(|(p, _)| p == other).map(|(_, n)| n)
+    parts.get(i).filter(|(p, _)| p == other).map(|(_, n)| *n)
 }
 
 /// Holds a layout's growth slot where the only blocks in the way are ones this plan
