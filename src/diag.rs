@@ -202,64 +202,48 @@ impl Diagnostics {
 
     /// Terraform's `validate -json` shape (SPEC §11).
     pub fn to_json(&self) -> serde_json::Value {
-        let diagnostics: Vec<serde_json::Value> = self
-            .diags
-            .iter()
-            .map(|d| {
-                let mut detail = d.label.clone();
-                if let Some(help) = &d.help {
-                    if !detail.is_empty() {
-                        detail.push_str("; ");
-                    }
-                    detail.push_str(help);
-                }
-                let mut entry = serde_json::json!({
-                    "severity": d.severity,
-                    "summary": d.message,
-                    "detail": detail,
-                    "code": d.code,
-                });
-                if let Some(loc) = &d.loc {
-                    entry["range"] = serde_json::json!({
-                        "filename": self.sources.get(loc.file).name,
-                        "start": self.sources.position(loc.file, loc.span.start),
-                        "end": self.sources.position(loc.file, loc.span.end),
-                    });
-                }
-                entry
-            })
-            .collect();
-        serde_json::json!({
-            "format_version": "1.0",
-            "valid": !self.has_errors(),
-            "error_count": self.error_count(),
-            "warning_count": self.warning_count(),
-            "diagnostics": diagnostics,
-        })
+        Self::merged_json(std::slice::from_ref(self))
     }
-}
 
-impl Diagnostics {
     /// Several sets (the plan's, the state's, the inventories') as one document of
     /// [`Diagnostics::to_json`]'s shape, in the order given.
     pub fn merged_json(all: &[Diagnostics]) -> serde_json::Value {
-        let mut diagnostics = Vec::new();
-        let (mut errors, mut warnings) = (0, 0);
-        for d in all {
-            errors += d.error_count();
-            warnings += d.warning_count();
-            if let serde_json::Value::Object(mut doc) = d.to_json()
-                && let Some(serde_json::Value::Array(list)) = doc.remove("diagnostics")
-            {
-                diagnostics.extend(list);
-            }
-        }
+        let diagnostics: Vec<serde_json::Value> = all.iter().flat_map(Self::entries).collect();
+        let errors: usize = all.iter().map(Diagnostics::error_count).sum();
+        let warnings: usize = all.iter().map(Diagnostics::warning_count).sum();
         serde_json::json!({
             "format_version": "1.0",
             "valid": errors == 0,
             "error_count": errors,
             "warning_count": warnings,
             "diagnostics": diagnostics,
+        })
+    }
+
+    /// One JSON entry per diagnostic, located in this set's sources.
+    fn entries(&self) -> impl Iterator<Item = serde_json::Value> + '_ {
+        self.diags.iter().map(|d| {
+            let mut detail = d.label.clone();
+            if let Some(help) = &d.help {
+                if !detail.is_empty() {
+                    detail.push_str("; ");
+                }
+                detail.push_str(help);
+            }
+            let mut entry = serde_json::json!({
+                "severity": d.severity,
+                "summary": d.message,
+                "detail": detail,
+                "code": d.code,
+            });
+            if let Some(loc) = &d.loc {
+                entry["range"] = serde_json::json!({
+                    "filename": self.sources.get(loc.file).name,
+                    "start": self.sources.position(loc.file, loc.span.start),
+                    "end": self.sources.position(loc.file, loc.span.end),
+                });
+            }
+            entry
         })
     }
 }

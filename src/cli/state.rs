@@ -90,15 +90,6 @@ fn current(backend: &dyn Backend) -> Result<State, ExitCode> {
     }
 }
 
-/// The state, refused (printed diagnostics) when it breaks the rules.
-fn checked(backend: &dyn Backend, state: State) -> Result<State, ExitCode> {
-    match crate::state::verify(backend.location(), Some(state)) {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(no_state(backend)),
-        Err(e) => Err(print_diags(&e.diagnostics())),
-    }
-}
-
 fn no_state(backend: &dyn Backend) -> ExitCode {
     fail(
         Diag::error(
@@ -114,9 +105,11 @@ fn list(path: &Path, given: Option<&Path>) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let state = match current(backend.as_ref()).and_then(|s| checked(backend.as_ref(), s)) {
-        Ok(s) => s,
-        Err(code) => return code,
+    // Checked as every reader checks it: an unsound state is refused, not listed.
+    let state = match super::read_state(backend.as_ref()) {
+        Ok(Some(s)) => s,
+        Ok(None) => return no_state(backend.as_ref()),
+        Err(e) => return print_diags(&e.diagnostics()),
     };
     let outputs = render::state::outputs(&state.resources);
     let width = outputs.keys().map(String::len).max().unwrap_or(0);
@@ -170,8 +163,10 @@ fn pull(path: &Path, given: Option<&Path>, serial: Option<u64>) -> ExitCode {
     };
     eprintln!("State: {} (serial {})", backend.location(), state.serial);
     // Printed even when it breaks the rules, so it can be repaired; said loudly.
-    if let Err(e) = crate::state::verify(backend.location(), Some(state.clone())) {
-        print_diags(&e.diagnostics());
+    let problems = crate::state::violations(&state);
+    if !problems.is_empty() {
+        let location = backend.location().clone();
+        print_diags(&crate::state::StateError::Invalid { location, problems }.diagnostics());
         eprintln!(
             "Warning: this state breaks the rules above; it is printed so it can be repaired, \
              and every other command refuses it"

@@ -76,6 +76,19 @@ pub fn verify(location: &Location, state: Option<State>) -> Result<Option<State>
     let Some(state) = state else {
         return Ok(None);
     };
+    let problems = violations(&state);
+    if problems.is_empty() {
+        Ok(Some(state))
+    } else {
+        Err(StateError::Invalid {
+            location: location.clone(),
+            problems,
+        })
+    }
+}
+
+/// Every rule `state` breaks (see [`verify`]); none for a sound state.
+pub fn violations(state: &State) -> Vec<Violation> {
     let mut problems: Vec<Violation> = Vec::new();
     if state.lineage.trim().is_empty() {
         problems.push(Violation::EmptyLineage);
@@ -87,14 +100,7 @@ pub fn verify(location: &Location, state: Option<State>) -> Result<Option<State>
         problems.push(Violation::LastSerial);
     }
     problems.extend(check::check(&state.resources));
-    if problems.is_empty() {
-        Ok(Some(state))
-    } else {
-        Err(StateError::Invalid {
-            location: location.clone(),
-            problems,
-        })
-    }
+    problems
 }
 
 /// The backend of a state location. `name` is the plan's `[ipam] name`: a database keeps
